@@ -1,0 +1,145 @@
+#include "agent/agent.h"
+
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+#include "agent/address.h"
+#include "agent/gossip_driver.h"
+#include "agent/http_server.h"
+#include "agent/resp_server.h"
+#include "agent/ring_publisher.h"
+
+namespace ringd::agent {
+namespace {
+
+std::vector<std::string> resolve_seeds(const std::vector<std::string>& join) {
+  std::vector<std::string> seeds;
+  for (const auto& text : join) {
+    auto hp = split_host_port(text);
+    auto addresses = resolve_all(*hp);
+    if (addresses.empty()) spdlog::warn("seed {} does not resolve; skipping it", text);
+    seeds.insert(seeds.end(), addresses.begin(), addresses.end());
+  }
+  if (!join.empty() && seeds.empty()) throw ConfigError("none of the --join seeds resolves");
+  return seeds;
+}
+
+void log_event(const gossip::Event& e) {
+  const auto& m = e.member;
+  spdlog::info("member {} {} (address {}, service {}, incarnation {})", m.name, gossip::to_string(e.kind),
+               m.address, m.service.empty() ? "none" : m.service, m.incarnation);
+}
+
+tcp::endpoint tcp_endpoint(const std::string& text) {
+  auto ep = parse_endpoint(text);
+  return tcp::endpoint(ep->address(), ep->port());
+}
+
+// Binds, turning a system error into a one-line ConfigError naming the flag.
+template <typename F>
+void bind_or_fail(const std::string& flag, const std::string& address, F&& bind) {
+  try {
+    bind();
+  } catch (const boost::system::system_error& e) {
+    throw ConfigError("--" + flag + " " + address + ": " + e.code().message());
+  }
+}
+
+}  // namespace
+
+int run_agent(const AgentConfig& config) {
+  asio::io_context io(1);
+  std::random_device entropy;
+  std::uint64_t seed = (std::uint64_t{entropy()} << 32) ^ entropy();
+  auto seeds = resolve_seeds(config.join);
+
+  GossipDriver gossip(io, config.gossip, seed);
+  RingPublisher publisher(ring::Options{config.ring_points});
+  RespServer resp(io, publisher);
+  auto ready = [&] { return gossip.node().joined() && publisher.ready(); };
+
+  ApiSources sources;
+  sources.node = &gossip.node();
+  sources.ring = &publisher;
+  sources.ready = ready;
+  std::unique_ptr<HttpServer> http;  // built below, once its metrics source exists
+  sources.metrics = [&] {
+    nlohmann::json gossip_counters = nlohmann::json::object();
+    for (const auto& [name, value] : gossip.counters()) gossip_counters[name] = value;
+    const auto& s = resp.stats();
+    return nlohmann::json{
+        {"gossip", gossip_counters},
+        {"resp", {{"commands", s.commands.load()}, {"protocol_errors", s.protocol_errors.load()},
+                  {"unknown_commands", s.unknown_commands.load()}, {"wrong_arity", s.wrong_arity.load()},
+                  {"connections_accepted", resp.connections_accepted()},
+                  {"connections_open", resp.connections_open()}}},
+        {"http", {{"requests", http->requests()}, {"bad_requests", http->bad_requests()}}},
+        {"ring", {{"nodes", publisher.current()->nodes().size()}, {"checksum", publisher.current()->checksum()}}}};
+  };
+  http = std::make_unique<HttpServer>(io, sources);
+  bind_or_fail("http", config.http, [&] { http->start(tcp_endpoint(config.http)); });
+
+  // The RESP port opens once we are joined and hold a ring, so nginx never
+  // sees "no node" from an agent that simply has not heard the others yet.
+  auto open_resp_if_ready = [&] {
+    if (resp.listening() || !gossip.node().joined()) return;
+    publisher.rebuild(gossip.node().members());
+    bind_or_fail("resp", config.resp, [&] { resp.start(tcp_endpoint(config.resp)); });
+    spdlog::info("joined; ring has {} nodes (checksum {}); RESP listening on {}",
+                 publisher.current()->nodes().size(), publisher.current()->checksum(), config.resp);
+  };
+
+  auto on_events = [&](const std::vector<gossip::Event>& events) {
+    for (const auto& e : events) log_event(e);
+    if (!publisher.ready()) return;
+    if (publisher.rebuild(gossip.node().members())) {
+      auto ring = publisher.current();
+      spdlog::info("ring rebuilt: {} nodes, checksum {}", ring->nodes().size(), ring->checksum());
+    }
+  };
+
+  auto bind = parse_endpoint(config.bind);
+  bind_or_fail("bind", config.bind, [&] { gossip.start(*bind, seeds, on_events); });
+  spdlog::info("ringd agent {} gossiping on {} (advertise {}), service {}, HTTP on {}", config.node, config.bind,
+               config.advertise, config.service.empty() ? "none (router only)" : config.service, config.http);
+
+  // Joining is driven by gossip; check readiness on a short timer until then.
+  asio::steady_timer ready_timer(io);
+  std::function<void()> wait_ready = [&] {
+    open_resp_if_ready();
+    if (resp.listening()) return;
+    ready_timer.expires_after(std::chrono::milliseconds(10));
+    ready_timer.async_wait([&](boost::system::error_code ec) {
+      if (!ec) wait_ready();
+    });
+  };
+  wait_ready();
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  bool leaving = false;
+  std::function<void()> wait_signal = [&] {
+    signals.async_wait([&](boost::system::error_code ec, int signo) {
+      if (ec) return;
+      if (leaving) {
+        spdlog::warn("second signal; exiting without waiting for the leave to spread");
+        io.stop();
+        return;
+      }
+      leaving = true;
+      spdlog::info("signal {}: leaving the cluster", signo);
+      ready_timer.cancel();
+      gossip.leave(std::chrono::milliseconds(config.leave_timeout_ms), [&] {
+        spdlog::info("left the cluster; exiting");
+        io.stop();
+      });
+      wait_signal();
+    });
+  };
+  wait_signal();
+
+  io.run();
+  return 0;
+}
+
+}  // namespace ringd::agent

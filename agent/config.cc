@@ -1,0 +1,208 @@
+#include "agent/config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include "agent/address.h"
+
+namespace ringd::agent {
+namespace po = boost::program_options;
+using Json = nlohmann::json;
+
+namespace {
+
+po::options_description agent_options() {
+  po::options_description desc("ringd agent options");
+  desc.add_options()
+      ("help,h", "show this help")
+      ("config", po::value<std::string>(), "JSON config file; flags override it")
+      ("node", po::value<std::string>(), "member name, unique in the cluster (default: host name)")
+      ("bind", po::value<std::string>(), "gossip address IP:PORT, UDP and TCP (default 127.0.0.1:7946)")
+      ("advertise", po::value<std::string>(), "IP:PORT other members reach us at (default: --bind)")
+      ("join", po::value<std::vector<std::string>>(), "seed HOST:PORT; repeat for more")
+      ("service", po::value<std::string>(), "backend IP:PORT this host puts on the ring (omit for a router-only member)")
+      ("resp", po::value<std::string>(), "RESP listener IP:PORT (default 127.0.0.1:6380)")
+      ("http", po::value<std::string>(), "HTTP API listener IP:PORT (default 127.0.0.1:7948)")
+      ("log-level", po::value<std::string>(), "trace|debug|info|warn|error|off (default info)")
+      ("ring-points", po::value<std::uint32_t>(), "virtual nodes per service endpoint (default 160)")
+      ("probe-interval-ms", po::value<int>(), "SWIM probe period (default 500)")
+      ("probe-timeout-ms", po::value<int>(), "direct probe timeout (default 200)")
+      ("suspicion-mult", po::value<int>(), "suspicion timeout multiplier (default 4)")
+      ("gossip-interval-ms", po::value<int>(), "gossip fan-out period (default 100)")
+      ("push-pull-interval-ms", po::value<int>(), "full-state sync period (default 30000)")
+      ("leave-timeout-ms", po::value<int>(), "longest wait for a graceful leave to spread (default 1000)");
+  return desc;
+}
+
+// The JSON file uses the flag names, with '-' or '_'.
+const std::vector<std::string>& known_keys() {
+  static const std::vector<std::string> keys = {
+      "node", "bind", "advertise", "join", "service", "resp", "http", "log-level", "ring-points",
+      "probe-interval-ms", "probe-timeout-ms", "suspicion-mult", "gossip-interval-ms",
+      "push-pull-interval-ms", "leave-timeout-ms"};
+  return keys;
+}
+
+Json load_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("cannot read config file " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  Json doc = Json::parse(text.str(), nullptr, false);
+  if (doc.is_discarded()) throw ConfigError("config file " + path + " is not valid JSON");
+  if (!doc.is_object()) throw ConfigError("config file " + path + " must hold a JSON object");
+  Json normalized = Json::object();
+  for (auto& [key, value] : doc.items()) {
+    std::string name = key;
+    std::replace(name.begin(), name.end(), '_', '-');
+    if (std::find(known_keys().begin(), known_keys().end(), name) == known_keys().end()) {
+      throw ConfigError("config file " + path + ": unknown key \"" + key + "\"");
+    }
+    normalized[name] = value;
+  }
+  return normalized;
+}
+
+// Reads one setting: the flag if given, else the file's key, else keeps `out`.
+template <typename T>
+void pick(const po::variables_map& vm, const Json& file, const std::string& name, T& out) {
+  if (vm.count(name)) {
+    out = vm[name].as<T>();
+    return;
+  }
+  if (!file.contains(name)) return;
+  const Json& v = file[name];
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (!v.is_string()) throw ConfigError("config key \"" + name + "\" must be a string");
+    out = v.get<std::string>();
+  } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+    if (v.is_string()) {
+      out = {v.get<std::string>()};
+      return;
+    }
+    if (!v.is_array()) throw ConfigError("config key \"" + name + "\" must be a list of strings");
+    out.clear();
+    for (const auto& item : v) {
+      if (!item.is_string()) throw ConfigError("config key \"" + name + "\" must be a list of strings");
+      out.push_back(item.get<std::string>());
+    }
+  } else {
+    if (!v.is_number_integer()) throw ConfigError("config key \"" + name + "\" must be an integer");
+    out = v.get<T>();
+  }
+}
+
+void require_ip_endpoint(const std::string& flag, const std::string& value) {
+  if (!parse_endpoint(value)) {
+    throw ConfigError("--" + flag + " " + (value.empty() ? "\"\"" : value) +
+                      ": expected IP:PORT (IPv6 as [addr]:port)");
+  }
+}
+
+void require_positive(const std::string& flag, long long value) {
+  if (value <= 0) throw ConfigError("--" + flag + " must be positive, got " + std::to_string(value));
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0') return "ringd";
+  return buf;
+}
+
+}  // namespace
+
+std::string agent_usage() {
+  std::ostringstream out;
+  out << "usage: ringd agent --node NAME --bind IP:PORT --join HOST:PORT [--join ...]\n"
+         "                   [--advertise IP:PORT] [--service IP:PORT] --resp IP:PORT --http IP:PORT\n"
+         "                   [--config FILE] [--log-level LEVEL]\n\n"
+      << agent_options();
+  return out.str();
+}
+
+AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(agent_options()).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw ConfigError(e.what());
+  }
+  *help = vm.count("help") > 0;
+  if (*help) return {};
+
+  Json file = Json::object();
+  if (vm.count("config")) file = load_json(vm["config"].as<std::string>());
+
+  AgentConfig c;
+  c.node = host_name();
+  int probe_interval = 500, probe_timeout = 200, gossip_interval = 100, push_pull = 30000;
+  int suspicion_mult = c.gossip.suspicion_mult;
+  pick(vm, file, "node", c.node);
+  pick(vm, file, "bind", c.bind);
+  pick(vm, file, "advertise", c.advertise);
+  pick(vm, file, "join", c.join);
+  pick(vm, file, "service", c.service);
+  pick(vm, file, "resp", c.resp);
+  pick(vm, file, "http", c.http);
+  pick(vm, file, "log-level", c.log_level);
+  pick(vm, file, "ring-points", c.ring_points);
+  pick(vm, file, "probe-interval-ms", probe_interval);
+  pick(vm, file, "probe-timeout-ms", probe_timeout);
+  pick(vm, file, "suspicion-mult", suspicion_mult);
+  pick(vm, file, "gossip-interval-ms", gossip_interval);
+  pick(vm, file, "push-pull-interval-ms", push_pull);
+  pick(vm, file, "leave-timeout-ms", c.leave_timeout_ms);
+
+  if (c.node.empty() || c.node.size() > 128) throw ConfigError("--node must be 1 to 128 characters");
+  require_ip_endpoint("bind", c.bind);
+  if (c.advertise.empty()) {
+    auto bind = parse_endpoint(c.bind);
+    if (bind->address().is_unspecified()) {
+      throw ConfigError("--advertise is required when --bind is a wildcard address (" + c.bind + ")");
+    }
+    c.advertise = format_endpoint(*bind);
+  }
+  require_ip_endpoint("advertise", c.advertise);
+  if (!c.service.empty()) require_ip_endpoint("service", c.service);
+  require_ip_endpoint("resp", c.resp);
+  require_ip_endpoint("http", c.http);
+  for (const auto& seed : c.join) {
+    if (!split_host_port(seed)) throw ConfigError("--join " + seed + ": expected HOST:PORT");
+  }
+  static const std::vector<std::string> levels = {"trace", "debug", "info", "warn", "error", "off"};
+  if (std::find(levels.begin(), levels.end(), c.log_level) == levels.end()) {
+    throw ConfigError("--log-level " + c.log_level + ": expected one of trace, debug, info, warn, error, off");
+  }
+  require_positive("ring-points", c.ring_points);
+  require_positive("probe-interval-ms", probe_interval);
+  require_positive("probe-timeout-ms", probe_timeout);
+  require_positive("suspicion-mult", suspicion_mult);
+  require_positive("gossip-interval-ms", gossip_interval);
+  require_positive("push-pull-interval-ms", push_pull);
+  require_positive("leave-timeout-ms", c.leave_timeout_ms);
+  if (probe_timeout >= probe_interval) {
+    throw ConfigError("--probe-timeout-ms must be less than --probe-interval-ms");
+  }
+
+  // Canonical forms, so "::1" and "[0:0::1]" compare equal everywhere.
+  c.advertise = format_endpoint(*parse_endpoint(c.advertise));
+  if (!c.service.empty()) c.service = format_endpoint(*parse_endpoint(c.service));
+
+  using std::chrono::milliseconds;
+  c.gossip.name = c.node;
+  c.gossip.advertise = c.advertise;
+  c.gossip.service = c.service;
+  c.gossip.probe_interval = milliseconds(probe_interval);
+  c.gossip.probe_timeout = milliseconds(probe_timeout);
+  c.gossip.suspicion_mult = suspicion_mult;
+  c.gossip.gossip_interval = milliseconds(gossip_interval);
+  c.gossip.push_pull_interval = milliseconds(push_pull);
+  return c;
+}
+
+}  // namespace ringd::agent

@@ -1,0 +1,38 @@
+// agent/config.h — the agent's settings: flags over an optional JSON file.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "gossip/node.h"
+
+namespace ringd::agent {
+
+// Bad flags or configuration; main prints what() on one line and exits 2.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct AgentConfig {
+  std::string node;                // member name (default: host name)
+  std::string bind = "127.0.0.1:7946";  // gossip UDP + TCP
+  std::string advertise;           // defaults to bind
+  std::vector<std::string> join;   // seeds, "host:port"
+  std::string service;             // backend endpoint advertised on the ring
+  std::string resp = "127.0.0.1:6380";
+  std::string http = "127.0.0.1:7948";
+  std::string log_level = "info";
+  std::uint32_t ring_points = 160;
+  int leave_timeout_ms = 1000;     // longest graceful-leave wait
+  gossip::Config gossip;           // timings; name/advertise/service filled in
+};
+
+// Parses `ringd agent` arguments (argv after the subcommand). Throws
+// ConfigError with a one-line message naming the problem. Sets *help when
+// --help was asked for (the caller prints agent_usage()).
+AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help);
+std::string agent_usage();
+
+}  // namespace ringd::agent

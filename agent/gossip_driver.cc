@@ -1,0 +1,199 @@
+#include "agent/gossip_driver.h"
+
+#include <array>
+
+#include <spdlog/spdlog.h>
+
+#include "agent/address.h"
+#include "agent/deadline.h"
+
+namespace ringd::agent {
+namespace {
+
+constexpr auto kStreamTimeout = std::chrono::seconds(3);
+
+std::array<unsigned char, 4> frame_header(std::size_t size) {
+  return {static_cast<unsigned char>(size >> 24), static_cast<unsigned char>(size >> 16),
+          static_cast<unsigned char>(size >> 8), static_cast<unsigned char>(size)};
+}
+
+std::size_t frame_size(const std::array<unsigned char, 4>& h) {
+  return (std::size_t{h[0]} << 24) | (std::size_t{h[1]} << 16) | (std::size_t{h[2]} << 8) | h[3];
+}
+
+// Reads one frame; empty optional-like result signalled through `ok`.
+asio::awaitable<bool> read_frame(tcp::socket& socket, std::string& body, std::uint64_t& oversize) {
+  std::array<unsigned char, 4> header{};
+  boost::system::error_code ec;
+  co_await asio::async_read(socket, asio::buffer(header), asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return false;
+  std::size_t size = frame_size(header);
+  if (size > GossipDriver::kMaxStreamFrame) {
+    ++oversize;
+    co_return false;
+  }
+  body.resize(size);
+  co_await asio::async_read(socket, asio::buffer(body), asio::redirect_error(asio::use_awaitable, ec));
+  co_return !ec;
+}
+
+asio::awaitable<bool> write_frame(tcp::socket& socket, const std::string& body) {
+  auto header = frame_header(body.size());
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(header), asio::buffer(body)};
+  boost::system::error_code ec;
+  co_await asio::async_write(socket, buffers, asio::redirect_error(asio::use_awaitable, ec));
+  co_return !ec;
+}
+
+}  // namespace
+
+GossipDriver::GossipDriver(asio::io_context& io, gossip::Config config, std::uint64_t seed)
+    : io_(io), node_(std::move(config), seed), udp_(io), acceptor_(io), timer_(io) {}
+
+gossip::Time GossipDriver::now() const {
+  return std::chrono::duration_cast<gossip::Time>(std::chrono::steady_clock::now().time_since_epoch());
+}
+
+void GossipDriver::start(const udp::endpoint& bind, std::vector<std::string> seeds, EventsHandler on_events) {
+  on_events_ = std::move(on_events);
+  udp_.open(bind.protocol());
+  udp_.bind(bind);
+  tcp::endpoint tcp_bind(bind.address(), bind.port());
+  acceptor_.open(tcp_bind.protocol());
+  acceptor_.set_option(tcp::acceptor::reuse_address(true));
+  acceptor_.bind(tcp_bind);
+  acceptor_.listen();
+  asio::co_spawn(io_, receive_loop(), asio::detached);
+  asio::co_spawn(io_, accept_loop(), asio::detached);
+  node_.start(now(), std::move(seeds));
+  flush();
+}
+
+void GossipDriver::flush() {
+  for (auto& d : node_.take_datagrams()) {
+    auto to = parse_endpoint(d.to);
+    if (!to) {
+      ++udp_send_errors_;
+      continue;
+    }
+    boost::system::error_code ec;
+    udp_.send_to(asio::buffer(d.bytes), *to, 0, ec);  // non-blocking enough for datagrams
+    if (ec) ++udp_send_errors_;
+  }
+  for (auto& r : node_.take_stream_requests()) {
+    asio::co_spawn(io_, send_stream(std::move(r)), asio::detached);
+  }
+  auto events = node_.take_events();
+  if (!events.empty() && on_events_) on_events_(events);
+  check_leave();
+  arm_timer();
+}
+
+void GossipDriver::arm_timer() {
+  auto deadline = std::chrono::steady_clock::time_point(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(node_.next_deadline()));
+  if (timer_.expiry() == deadline) return;  // already waiting for it
+  timer_.expires_at(deadline);
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;  // re-armed or stopped
+    node_.tick(now());
+    flush();
+  });
+}
+
+asio::awaitable<void> GossipDriver::receive_loop() {
+  std::vector<char> buffer(64 * 1024);
+  udp::endpoint from;
+  for (;;) {
+    boost::system::error_code ec;
+    std::size_t n = co_await udp_.async_receive_from(asio::buffer(buffer), from,
+                                                     asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted || !udp_.is_open()) co_return;
+    if (ec) continue;  // e.g. ICMP port unreachable surfaced as connection_refused
+    node_.handle_packet(now(), format_endpoint(from), std::string_view(buffer.data(), n));
+    flush();
+  }
+}
+
+asio::awaitable<void> GossipDriver::accept_loop() {
+  for (;;) {
+    boost::system::error_code ec;
+    tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+    if (ec) continue;
+    asio::co_spawn(io_, serve_stream(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> GossipDriver::serve_stream(tcp::socket accepted) {
+  auto socket = std::make_shared<tcp::socket>(std::move(accepted));
+  Deadline deadline(socket, kStreamTimeout);
+  boost::system::error_code ec;
+  auto peer = socket->remote_endpoint(ec);
+  std::string request;
+  if (ec || !co_await read_frame(*socket, request, stream_oversize_)) {
+    ++stream_errors_;
+    co_return;
+  }
+  ++streams_served_;
+  std::string reply = node_.handle_stream(now(), format_endpoint(peer), request);
+  flush();
+  if (!reply.empty() && !co_await write_frame(*socket, reply)) ++stream_errors_;
+}
+
+asio::awaitable<void> GossipDriver::send_stream(gossip::StreamRequest request) {
+  auto to = parse_endpoint(request.to);
+  bool ok = false;
+  std::string reply;
+  if (to) {
+    auto socket = std::make_shared<tcp::socket>(io_);
+    Deadline deadline(socket, kStreamTimeout);
+    boost::system::error_code ec;
+    co_await socket->async_connect(tcp::endpoint(to->address(), to->port()),
+                                   asio::redirect_error(asio::use_awaitable, ec));
+    ok = !ec && co_await write_frame(*socket, request.bytes) &&
+         co_await read_frame(*socket, reply, stream_oversize_);
+  }
+  if (ok) {
+    node_.handle_stream_reply(now(), request.id, reply);
+  } else {
+    ++stream_errors_;
+    SPDLOG_DEBUG("stream request to {} failed", request.to);
+    node_.handle_stream_error(now(), request.id);
+  }
+  flush();
+}
+
+void GossipDriver::leave(std::chrono::milliseconds timeout, std::function<void()> done) {
+  leave_done_ = std::move(done);
+  leave_timer_ = std::make_unique<asio::steady_timer>(io_, timeout);
+  leave_timer_->async_wait([this](boost::system::error_code ec) {
+    if (ec || !leave_done_) return;
+    spdlog::warn("graceful leave not confirmed within the leave timeout; exiting anyway");
+    auto done = std::move(leave_done_);
+    leave_done_ = nullptr;
+    done();
+  });
+  node_.leave(now());
+  flush();
+}
+
+void GossipDriver::check_leave() {
+  if (!leave_done_ || !node_.leave_done()) return;
+  auto done = std::move(leave_done_);
+  leave_done_ = nullptr;
+  if (leave_timer_) leave_timer_->cancel();
+  // Let the datagrams just queued leave the socket before the caller stops.
+  asio::post(io_, std::move(done));
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> GossipDriver::counters() const {
+  auto out = node_.counters();
+  out.emplace_back("udp_send_errors", udp_send_errors_);
+  out.emplace_back("stream_errors", stream_errors_);
+  out.emplace_back("stream_oversize", stream_oversize_);
+  out.emplace_back("streams_served", streams_served_);
+  return out;
+}
+
+}  // namespace ringd::agent

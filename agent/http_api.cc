@@ -1,0 +1,116 @@
+#include "agent/http_api.h"
+
+#include <charconv>
+
+namespace ringd::agent {
+using Json = nlohmann::json;
+
+namespace {
+
+HttpResponse json_response(const HttpRequest& request, http::status status, const Json& body) {
+  HttpResponse response{status, request.version()};
+  response.set(http::field::server, "ringd");
+  response.set(http::field::content_type, "application/json");
+  response.keep_alive(request.keep_alive());
+  response.body() = body.dump() + "\n";
+  response.prepare_payload();
+  return response;
+}
+
+HttpResponse error_response(const HttpRequest& request, http::status status, const std::string& message) {
+  return json_response(request, status, Json{{"error", message}});
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+Json nullable(const std::string& s) { return s.empty() ? Json(nullptr) : Json(s); }
+
+}  // namespace
+
+std::optional<std::string> url_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '+') {
+      out.push_back(' ');
+    } else if (c == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      int hi = hex_value(text[i + 1]);
+      int lo = hex_value(text[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> query_param(std::string_view target, std::string_view name) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos) return std::nullopt;
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    auto amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+    auto eq = pair.find('=');
+    std::string_view key = pair.substr(0, eq);
+    if (key != name) continue;
+    return url_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+  }
+  return std::nullopt;
+}
+
+Json members_json(const gossip::Node& node) {
+  Json members = Json::array();
+  for (const auto& m : node.members()) {
+    members.push_back({{"name", m.name},
+                       {"address", m.address},
+                       {"state", std::string(gossip::to_string(m.state))},
+                       {"incarnation", m.incarnation},
+                       {"service", nullable(m.service)}});
+  }
+  return {{"self", node.self().name}, {"members", members}};
+}
+
+Json ring_json(const ring::Ring& ring) {
+  return {{"checksum", ring.checksum()}, {"nodes", ring.nodes()}, {"points", ring.point_count()}};
+}
+
+HttpResponse handle_api(const HttpRequest& request, const ApiSources& sources) {
+  std::string_view target(request.target().data(), request.target().size());
+  std::string_view path = target.substr(0, target.find('?'));
+  static const std::vector<std::string_view> paths = {"/members", "/ring", "/lookup", "/health", "/metrics"};
+  if (std::find(paths.begin(), paths.end(), path) == paths.end()) {
+    return error_response(request, http::status::not_found, "no such path: " + std::string(path));
+  }
+  if (request.method() != http::verb::get && request.method() != http::verb::head) {
+    auto response = error_response(request, http::status::method_not_allowed, "method not allowed; use GET");
+    response.set(http::field::allow, "GET, HEAD");
+    return response;
+  }
+  if (path == "/members") return json_response(request, http::status::ok, members_json(*sources.node));
+  if (path == "/ring") return json_response(request, http::status::ok, ring_json(*sources.ring->current()));
+  if (path == "/health") {
+    bool ready = sources.ready();
+    return json_response(request, ready ? http::status::ok : http::status::service_unavailable,
+                         {{"status", ready ? "ok" : "joining"}, {"self", sources.node->self().name}});
+  }
+  if (path == "/metrics") return json_response(request, http::status::ok, sources.metrics());
+  // /lookup
+  auto key = query_param(target, "key");
+  if (!key) return error_response(request, http::status::bad_request, "missing or malformed query parameter: key");
+  auto ring = sources.ring->current();
+  const std::string* node = ring->owner(*key);
+  return json_response(request, http::status::ok, {{"key", *key}, {"node", node ? Json(*node) : Json(nullptr)}});
+}
+
+}  // namespace ringd::agent

@@ -1,0 +1,37 @@
+// agent/http_api.h — the JSON HTTP API as a function: request in, response
+// out, no I/O (http_server.cc does the sockets).
+#pragma once
+
+#include <functional>
+
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+
+#include "agent/ring_publisher.h"
+#include "gossip/node.h"
+
+namespace ringd::agent {
+
+namespace http = boost::beast::http;
+using HttpRequest = http::request<http::string_body>;
+using HttpResponse = http::response<http::string_body>;
+
+// What the API reads. All pointers outlive the server.
+struct ApiSources {
+  const gossip::Node* node = nullptr;
+  const RingPublisher* ring = nullptr;
+  std::function<bool()> ready;                  // joined and ring built
+  std::function<nlohmann::json()> metrics;      // counters by component and reason
+};
+
+HttpResponse handle_api(const HttpRequest& request, const ApiSources& sources);
+
+// "%41b+c" -> "Ab c"; nullopt on a bad escape.
+std::optional<std::string> url_decode(std::string_view text);
+// The decoded value of `name` in a query string, nullopt when absent.
+std::optional<std::string> query_param(std::string_view target, std::string_view name);
+
+nlohmann::json members_json(const gossip::Node& node);
+nlohmann::json ring_json(const ring::Ring& ring);
+
+}  // namespace ringd::agent

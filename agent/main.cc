@@ -1,0 +1,63 @@
+// ringd — consistent-hash routing for nginx pools over SWIM membership.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "agent/agent.h"
+#include "agent/config.h"
+#include "agent/members_cli.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: ringd <command> [options]\n\n"
+    "commands:\n"
+    "  agent     run the membership agent (see ringd agent --help)\n"
+    "  members   list the cluster's members as the local agent sees them\n"
+    "  version   print the version\n";
+
+void setup_logging(const std::string& level) {
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
+  spdlog::set_level(spdlog::level::from_str(level));
+  spdlog::default_logger()->set_formatter(std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v"));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  std::string command = args.front();
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (command == "version" || command == "--version") {
+    std::cout << "ringd " << RINGD_VERSION << "\n";
+    return 0;
+  }
+  if (command == "members") return ringd::agent::run_members(rest);
+  if (command != "agent") {
+    std::cerr << "ringd: unknown command '" << command << "' (try ringd --help)\n";
+    return 2;
+  }
+  try {
+    bool help = false;
+    auto config = ringd::agent::parse_agent_args(rest, &help);
+    if (help) {
+      std::cout << ringd::agent::agent_usage();
+      return 0;
+    }
+    setup_logging(config.log_level);
+    return ringd::agent::run_agent(config);
+  } catch (const ringd::agent::ConfigError& e) {
+    std::cerr << "ringd agent: " << e.what() << "\n";
+    return 2;
+  }
+}
