@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Install everything ringd needs to build, test and run its demo on Debian 12.
+#
+#   sudo deploy/install-deps.sh
+#
+# Idempotent: when every package is already installed it does nothing (no
+# apt-get update), so repeat runs take well under a second. Works without a TTY.
+#
+# Installing nginx or redis-server normally starts the system services
+# (nginx on port 80, redis on 6379). ringd's scripts run their own nginx and
+# never use those, so while this script installs packages it puts a temporary
+# /usr/sbin/policy-rc.d in place that forbids service starts, and removes it
+# afterwards (only if this script created it).
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libboost-dev nlohmann-json3-dev libprotobuf-dev protobuf-compiler
+  libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libxxhash-dev
+  nginx libnginx-mod-http-lua
+  redis-server redis-tools
+  python3 python3-redis
+  curl iproute2 iptables procps
+)
+
+log() { printf 'install-deps: %s\n' "$*"; }
+
+if [[ $(id -u) -ne 0 ]]; then
+  log "must run as root (try: sudo $0)" >&2
+  exit 1
+fi
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)
+  [[ $status == ii* ]] || missing+=("$pkg")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  log "all ${#PACKAGES[@]} packages already installed"
+  exit 0
+fi
+log "installing: ${missing[*]}"
+
+export DEBIAN_FRONTEND=noninteractive
+POLICY=/usr/sbin/policy-rc.d
+created_policy=0
+cleanup() {
+  if [[ $created_policy -eq 1 ]]; then rm -f "$POLICY"; fi
+}
+trap cleanup EXIT
+if [[ ! -e $POLICY ]]; then
+  # Exit code 101 = "action forbidden by policy": invoke-rc.d starts nothing.
+  printf '#!/bin/sh\nexit 101\n' >"$POLICY"
+  chmod 0755 "$POLICY"
+  created_policy=1
+fi
+
+apt-get update -q
+apt-get install -y -q --no-install-recommends \
+  -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+  "${missing[@]}"
+
+# Belt and braces: on systems where the policy file did not apply (e.g. a
+# systemd host where the unit was started anyway), stop a system nginx that
+# this install started, so nothing squats on port 80.
+if [[ " ${missing[*]} " == *" nginx "* ]]; then
+  if [[ -s /run/nginx.pid ]] && kill -0 "$(cat /run/nginx.pid)" 2>/dev/null; then
+    log "stopping the system nginx the package started"
+    if command -v systemctl >/dev/null && systemctl is-active --quiet nginx 2>/dev/null; then
+      systemctl stop nginx || true
+      systemctl disable nginx >/dev/null 2>&1 || true
+    else
+      kill -QUIT "$(cat /run/nginx.pid)" || true
+    fi
+  fi
+fi
+
+log "done"

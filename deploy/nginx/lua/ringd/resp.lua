@@ -1,0 +1,205 @@
+-- ringd.resp: a minimal RESP2 (Redis protocol) client over ngx.socket.tcp.
+--
+-- Just enough to ask a ringd agent `GET <key>` from nginx, written for stock
+-- Debian nginx + libnginx-mod-http-lua (Debian's lua-nginx-redis would pull
+-- in nginx-extras).
+--
+-- Contract:
+--   * Commands are always sent as RESP arrays of bulk strings, so keys are
+--     binary safe (spaces, CR/LF, any byte).
+--   * Every call returns either (value) or (nil, err, kind):
+--       value  string for a bulk/simple string, number for an integer,
+--              resp.null for a nil bulk ($-1), a table for an array;
+--       err    a short human-readable message;
+--       kind   "connect" | "timeout" | "closed" | "io" | "protocol" |
+--              "server" (a -ERR reply).
+--   * A connection that saw any error is closed by this module and must not
+--     be reused: after an error the stream position is unknown and the next
+--     reader could get a stale reply. Only after a complete reply does
+--     `release` put the socket back into the cosocket keepalive pool.
+--
+-- Usage:
+--   local resp = require "ringd.resp"
+--   local c, err, kind = resp.connect(host, port, opts)
+--   local v, err, kind = c:command("GET", key)
+--   c:release()           -- back to the pool (only if no error happened)
+
+local tcp = ngx.socket.tcp
+local tonumber = tonumber
+local concat = table.concat
+local sub = string.sub
+local byte = string.byte
+
+local _M = { _VERSION = "0.1" }
+
+-- Sentinel for a RESP nil ($-1 / *-1), distinct from Lua nil (= error).
+_M.null = setmetatable({}, { __tostring = function() return "null" end })
+
+-- Bounds on what we accept from the server: a ring answer is "ip:port".
+local MAX_BULK = 64 * 1024
+local MAX_ARRAY = 1024
+local MAX_DEPTH = 4
+
+local Conn = {}
+Conn.__index = Conn
+
+local function classify(err)
+    if err == "timeout" then
+        return "timeout"
+    elseif err == "closed" then
+        return "closed"
+    end
+    return "io"
+end
+
+-- opts: connect_timeout, send_timeout, read_timeout (ms),
+--       pool_size, idle_timeout (ms), pool (optional pool name)
+function _M.connect(host, port, opts)
+    opts = opts or {}
+    local sock, err = tcp()
+    if not sock then
+        return nil, "socket: " .. tostring(err), "io"
+    end
+    sock:settimeouts(opts.connect_timeout or 50, opts.send_timeout or 50,
+                     opts.read_timeout or 50)
+    local ok
+    ok, err = sock:connect(host, port, {
+        pool = opts.pool,
+        pool_size = opts.pool_size,
+    })
+    if not ok then
+        sock:close()
+        local kind = (err == "timeout") and "timeout" or "connect"
+        return nil, "connect " .. host .. ":" .. port .. ": " .. tostring(err), kind
+    end
+    return setmetatable({
+        sock = sock,
+        broken = false,
+        idle_timeout = opts.idle_timeout or 60000,
+        pool_size = opts.pool_size or 128,
+    }, Conn)
+end
+
+-- How many times the underlying socket came out of the keepalive pool.
+function Conn:reused_times()
+    local n = self.sock:getreusedtimes()
+    return n or 0
+end
+
+function Conn:fail(msg, kind)
+    self.broken = true
+    self.sock:close()
+    return nil, msg, kind
+end
+
+local function encode(args)
+    local n = #args
+    local out = { "*", n, "\r\n" }
+    for i = 1, n do
+        local a = tostring(args[i])
+        out[#out + 1] = "$"
+        out[#out + 1] = #a
+        out[#out + 1] = "\r\n"
+        out[#out + 1] = a
+        out[#out + 1] = "\r\n"
+    end
+    return concat(out)
+end
+_M.encode = encode
+
+-- Reads one reply. Returns value or nil, err, kind (does not close).
+local function read_reply(sock, depth)
+    if depth > MAX_DEPTH then
+        return nil, "reply nested too deep", "protocol"
+    end
+    local line, err = sock:receive("*l")
+    if not line then
+        return nil, "read: " .. tostring(err), classify(err)
+    end
+    local t = byte(line, 1)
+    local rest = sub(line, 2)
+    if t == 36 then -- '$' bulk string
+        local n = tonumber(rest)
+        if n == nil or n < -1 or n > MAX_BULK or n ~= n - n % 1 then
+            return nil, "bad bulk length: " .. sub(line, 1, 40), "protocol"
+        end
+        if n == -1 then
+            return _M.null
+        end
+        local data
+        data, err = sock:receive(n + 2)
+        if not data then
+            return nil, "read: " .. tostring(err), classify(err)
+        end
+        if sub(data, n + 1) ~= "\r\n" then
+            return nil, "bulk string not terminated by CRLF", "protocol"
+        end
+        return sub(data, 1, n)
+    elseif t == 43 then -- '+' simple string
+        return rest
+    elseif t == 45 then -- '-' error
+        return nil, rest, "server"
+    elseif t == 58 then -- ':' integer
+        local n = tonumber(rest)
+        if n == nil then
+            return nil, "bad integer: " .. sub(line, 1, 40), "protocol"
+        end
+        return n
+    elseif t == 42 then -- '*' array
+        local n = tonumber(rest)
+        if n == nil or n < -1 or n > MAX_ARRAY then
+            return nil, "bad array length: " .. sub(line, 1, 40), "protocol"
+        end
+        if n == -1 then
+            return _M.null
+        end
+        local items = {}
+        for i = 1, n do
+            local v, e, k = read_reply(sock, depth + 1)
+            if v == nil then
+                return nil, e, k
+            end
+            items[i] = v
+        end
+        return items
+    end
+    return nil, "unexpected reply type: " .. sub(line, 1, 40), "protocol"
+end
+
+-- Sends one command and reads its reply. Any failure, including a -ERR
+-- reply, closes the connection (see the contract above).
+function Conn:command(...)
+    if self.broken then
+        return nil, "connection already failed", "io"
+    end
+    local sock = self.sock
+    local bytes, err = sock:send(encode({ ... }))
+    if not bytes then
+        return self:fail("send: " .. tostring(err), classify(err))
+    end
+    local v, e, kind = read_reply(sock, 1)
+    if v == nil then
+        return self:fail(e, kind)
+    end
+    return v
+end
+
+-- Puts the connection back into the keepalive pool; closes it instead if it
+-- ever failed. Safe to call more than once.
+function Conn:release()
+    if self.broken then
+        return
+    end
+    self.broken = true -- no use after release
+    local ok = self.sock:setkeepalive(self.idle_timeout, self.pool_size)
+    if not ok then
+        self.sock:close()
+    end
+end
+
+function Conn:close()
+    self.broken = true
+    self.sock:close()
+end
+
+return _M

@@ -1,0 +1,166 @@
+-- ringd.route: pick the backend for a request by asking the local ringd
+-- agent, then hand that choice to the upstream balancer.
+--
+-- Phases (see nginx.conf.template):
+--   access_by_lua   route.access()   RESP `GET <key>` to the agent; on success
+--                                    stores ip/port in ngx.ctx and sets
+--                                    $ringd_backend; otherwise ends the
+--                                    request with 503 and a one-line body.
+--   balancer_by_lua route.balancer() ngx.balancer.set_current_peer(ip, port),
+--                                    so the upstream's `keepalive` pool keeps
+--                                    working (proxy_pass http://$var would not).
+--
+-- The key is the request path exactly as the client sent it (the bytes of
+-- $request_uri up to the first '?'): not URL-decoded, not normalised, no
+-- query string. So /documents/a?x=1 and /documents/a?x=2 land on the same
+-- backend, and the backend receives the same bytes that were hashed.
+--
+-- Agent errors never put a connection back into the pool. A pooled
+-- connection that turns out to be dead (agent restarted, idle close) is
+-- retried once on a fresh connection, so an agent restart costs no 503s.
+
+local resp = require "ringd.resp"
+
+local ngx = ngx
+local ngx_log = ngx.log
+local WARN = ngx.WARN
+local find = string.find
+local sub = string.sub
+local match = string.match
+local tonumber = tonumber
+
+local _M = {}
+
+local conf = {
+    agent_host = "127.0.0.1",
+    agent_port = 6380,
+    connect_timeout = 50, -- ms; a loopback round trip is ~30 us
+    send_timeout = 50,
+    read_timeout = 50,
+    pool_size = 256,      -- >= per-worker concurrency, avoids churn
+    idle_timeout = 60000, -- ms a pooled connection may sit idle
+    log_interval = 5,     -- s between two agent-error log lines per worker
+}
+
+function _M.configure(opts)
+    for k, v in pairs(opts or {}) do
+        if conf[k] == nil then
+            error("ringd.route: unknown option " .. tostring(k))
+        end
+        conf[k] = v
+    end
+    conf.agent_port = tonumber(conf.agent_port)
+    conf.pool = "ringd-agent:" .. conf.agent_host .. ":" .. conf.agent_port
+end
+
+-- Rate-limited error log, per worker: the first error logs at once, later
+-- ones at most every log_interval seconds with a count of suppressed lines.
+local last_log = 0
+local suppressed = 0
+local function log_agent_error(msg)
+    local now = ngx.now()
+    if now - last_log >= conf.log_interval then
+        if suppressed > 0 then
+            ngx_log(WARN, "ringd: ", msg, " (", suppressed,
+                    " similar errors suppressed)")
+        else
+            ngx_log(WARN, "ringd: ", msg)
+        end
+        last_log = now
+        suppressed = 0
+    else
+        suppressed = suppressed + 1
+    end
+end
+
+local function reject(status, reason, code)
+    ngx.status = status
+    ngx.header["Content-Type"] = "text/plain"
+    ngx.header["X-Ringd-Error"] = code
+    ngx.header["Cache-Control"] = "no-store"
+    ngx.header["Content-Length"] = #reason + 1
+    ngx.say(reason)
+    return ngx.exit(status)
+end
+
+local function request_key()
+    local uri = ngx.var.request_uri
+    local q = find(uri, "?", 1, true)
+    if q then
+        return sub(uri, 1, q - 1)
+    end
+    return uri
+end
+_M.request_key = request_key
+
+-- One lookup: returns value or nil, err, kind.
+local function ask(key)
+    local c, err, kind = resp.connect(conf.agent_host, conf.agent_port, conf)
+    if not c then
+        return nil, err, kind
+    end
+    local reused = c:reused_times() > 0
+    local v
+    v, err, kind = c:command("GET", key)
+    if v == nil and reused and (kind == "closed" or kind == "io") then
+        -- The pooled connection was stale; try once on a fresh one.
+        c, err, kind = resp.connect(conf.agent_host, conf.agent_port, conf)
+        if not c then
+            return nil, err, kind
+        end
+        v, err, kind = c:command("GET", key)
+    end
+    if v ~= nil then
+        c:release()
+    end
+    return v, err, kind
+end
+
+function _M.access()
+    local key = request_key()
+    local v, err, kind = ask(key)
+    if v == nil then
+        if kind == "server" then
+            log_agent_error("agent error reply for lookup: " .. err)
+            return reject(503, "ringd agent error: " .. err, "agent-error")
+        end
+        log_agent_error("agent unreachable: " .. err)
+        if kind == "timeout" then
+            return reject(503, "ringd agent timed out", "agent-timeout")
+        end
+        return reject(503, "ringd agent unreachable", "agent-unreachable")
+    end
+    if v == resp.null then
+        return reject(503, "no backend", "no-backend")
+    end
+    if type(v) ~= "string" then
+        log_agent_error("unexpected agent reply type " .. type(v))
+        return reject(503, "ringd agent sent a bad reply", "agent-bad-reply")
+    end
+    -- "ip:port"; IPv6 as "[addr]:port".
+    local ip, port = match(v, "^%[([%x:.]+)%]:(%d+)$")
+    if not ip then
+        ip, port = match(v, "^([%d.]+):(%d+)$")
+    end
+    port = tonumber(port)
+    if not ip or not port or port < 1 or port > 65535 then
+        log_agent_error("agent answered an unusable endpoint: " .. sub(v, 1, 64))
+        return reject(503, "ringd agent sent a bad endpoint", "agent-bad-reply")
+    end
+    local ctx = ngx.ctx
+    ctx.ringd_ip = ip
+    ctx.ringd_port = port
+    ngx.var.ringd_backend = v
+end
+
+function _M.balancer()
+    local balancer = require "ngx.balancer"
+    local ctx = ngx.ctx
+    local ok, err = balancer.set_current_peer(ctx.ringd_ip, ctx.ringd_port)
+    if not ok then
+        ngx_log(ngx.ERR, "ringd: set_current_peer failed: ", err)
+        return ngx.exit(500)
+    end
+end
+
+return _M
