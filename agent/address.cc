@@ -46,8 +46,14 @@ std::optional<asio::ip::basic_endpoint<asio::ip::udp>> parse_endpoint(std::strin
 }
 
 std::string format_endpoint(const asio::ip::address& ip, std::uint16_t port) {
-  if (ip.is_v6()) return "[" + ip.to_string() + "]:" + std::to_string(port);
-  return ip.to_string() + ":" + std::to_string(port);
+  std::string out;
+  if (ip.is_v6()) {
+    out.append("[").append(ip.to_string()).append("]");
+  } else {
+    out.append(ip.to_string());
+  }
+  out.append(":").append(std::to_string(port));
+  return out;
 }
 
 std::vector<std::string> resolve_all(const HostPort& hp) {
