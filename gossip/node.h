@@ -71,6 +71,20 @@ struct Config {
   Duration join_retry_interval = std::chrono::seconds(1);
   Duration dead_forget_after = std::chrono::seconds(60);   // dead/left members dropped after this
   std::size_t max_packet_size = 1400;
+
+  // --- additions beyond the original contract (defaults are fine) ---
+  // Incarnation to start from. A restarted member that reuses its name comes
+  // back alive even if others still remember an older life: when it learns
+  // its own stale state (push-pull reply, or a suspect/dead about itself in an
+  // ack), it refutes with a higher incarnation. Setting this to e.g. the wall
+  // clock in seconds makes the very first Alive win as well.
+  std::uint64_t incarnation = 0;
+  // Lifeguard: a suspicion starts at max_mult * timeout and shrinks towards
+  // the suspicion timeout as other members confirm it. 1 = plain SWIM.
+  int suspicion_max_timeout_mult = 3;
+  std::size_t max_members = 10000;         // members beyond this are ignored (and counted)
+  std::size_t max_broadcasts = 4096;       // piggyback queue bound
+  std::size_t max_stream_size = 4 << 20;   // push-pull request/reply bound, bytes
 };
 
 struct Datagram {

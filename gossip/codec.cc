@@ -1,0 +1,269 @@
+// gossip/codec.cc — plain structs <-> generated protobuf classes.
+#include "codec.h"
+
+#include <limits>
+#include <type_traits>
+
+#include "gossip.pb.h"
+
+namespace ringd::gossip::codec {
+namespace {
+
+template <class... Fs>
+struct Overloaded : Fs... {
+  using Fs::operator()...;
+};
+template <class... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
+
+void to_proto(const msg::Message& in, proto::Message* out) {
+  std::visit(Overloaded{
+                 [&](const msg::Ping& m) {
+                   auto* p = out->mutable_ping();
+                   p->set_seq(m.seq);
+                   p->set_target(m.target);
+                   p->set_source(m.source);
+                   p->set_source_address(m.source_address);
+                 },
+                 [&](const msg::Ack& m) {
+                   auto* p = out->mutable_ack();
+                   p->set_seq(m.seq);
+                   p->set_source(m.source);
+                 },
+                 [&](const msg::Nack& m) {
+                   auto* p = out->mutable_nack();
+                   p->set_seq(m.seq);
+                   p->set_source(m.source);
+                 },
+                 [&](const msg::PingReq& m) {
+                   auto* p = out->mutable_ping_req();
+                   p->set_seq(m.seq);
+                   p->set_target(m.target);
+                   p->set_target_address(m.target_address);
+                   p->set_source(m.source);
+                   p->set_source_address(m.source_address);
+                 },
+                 [&](const msg::Alive& m) {
+                   auto* p = out->mutable_alive();
+                   p->set_name(m.name);
+                   p->set_address(m.address);
+                   p->set_service(m.service);
+                   p->set_incarnation(m.incarnation);
+                 },
+                 [&](const msg::Suspect& m) {
+                   auto* p = out->mutable_suspect();
+                   p->set_name(m.name);
+                   p->set_incarnation(m.incarnation);
+                   p->set_from(m.from);
+                 },
+                 [&](const msg::Dead& m) {
+                   auto* p = out->mutable_dead();
+                   p->set_name(m.name);
+                   p->set_incarnation(m.incarnation);
+                   p->set_from(m.from);
+                   p->set_left(m.left);
+                 },
+             },
+             in);
+}
+
+// A string that must be present and short.
+bool good_name(const std::string& s, const DecodeLimits& limits) {
+  return !s.empty() && s.size() <= limits.max_string;
+}
+// A string that may be empty but must be short.
+bool good_opt(const std::string& s, const DecodeLimits& limits) {
+  return s.size() <= limits.max_string;
+}
+
+DecodeStatus from_proto(const proto::Message& in, const DecodeLimits& lim, msg::Message* out) {
+  switch (in.body_case()) {
+    case proto::Message::kPing: {
+      const auto& p = in.ping();
+      if (!good_name(p.target(), lim) || !good_name(p.source(), lim) ||
+          !good_name(p.source_address(), lim)) {
+        return DecodeStatus::kBadField;
+      }
+      *out = msg::Ping{p.seq(), p.target(), p.source(), p.source_address()};
+      return DecodeStatus::kOk;
+    }
+    case proto::Message::kAck: {
+      const auto& p = in.ack();
+      if (!good_opt(p.source(), lim)) return DecodeStatus::kBadField;
+      *out = msg::Ack{p.seq(), p.source()};
+      return DecodeStatus::kOk;
+    }
+    case proto::Message::kNack: {
+      const auto& p = in.nack();
+      if (!good_opt(p.source(), lim)) return DecodeStatus::kBadField;
+      *out = msg::Nack{p.seq(), p.source()};
+      return DecodeStatus::kOk;
+    }
+    case proto::Message::kPingReq: {
+      const auto& p = in.ping_req();
+      if (!good_name(p.target(), lim) || !good_name(p.target_address(), lim) ||
+          !good_name(p.source(), lim) || !good_name(p.source_address(), lim)) {
+        return DecodeStatus::kBadField;
+      }
+      *out = msg::PingReq{p.seq(), p.target(), p.target_address(), p.source(),
+                          p.source_address()};
+      return DecodeStatus::kOk;
+    }
+    case proto::Message::kAlive: {
+      const auto& p = in.alive();
+      if (!good_name(p.name(), lim) || !good_name(p.address(), lim) ||
+          !good_opt(p.service(), lim)) {
+        return DecodeStatus::kBadField;
+      }
+      *out = msg::Alive{p.name(), p.address(), p.service(), p.incarnation()};
+      return DecodeStatus::kOk;
+    }
+    case proto::Message::kSuspect: {
+      const auto& p = in.suspect();
+      if (!good_name(p.name(), lim) || !good_opt(p.from(), lim)) return DecodeStatus::kBadField;
+      *out = msg::Suspect{p.name(), p.incarnation(), p.from()};
+      return DecodeStatus::kOk;
+    }
+    case proto::Message::kDead: {
+      const auto& p = in.dead();
+      if (!good_name(p.name(), lim) || !good_opt(p.from(), lim)) return DecodeStatus::kBadField;
+      *out = msg::Dead{p.name(), p.incarnation(), p.from(), p.left()};
+      return DecodeStatus::kOk;
+    }
+    case proto::Message::BODY_NOT_SET:
+      break;
+  }
+  return DecodeStatus::kBadField;  // empty or unknown oneof
+}
+
+proto::MemberState state_to_proto(MemberState s) {
+  switch (s) {
+    case MemberState::kAlive: return proto::MEMBER_STATE_ALIVE;
+    case MemberState::kSuspect: return proto::MEMBER_STATE_SUSPECT;
+    case MemberState::kDead: return proto::MEMBER_STATE_DEAD;
+    case MemberState::kLeft: return proto::MEMBER_STATE_LEFT;
+  }
+  return proto::MEMBER_STATE_ALIVE;
+}
+
+bool state_from_proto(int s, MemberState* out) {
+  switch (s) {
+    case proto::MEMBER_STATE_ALIVE: *out = MemberState::kAlive; return true;
+    case proto::MEMBER_STATE_SUSPECT: *out = MemberState::kSuspect; return true;
+    case proto::MEMBER_STATE_DEAD: *out = MemberState::kDead; return true;
+    case proto::MEMBER_STATE_LEFT: *out = MemberState::kLeft; return true;
+    default: return false;
+  }
+}
+
+template <class P>
+bool parse(std::string_view bytes, P* p) {
+  if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) return false;
+  return p->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+}
+
+}  // namespace
+
+std::string_view to_string(DecodeStatus status) {
+  switch (status) {
+    case DecodeStatus::kOk: return "ok";
+    case DecodeStatus::kOversize: return "oversize";
+    case DecodeStatus::kMalformed: return "malformed";
+    case DecodeStatus::kBadVersion: return "bad_version";
+    case DecodeStatus::kTooManyEntries: return "too_many_entries";
+    case DecodeStatus::kBadField: return "bad_field";
+  }
+  return "unknown";
+}
+
+std::string encode(const msg::Packet& packet) {
+  proto::Packet p;
+  p.set_version(packet.version);
+  for (const auto& m : packet.messages) to_proto(m, p.add_messages());
+  return p.SerializeAsString();
+}
+
+std::string encode(const msg::PushPull& push_pull) {
+  proto::Stream s;
+  s.set_version(push_pull.version);
+  auto* pp = s.mutable_push_pull();
+  pp->set_join(push_pull.join);
+  pp->set_source(push_pull.source);
+  for (const auto& m : push_pull.members) {
+    auto* e = pp->add_members();
+    e->set_name(m.name);
+    e->set_address(m.address);
+    e->set_service(m.service);
+    e->set_incarnation(m.incarnation);
+    e->set_state(state_to_proto(m.state));
+  }
+  return s.SerializeAsString();
+}
+
+std::size_t encoded_size(const msg::Message& message) {
+  proto::Message m;
+  to_proto(message, &m);
+  const std::size_t body = m.ByteSizeLong();
+  std::size_t varint = 1;
+  for (std::size_t v = body; v >= 0x80; v >>= 7) ++varint;
+  return 1 + varint + body;
+}
+
+std::size_t packet_header_size() {
+  proto::Packet p;
+  p.set_version(msg::kProtocolVersion);
+  return p.ByteSizeLong();
+}
+
+DecodeStatus decode(std::string_view bytes, const DecodeLimits& limits, msg::Packet* out) {
+  if (bytes.size() > limits.max_bytes) return DecodeStatus::kOversize;
+  proto::Packet p;
+  if (!parse(bytes, &p)) return DecodeStatus::kMalformed;
+  if (p.version() != msg::kProtocolVersion) return DecodeStatus::kBadVersion;
+  if (static_cast<std::size_t>(p.messages_size()) > limits.max_messages) {
+    return DecodeStatus::kTooManyEntries;
+  }
+  out->version = p.version();
+  out->messages.clear();
+  out->messages.reserve(static_cast<std::size_t>(p.messages_size()));
+  for (const auto& m : p.messages()) {
+    msg::Message decoded;
+    const DecodeStatus st = from_proto(m, limits, &decoded);
+    if (st != DecodeStatus::kOk) return st;
+    out->messages.push_back(std::move(decoded));
+  }
+  return DecodeStatus::kOk;
+}
+
+DecodeStatus decode(std::string_view bytes, const DecodeLimits& limits, msg::PushPull* out) {
+  if (bytes.size() > limits.max_bytes) return DecodeStatus::kOversize;
+  proto::Stream s;
+  if (!parse(bytes, &s)) return DecodeStatus::kMalformed;
+  if (s.version() != msg::kProtocolVersion) return DecodeStatus::kBadVersion;
+  if (!s.has_push_pull()) return DecodeStatus::kBadField;
+  const auto& pp = s.push_pull();
+  if (static_cast<std::size_t>(pp.members_size()) > limits.max_members) {
+    return DecodeStatus::kTooManyEntries;
+  }
+  if (!good_name(pp.source(), limits)) return DecodeStatus::kBadField;
+  out->version = s.version();
+  out->join = pp.join();
+  out->source = pp.source();
+  out->members.clear();
+  out->members.reserve(static_cast<std::size_t>(pp.members_size()));
+  for (const auto& e : pp.members()) {
+    msg::MemberEntry m;
+    if (!good_name(e.name(), limits) || !good_name(e.address(), limits) ||
+        !good_opt(e.service(), limits) || !state_from_proto(e.state(), &m.state)) {
+      return DecodeStatus::kBadField;
+    }
+    m.name = e.name();
+    m.address = e.address();
+    m.service = e.service();
+    m.incarnation = e.incarnation();
+    out->members.push_back(std::move(m));
+  }
+  return DecodeStatus::kOk;
+}
+
+}  // namespace ringd::gossip::codec

@@ -1,0 +1,81 @@
+// gossip/member_table.h — the local membership view and probe order.
+//
+// Holds one record per known member (self included), sorted by name so every
+// iteration is deterministic. It stores state; the SWIM rules that decide
+// state changes live in node.cc. Two selection helpers:
+//   * next_probe_target(): randomized round-robin (SWIM §4.3): shuffle the
+//     live members, walk the list, reshuffle at the end. New members are
+//     inserted at a random position of the not-yet-walked rest, so each live
+//     member is probed once per round and the worst-case detection time is
+//     bounded;
+//   * random_members(): k distinct random members for ping-req, gossip and
+//     push-pull.
+// Pointers returned stay valid until that member is erased.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "node.h"
+
+namespace ringd::gossip {
+
+struct MemberRecord {
+  Member member;
+  // Suspicion bookkeeping, meaningful while member.state == kSuspect.
+  Time suspect_start{};
+  Time suspect_deadline{};
+  Duration suspect_min{};  // timeout bounds fixed when the suspicion started
+  Duration suspect_max{};
+  int expected_confirmations = 0;
+  // Who raised the suspicion here (first entry), then distinct confirmers;
+  // at most expected_confirmations + 1 entries.
+  std::vector<std::string> confirmers;
+};
+
+inline bool is_live(MemberState s) {
+  return s == MemberState::kAlive || s == MemberState::kSuspect;
+}
+
+class MemberTable {
+ public:
+  using Map = std::map<std::string, MemberRecord, std::less<>>;
+
+  explicit MemberTable(std::string self_name);
+
+  MemberRecord* find(std::string_view name);
+  const MemberRecord* find(std::string_view name) const;
+  // Adds a member not yet known (the caller checks capacity).
+  MemberRecord& insert(Member member, std::mt19937_64& rng);
+  void erase(std::string_view name);
+
+  const Map& all() const { return members_; }
+  // Mutable access for state changes; do not insert or erase through it.
+  Map& all_mut() { return members_; }
+  std::size_t size() const { return members_.size(); }
+  // Alive or suspect members, self included.
+  std::size_t live_count() const;
+
+  const MemberRecord* next_probe_target(std::mt19937_64& rng);
+
+  enum class Pick : std::uint8_t { kAlive, kLive };
+  // Up to k distinct random members other than self and `exclude_a/b`,
+  // alive only (kAlive) or alive or suspect (kLive).
+  std::vector<const MemberRecord*> random_members(std::mt19937_64& rng, std::size_t k, Pick pick,
+                                                  std::string_view exclude_a = {},
+                                                  std::string_view exclude_b = {}) const;
+
+ private:
+  void reshuffle(std::mt19937_64& rng);
+
+  std::string self_;
+  Map members_;
+  std::vector<std::string> probe_order_;
+  std::size_t probe_index_ = 0;
+};
+
+}  // namespace ringd::gossip

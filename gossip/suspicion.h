@@ -1,0 +1,46 @@
+// gossip/suspicion.h — suspicion timeouts as pure functions.
+//
+// A member that misses a probe becomes suspect; if nobody refutes the
+// suspicion before its timeout, it is declared dead. The timeout scales with
+// the cluster size, because an update needs about log(n) gossip rounds to
+// reach everybody (and so the suspect needs that long to hear about it):
+//
+//   min_timeout = suspicion_mult * max(1, log10(n)) * probe_interval
+//
+// Lifeguard (Dadgar et al., 2018) makes the timeout start higher and shrink
+// as other members independently confirm the suspicion, so a lone member
+// with a slow network cannot kill a healthy peer quickly, while a really
+// dead member is declared dead about as fast as plain SWIM would:
+//
+//   max_timeout = max_mult * min_timeout
+//   timeout(c)  = max(min, max - (max - min) * log(c + 1) / log(k + 1))
+//
+// where c is the number of independent confirmations received so far and k
+// the number expected. With k == 0 the timeout is min_timeout at once.
+#pragma once
+
+#include <cstddef>
+
+#include "node.h"
+
+namespace ringd::gossip {
+
+// suspicion_mult * max(1, log10(n)) * probe_interval; n = known live members
+// (including self). n < 1 counts as 1; mult < 1 counts as 1.
+Duration suspicion_timeout(int suspicion_mult, std::size_t n, Duration probe_interval);
+
+// How many independent confirmations a suspicion waits for before its
+// timeout reaches the minimum: suspicion_mult - 2, but 0 when the cluster is
+// too small to supply them (n - 2 < k), as nobody else could confirm.
+int expected_confirmations(int suspicion_mult, std::size_t n);
+
+// Total suspicion timeout after `confirmations` of `expected` confirmations.
+// Never below `min`, never above `max` (max < min counts as min).
+Duration suspicion_timeout_after(int confirmations, int expected, Duration min, Duration max);
+
+// Time left until the suspicion fires, given the time `elapsed` since it
+// started; negative or zero means it is due.
+Duration remaining_suspicion_time(int confirmations, int expected, Duration elapsed,
+                                  Duration min, Duration max);
+
+}  // namespace ringd::gossip
