@@ -12,6 +12,9 @@
 #include <string>
 #include <string_view>
 
+#include "resp/limits.h"
+#include "resp/parser.h"
+
 namespace ringd::resp {
 
 // What commands may ask of the agent; implemented in agent/ over the current
@@ -29,14 +32,14 @@ struct Stats {
   std::atomic<std::uint64_t> protocol_errors{0};
   std::atomic<std::uint64_t> unknown_commands{0};
   std::atomic<std::uint64_t> wrong_arity{0};
+  // Connections closed without a reply, as Redis does:
+  std::atomic<std::uint64_t> query_buffer_overflows{0};  // command > max_query_buffer
+  std::atomic<std::uint64_t> cross_protocol{0};          // "POST ..." / "Host: ..." lines
 };
 
-struct Limits {
-  std::size_t max_multibulk_len = 1024 * 1024;      // elements per command
-  std::size_t max_bulk_len = 512 * 1024;            // bytes per argument
-  std::size_t max_inline_len = 64 * 1024;           // bytes per inline command line
-  std::size_t max_query_buffer = 1024 * 1024;       // bytes buffered per client
-};
+// struct Limits (max_multibulk_len, max_bulk_len, max_inline_len,
+// max_query_buffer) lives in resp/limits.h, included above, so that the
+// parser can use it without including this header.
 
 class Session {
  public:
@@ -44,10 +47,29 @@ class Session {
   // Consumes bytes read from the client and appends the replies to `out`.
   // Returns false when the connection must be closed once `out` has been
   // written (QUIT, or a protocol error, as Redis does).
+  //
+  // Protocol errors append Redis's error reply, then return false. A command
+  // larger than max_query_buffer, or a request starting with POST or Host:
+  // (HTTP sent to the RESP port), returns false with no reply, as Redis
+  // closes such clients silently. Replies to the commands that came before
+  // in the same read are in `out` either way. Once false was returned, every
+  // later call returns false and appends nothing.
   bool feed(std::string_view in, std::string& out);
 
+  // Bytes of an unfinished command held between feeds (<= max_query_buffer).
+  std::size_t buffered() const { return buf_.size(); }
+
  private:
-  // (implementation details are resp/'s own)
+  // Parses and runs every complete command in `in`; `used` receives the
+  // bytes done with. False: close the connection.
+  bool process(std::string_view in, std::size_t& used, std::string& out);
+
+  const Backend& backend_;
+  Stats& stats_;
+  Limits limits_;
+  Parser parser_;
+  std::string buf_;  // the start of an unfinished command, when a read ended in one
+  bool closed_ = false;
 };
 
 }  // namespace ringd::resp

@@ -1,0 +1,16 @@
+// resp/limits.h — per-connection bounds on untrusted RESP input.
+// Part of the resp/session.h contract (session.h includes this file).
+#pragma once
+
+#include <cstddef>
+
+namespace ringd::resp {
+
+struct Limits {
+  std::size_t max_multibulk_len = 1024 * 1024;      // elements per command
+  std::size_t max_bulk_len = 512 * 1024;            // bytes per argument
+  std::size_t max_inline_len = 64 * 1024;           // bytes per inline command line
+  std::size_t max_query_buffer = 1024 * 1024;       // bytes buffered per client
+};
+
+}  // namespace ringd::resp

@@ -1,0 +1,57 @@
+#include "resp/writer.h"
+
+#include <charconv>
+
+namespace ringd::resp {
+namespace {
+
+// "<prefix><n>\r\n" without going through iostreams or a temporary string.
+template <typename Int>
+void append_prefixed_number(std::string& out, char prefix, Int n) {
+  char buf[32];
+  buf[0] = prefix;
+  auto [end, ec] = std::to_chars(buf + 1, buf + sizeof(buf) - 2, n);
+  (void)ec;  // 30 bytes always fit a 64-bit integer
+  *end++ = '\r';
+  *end++ = '\n';
+  out.append(buf, static_cast<std::size_t>(end - buf));
+}
+
+}  // namespace
+
+void append_simple(std::string& out, std::string_view s) {
+  out.reserve(out.size() + s.size() + 3);
+  out.push_back('+');
+  out.append(s);
+  out.append("\r\n", 2);
+}
+
+void append_error(std::string& out, std::string_view msg) {
+  out.reserve(out.size() + msg.size() + 3);
+  out.push_back('-');
+  const std::size_t start = out.size();
+  out.append(msg);
+  for (std::size_t i = start; i < out.size(); ++i) {
+    if (out[i] == '\r' || out[i] == '\n') out[i] = ' ';
+  }
+  out.append("\r\n", 2);
+}
+
+void append_integer(std::string& out, std::int64_t n) {
+  append_prefixed_number(out, ':', n);
+}
+
+void append_bulk(std::string& out, std::string_view data) {
+  out.reserve(out.size() + data.size() + 24);
+  append_prefixed_number(out, '$', data.size());
+  out.append(data);
+  out.append("\r\n", 2);
+}
+
+void append_nil(std::string& out) { out.append("$-1\r\n", 5); }
+
+void append_array_header(std::string& out, std::size_t n) {
+  append_prefixed_number(out, '*', n);
+}
+
+}  // namespace ringd::resp

@@ -1,0 +1,36 @@
+// resp/writer.h — RESP2 reply encoding, appended to a caller-owned std::string.
+//
+// Every function appends exactly one RESP2 value (or, for array_header, the
+// header of one) and never clears `out`, so a session can batch the replies
+// of a whole pipeline into one buffer and write it with one syscall. Nothing
+// here allocates except through `out` growing; reuse `out` to avoid that.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace ringd::resp {
+
+// "+<s>\r\n". `s` must not contain CR or LF (callers pass constants).
+void append_simple(std::string& out, std::string_view s);
+
+// "-<msg>\r\n". `msg` is the text after '-', e.g. "ERR unknown command ...".
+// Like Redis (addReplyErrorFormat/rejectCommandFormat), any CR or LF inside
+// `msg` is replaced by a space, so user bytes echoed in an error can never
+// break the framing.
+void append_error(std::string& out, std::string_view msg);
+
+// ":<n>\r\n"
+void append_integer(std::string& out, std::int64_t n);
+
+// "$<len>\r\n<data>\r\n" — binary safe.
+void append_bulk(std::string& out, std::string_view data);
+
+// "$-1\r\n" — the RESP2 nil bulk string.
+void append_nil(std::string& out);
+
+// "*<n>\r\n" — the caller then appends n values.
+void append_array_header(std::string& out, std::size_t n);
+
+}  // namespace ringd::resp
