@@ -1,0 +1,96 @@
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "agent/address.h"
+#include "agent/config.h"
+
+namespace ringd::agent {
+namespace {
+
+AgentConfig parse(std::vector<std::string> args) {
+  bool help = false;
+  return parse_agent_args(args, &help);
+}
+
+std::string error_of(std::vector<std::string> args) {
+  try {
+    parse(std::move(args));
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(AddressTest, SplitsHostPortForms) {
+  auto v4 = split_host_port("10.0.0.7:8000");
+  ASSERT_TRUE(v4);
+  EXPECT_EQ(v4->host, "10.0.0.7");
+  EXPECT_EQ(v4->port, 8000);
+  auto v6 = split_host_port("[::1]:7946");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->host, "::1");
+  auto name = split_host_port("seed.example:7946");
+  ASSERT_TRUE(name);
+  EXPECT_EQ(name->host, "seed.example");
+  for (const char* bad : {"", "host", "host:", ":80", "h:0", "h:65536", "h:12x", "::1:80", "[::1]80", "[::1"}) {
+    EXPECT_FALSE(split_host_port(bad)) << bad;
+  }
+}
+
+TEST(AddressTest, CanonicalFormat) {
+  EXPECT_EQ(format_endpoint(*parse_endpoint("127.0.0.1:1")), "127.0.0.1:1");
+  EXPECT_EQ(format_endpoint(*parse_endpoint("[0:0::1]:7946")), "[::1]:7946");
+  EXPECT_FALSE(parse_endpoint("localhost:80"));  // not an IP literal
+}
+
+TEST(AgentConfigTest, FlagsFillGossipConfig) {
+  auto c = parse({"--node", "n1", "--bind", "127.0.0.1:7000", "--join", "127.0.0.1:7001", "--join",
+                  "127.0.0.1:7002", "--service", "127.0.0.1:9001", "--resp", "127.0.0.1:6400", "--http",
+                  "127.0.0.1:8000", "--probe-interval-ms", "300"});
+  EXPECT_EQ(c.node, "n1");
+  EXPECT_EQ(c.advertise, "127.0.0.1:7000");  // defaults to --bind
+  EXPECT_EQ(c.join.size(), 2u);
+  EXPECT_EQ(c.gossip.name, "n1");
+  EXPECT_EQ(c.gossip.service, "127.0.0.1:9001");
+  EXPECT_EQ(c.gossip.probe_interval, std::chrono::milliseconds(300));
+}
+
+TEST(AgentConfigTest, ConfigFileUnderFlags) {
+  std::string path = ::testing::TempDir() + "ringd_config_test.json";
+  {
+    std::ofstream f(path);
+    f << R"({"node": "from-file", "service": "127.0.0.1:9002", "join": ["127.0.0.1:1"], "log_level": "debug"})";
+  }
+  auto c = parse({"--config", path, "--node", "from-flag"});
+  EXPECT_EQ(c.node, "from-flag");
+  EXPECT_EQ(c.service, "127.0.0.1:9002");
+  EXPECT_EQ(c.join, std::vector<std::string>{"127.0.0.1:1"});
+  EXPECT_EQ(c.log_level, "debug");
+  std::remove(path.c_str());
+}
+
+TEST(AgentConfigTest, ErrorsNameTheProblem) {
+  EXPECT_NE(error_of({"--bind", "nowhere"}).find("--bind nowhere"), std::string::npos);
+  EXPECT_NE(error_of({"--service", "web:80"}).find("--service"), std::string::npos);
+  EXPECT_NE(error_of({"--join", "seed"}).find("--join seed"), std::string::npos);
+  EXPECT_NE(error_of({"--log-level", "loud"}).find("--log-level loud"), std::string::npos);
+  EXPECT_NE(error_of({"--bind", "0.0.0.0:7946"}).find("--advertise"), std::string::npos);
+  EXPECT_NE(error_of({"--probe-timeout-ms", "900"}).find("less than"), std::string::npos);
+  EXPECT_NE(error_of({"--frobnicate"}).find("frobnicate"), std::string::npos);
+  EXPECT_NE(error_of({"--config", "/nonexistent.json"}).find("/nonexistent.json"), std::string::npos);
+}
+
+TEST(AgentConfigTest, UnknownConfigKeyIsAnError) {
+  std::string path = ::testing::TempDir() + "ringd_config_bad.json";
+  {
+    std::ofstream f(path);
+    f << R"({"nodee": "typo"})";
+  }
+  EXPECT_NE(error_of({"--config", path}).find("unknown key \"nodee\""), std::string::npos);
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace ringd::agent

@@ -1,0 +1,88 @@
+#include <gtest/gtest.h>
+
+#include "agent/http_api.h"
+
+namespace ringd::agent {
+namespace {
+
+using Json = nlohmann::json;
+
+class HttpApiTest : public ::testing::Test {
+ protected:
+  HttpApiTest() : node_(make_config(), 1), publisher_(ring::Options{}) {
+    node_.start(gossip::Time{}, {});
+    publisher_.rebuild(node_.members());
+    sources_.node = &node_;
+    sources_.ring = &publisher_;
+    sources_.ready = [] { return true; };
+    sources_.metrics = [] { return Json{{"resp", {{"commands", 0}}}}; };
+  }
+  static gossip::Config make_config() {
+    gossip::Config c;
+    c.name = "n1";
+    c.advertise = "127.0.0.1:7946";
+    c.service = "127.0.0.1:9001";
+    return c;
+  }
+  HttpResponse get(const std::string& target, http::verb verb = http::verb::get) {
+    HttpRequest request{verb, target, 11};
+    return handle_api(request, sources_);
+  }
+
+  gossip::Node node_;
+  RingPublisher publisher_;
+  ApiSources sources_;
+};
+
+TEST_F(HttpApiTest, Members) {
+  auto r = get("/members");
+  EXPECT_EQ(r.result(), http::status::ok);
+  EXPECT_EQ(r[http::field::content_type], "application/json");
+  auto body = Json::parse(r.body());
+  EXPECT_EQ(body["self"], "n1");
+  ASSERT_EQ(body["members"].size(), 1u);
+  EXPECT_EQ(body["members"][0]["state"], "alive");
+  EXPECT_EQ(body["members"][0]["service"], "127.0.0.1:9001");
+  EXPECT_EQ(body["members"][0]["address"], "127.0.0.1:7946");
+}
+
+TEST_F(HttpApiTest, RingAndLookup) {
+  auto ring = Json::parse(get("/ring").body());
+  EXPECT_EQ(ring["nodes"], Json::array({"127.0.0.1:9001"}));
+  EXPECT_EQ(ring["checksum"].get<std::string>().size(), 16u);
+  auto lookup = Json::parse(get("/lookup?key=%2Fdocuments%2Fa+b").body());
+  EXPECT_EQ(lookup["key"], "/documents/a b");
+  EXPECT_EQ(lookup["node"], "127.0.0.1:9001");
+  EXPECT_EQ(get("/lookup").result(), http::status::bad_request);
+  EXPECT_EQ(get("/lookup?key=%zz").result(), http::status::bad_request);
+}
+
+TEST_F(HttpApiTest, HealthFollowsReadiness) {
+  EXPECT_EQ(get("/health").result(), http::status::ok);
+  sources_.ready = [] { return false; };
+  EXPECT_EQ(get("/health").result(), http::status::service_unavailable);
+}
+
+TEST_F(HttpApiTest, ErrorsAreJson) {
+  auto missing = get("/nope");
+  EXPECT_EQ(missing.result(), http::status::not_found);
+  EXPECT_TRUE(Json::parse(missing.body()).contains("error"));
+  auto post = get("/members", http::verb::post);
+  EXPECT_EQ(post.result(), http::status::method_not_allowed);
+  EXPECT_EQ(post[http::field::allow], "GET, HEAD");
+  EXPECT_TRUE(Json::parse(post.body()).contains("error"));
+}
+
+TEST(UrlDecodeTest, Cases) {
+  EXPECT_EQ(url_decode("a%2Fb+c"), "a/b c");
+  EXPECT_EQ(url_decode("%41"), "A");
+  EXPECT_FALSE(url_decode("%4"));
+  EXPECT_FALSE(url_decode("%"));
+  EXPECT_FALSE(url_decode("%g1"));
+  EXPECT_EQ(query_param("/lookup?a=1&key=x%20y&z", "key"), "x y");
+  EXPECT_FALSE(query_param("/lookup?a=1", "key"));
+  EXPECT_EQ(query_param("/lookup?key", "key"), "");
+}
+
+}  // namespace
+}  // namespace ringd::agent
