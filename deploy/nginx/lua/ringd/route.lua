@@ -124,10 +124,11 @@ function _M.access()
             log_agent_error("agent error reply for lookup: " .. err)
             return reject(503, "ringd agent error: " .. err, "agent-error")
         end
-        log_agent_error("agent unreachable: " .. err)
         if kind == "timeout" then
+            log_agent_error("agent timed out: " .. err)
             return reject(503, "ringd agent timed out", "agent-timeout")
         end
+        log_agent_error("agent unreachable: " .. err)
         return reject(503, "ringd agent unreachable", "agent-unreachable")
     end
     if v == resp.null then
