@@ -1,0 +1,269 @@
+#!/usr/bin/python3
+"""End to end: real nginx with the deploy/nginx config in front of real ringd
+agents, on loopback.
+
+Cluster per test: three backend hosts (deploy/backend.py + a ringd agent with
+--service pointing at it) and one nginx host (a router-only agent + nginx
+asking it over RESP). 500 keys go through nginx:
+
+  * every key lands on the same backend every time, and that backend is what
+    the agent itself answers for the key (RESP GET via python3-redis, and
+    /lookup on another agent);
+  * SIGKILL one backend host (agent + backend): once the ring drops it, its
+    keys move to the survivors and every other key stays where it was;
+  * router agent down -> 503; a backend's HTTP server down while its agent
+    lives -> 502 for its keys only.
+
+    RINGD_BIN=build/ringd /usr/bin/python3 tests/e2e/test_nginx.py -v
+    (or: ctest --test-dir build -R e2e_nginx --output-on-failure)
+
+RINGD_BIN defaults to <src>/build/ringd, RINGD_SRC to this checkout.
+KEEP_RUNDIR=1 keeps the run directory (logs of every process) after the run.
+"""
+
+import os
+import signal
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from procs import (Agent, Backend, Nginx, RunDir, free_port,  # noqa: E402
+                   ringd_bin, wait_until)
+
+NUM_KEYS = 500
+CONVERGE_TIMEOUT = 30.0   # start-up: all agents see each other
+FAILURE_TIMEOUT = 60.0    # SIGKILLed host dropped from every ring
+
+
+def make_keys(n=NUM_KEYS):
+    """Request paths; a few carry a query string, which is not part of the
+    key (the key is the raw path, see deploy/nginx/lua/ringd/route.lua)."""
+    paths = []
+    for i in range(n):
+        if i % 10 == 0:
+            paths.append("/documents/user-%d/report.pdf?version=%d" % (i, i % 3))
+        elif i % 10 == 1:
+            paths.append("/documents/dir%%20%d/file-%d" % (i % 7, i))
+        else:
+            paths.append("/documents/doc-%05d" % i)
+    return paths
+
+
+def key_of(path):
+    return path.split("?", 1)[0]
+
+
+def log(msg):
+    sys.stderr.write("    [e2e] %s\n" % msg)
+    sys.stderr.flush()
+
+
+class Cluster:
+    """Three backend hosts + one router host with nginx, all on loopback."""
+
+    def __init__(self, rundir, num_backends=3):
+        binary = ringd_bin()
+        self.rundir = rundir
+        names = ["host%d" % (i + 1) for i in range(num_backends)] + ["router"]
+        gossip = {name: free_port(udp_too=True) for name in names}
+        seeds = {name: ["127.0.0.1:%d" % gossip[o] for o in names if o != name]
+                 for name in names}
+        self.hosts = []  # (backend, agent)
+        for i, name in enumerate(names[:-1]):
+            backend = Backend("backend%d" % (i + 1), rundir)
+            agent = Agent(name, rundir, join=seeds[name], service=backend.address,
+                          binary=binary, gossip_port=gossip[name])
+            self.hosts.append((backend, agent))
+        self.router = Agent("router", rundir, join=seeds["router"], binary=binary,
+                            gossip_port=gossip["router"])
+        self.nginx = Nginx("nginx", rundir, self.router.resp)
+        self.by_service = {b.address: (b, a) for b, a in self.hosts}
+
+    @property
+    def agents(self):
+        return [a for _, a in self.hosts] + [self.router]
+
+    def start(self):
+        self.nginx.test_config()
+        for backend, _ in self.hosts:
+            backend.start()
+        for agent in self.agents:
+            agent.start()
+        for backend, _ in self.hosts:
+            backend.wait_ready()
+        t0 = time.monotonic()
+        for agent in self.agents:
+            agent.wait_ready(timeout=CONVERGE_TIMEOUT)
+        self.wait_converged(self.agents, [b.address for b, _ in self.hosts],
+                            CONVERGE_TIMEOUT, "all 4 agents alive, 3 services on every ring")
+        log("cluster converged %.2fs after the agents were ready" % (time.monotonic() - t0))
+        self.nginx.start()
+        self.nginx.wait_ready()
+
+    @staticmethod
+    def wait_converged(agents, services, timeout, what):
+        """Every agent in `agents` sees exactly those agents alive and a ring
+        of exactly `services`, with one checksum across all of them."""
+        names = sorted(a.name for a in agents)
+        want_nodes = sorted(services)
+
+        def converged():
+            checksums = set()
+            for agent in agents:
+                agent.check_alive()
+                alive = sorted(n for n, m in agent.members().items() if m["state"] == "alive")
+                if alive != names:
+                    return False
+                ring = agent.ring()
+                if sorted(ring["nodes"]) != want_nodes:
+                    return False
+                checksums.add(ring["checksum"])
+            return len(checksums) == 1
+
+        wait_until(converged, timeout, what, interval=0.1)
+
+
+class RingdNginxTest(unittest.TestCase):
+
+    def setUp(self):
+        self.rundir = RunDir("ringd-e2e")
+        try:
+            self.cluster = Cluster(self.rundir)
+            self.cluster.start()
+        except BaseException:
+            self.dump_logs()
+            self.rundir.cleanup()
+            raise
+        self.http = self.cluster.nginx.client()
+        self.keys = make_keys()
+
+    def tearDown(self):
+        self.http.close()
+        if self._failed():
+            self.dump_logs()
+        errors = self.rundir.stop_all()
+        self.rundir.cleanup()
+        self.assertEqual(errors, [], "errors while stopping processes")
+
+    def _failed(self):
+        result = getattr(self._outcome, "result", None)
+        if result is None:
+            return False
+        return any(test is self for test, _ in result.errors + result.failures)
+
+    def dump_logs(self):
+        log("run directory: %s (KEEP_RUNDIR=1 keeps it)" % self.rundir.path)
+        for proc in self.rundir.procs:
+            log("---- %s (%s) ----\n%s" % (proc.name, proc.log_path, proc.log_tail(15)))
+        nginx = getattr(getattr(self, "cluster", None), "nginx", None)
+        if nginx is not None:
+            log("---- nginx error.log ----\n%s" % nginx.error_log_tail(15))
+
+    # ------------------------------------------------------------------
+    # helpers
+
+    def route(self, path):
+        """(status, backend name or None, headers, body) of one request via nginx."""
+        status, headers, body = self.http.get(path)
+        return status, headers.get("x-backend"), headers, body
+
+    def route_all(self, paths):
+        """{path: service ip:port} for keys that must all answer 200."""
+        out = {}
+        for path in paths:
+            status, name, headers, body = self.route(path)
+            self.assertEqual(status, 200, "%s -> %d %r" % (path, status, body[:200]))
+            service = headers["x-ringd-backend"]
+            backend, _ = self.cluster.by_service[service]
+            # nginx proxied to the backend it announced, with the URI unchanged.
+            self.assertEqual(name, backend.name, path)
+            self.assertIn(b'"path": "%s"' % path.encode(), body)
+            out[path] = service
+        return out
+
+    # ------------------------------------------------------------------
+
+    def test_same_key_same_backend_and_matches_agent(self):
+        first = self.route_all(self.keys)
+        second = self.route_all(self.keys)
+        self.assertEqual(first, second, "a key changed backend between two passes")
+
+        # nginx routed exactly where the agent says: the router agent over
+        # RESP (what nginx asked) ...
+        r = self.cluster.router.redis()
+        for path, service in first.items():
+            self.assertEqual(r.get(key_of(path)), service, path)
+        # ... and another agent over HTTP agrees (same ring everywhere).
+        other = self.cluster.hosts[0][1]
+        for path in self.keys[:100]:
+            self.assertEqual(other.lookup(key_of(path)), first[path], path)
+
+        # All three backends serve a fair share (160 points each: ~167 keys).
+        counts = {s: list(first.values()).count(s) for s in self.cluster.by_service}
+        log("keys per backend: %s" % counts)
+        for service, n in counts.items():
+            self.assertGreater(n, NUM_KEYS // 10, counts)
+
+    def test_sigkill_backend_host_moves_only_its_keys(self):
+        before = self.route_all(self.keys)
+        victim_backend, victim_agent = self.cluster.hosts[1]
+        victim = victim_backend.address
+        survivors = [(b, a) for b, a in self.cluster.hosts if b is not victim_backend]
+        on_victim = [p for p, s in before.items() if s == victim]
+        self.assertTrue(on_victim, "the victim owned no keys")
+
+        t0 = time.monotonic()
+        victim_agent.kill()
+        victim_backend.kill()
+        live_agents = [a for _, a in survivors] + [self.cluster.router]
+        self.cluster.wait_converged(live_agents, [b.address for b, _ in survivors],
+                                    FAILURE_TIMEOUT, "the SIGKILLed host to leave every ring")
+        log("SIGKILLed host dropped from all rings after %.2fs" % (time.monotonic() - t0))
+
+        after = self.route_all(self.keys)
+        moved = {p for p in self.keys if after[p] != before[p]}
+        self.assertEqual(moved, set(on_victim),
+                         "exactly the dead host's keys must move")
+        for path in on_victim:
+            self.assertIn(after[path], {b.address for b, _ in survivors})
+        log("%d of %d keys moved, all from the dead host" % (len(moved), len(self.keys)))
+
+        # And the new placement is stable and agrees with the agent.
+        r = self.cluster.router.redis()
+        for path in self.keys[:100]:
+            self.assertEqual(r.get(key_of(path)), after[path], path)
+        self.assertEqual(self.route_all(self.keys[:100]),
+                         {p: after[p] for p in self.keys[:100]})
+
+    def test_router_agent_unreachable_is_503(self):
+        self.route_all(self.keys[:10])
+        self.cluster.router.kill()
+        for path in self.keys[:20]:
+            status, _, headers, body = self.route(path)
+            self.assertEqual(status, 503, path)
+            self.assertEqual(headers.get("x-ringd-error"), "agent-unreachable")
+            self.assertEqual(body, b"ringd agent unreachable\n")
+            self.assertNotIn("x-ringd-backend", headers)
+
+    def test_backend_down_with_agent_alive_is_502(self):
+        before = self.route_all(self.keys[:100])
+        down_backend, down_agent = self.cluster.hosts[0]
+        down_backend.stop(signal.SIGTERM)
+        down = down_backend.address
+        self.assertTrue(any(s == down for s in before.values()))
+        for path, service in before.items():
+            status, name, headers, body = self.route(path)
+            self.assertEqual(headers.get("x-ringd-backend"), service, path)
+            if service == down:
+                self.assertEqual(status, 502, path)
+                self.assertEqual(headers.get("x-ringd-error"), "backend-unreachable")
+            else:
+                self.assertEqual(status, 200, path)
+        down_agent.check_alive()  # the agent kept running: ring unchanged
+        self.assertIn(down, self.cluster.router.ring()["nodes"])
+
+
+if __name__ == "__main__":
+    unittest.main()
