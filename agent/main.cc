@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "agent/agent.h"
@@ -18,10 +19,11 @@ constexpr const char* kUsage =
     "  members   list the cluster's members as the local agent sees them\n"
     "  version   print the version\n";
 
+// One line per event on stderr, e.g. "2026-11-27T10:00:00.123 info member n2 dead ...".
 void setup_logging(const std::string& level) {
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
+  spdlog::set_default_logger(spdlog::stderr_color_mt("ringd"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   spdlog::set_level(spdlog::level::from_str(level));
-  spdlog::default_logger()->set_formatter(std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v"));
 }
 
 }  // namespace
