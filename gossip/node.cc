@@ -91,7 +91,7 @@ enum class C : std::uint8_t {
   kPingsSent, kPingsReceived, kAcksReceived, kPingReqsSent, kPingReqsReceived,
   kNacksSent, kNacksReceived, kRelaysDropped,
   kProbesFailed, kSuspicions, kRefutations, kMembersDead, kMembersLeft, kMembersForgotten,
-  kMembersRejected, kBroadcastsDropped, kPushPulls,
+  kMembersRejected, kBroadcastsDropped, kPushPulls, kDiscoverySyncs, kStaleCorrections,
   kCount,
 };
 constexpr std::array<std::string_view, static_cast<std::size_t>(C::kCount)> kCounterNames = {
@@ -105,6 +105,7 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(C::kCount)> kCou
     "nacks_sent", "nacks_received", "relays_dropped",
     "probes_failed", "suspicions", "refutations", "members_dead", "members_left",
     "members_forgotten", "members_rejected", "broadcasts_dropped", "push_pulls",
+    "discovery_syncs", "stale_corrections",
 };
 
 template <class... Fs>
@@ -120,6 +121,7 @@ struct Node::Impl {
   struct Probe {
     std::uint64_t seq = 0;
     std::string target;
+    std::uint64_t incarnation = 0;  // target's incarnation when the probe began
     Time indirect_at{};
     bool acked = false;
     bool indirect_sent = false;
@@ -154,6 +156,12 @@ struct Node::Impl {
   std::map<std::uint64_t, PendingStream> pending_streams;
   std::uint64_t next_seq = 1;
   std::uint64_t next_stream_id = 1;
+  Time last_discovery = kNever;  // kNever = no discovery yet
+  // While a datagram is processed: its sender, and corrections to send back
+  // to it because it holds stale news (about us, or about a member we know
+  // has left or died at a later incarnation).
+  std::string current_from;
+  std::vector<msg::Message> corrections;
 
   std::vector<Datagram> out_datagrams;
   std::vector<StreamRequest> out_streams;
@@ -248,6 +256,12 @@ struct Node::Impl {
     broadcast(s.name, self_alive());
   }
 
+  // Queue a message for the sender of the datagram being processed.
+  void correct(msg::Message m) {
+    if (current_from.empty() || corrections.size() >= 4) return;
+    corrections.push_back(std::move(m));
+  }
+
   void apply_alive(Time now, const msg::Alive& a) {
     if (a.name == cfg.name) {
       const Member& s = self_rec().member;
@@ -300,12 +314,21 @@ struct Node::Impl {
 
   void apply_suspect(Time now, const msg::Suspect& s) {
     if (s.name == cfg.name) {
-      if (!leaving && s.incarnation >= self_rec().member.incarnation) refute(s.incarnation);
+      if (leaving) return;
+      if (s.incarnation >= self_rec().member.incarnation) {
+        refute(s.incarnation);
+      } else {
+        correct(self_alive());
+      }
       return;
     }
     MemberRecord* rec = table.find(s.name);
     if (rec == nullptr) return;
     Member& m = rec->member;
+    if (!is_live(m.state) && s.incarnation <= m.incarnation) {
+      correct(msg::Dead{m.name, m.incarnation, cfg.name, m.state == MemberState::kLeft});
+      return;
+    }
     if (s.incarnation < m.incarnation) return;
     switch (m.state) {
       case MemberState::kDead:
@@ -341,7 +364,12 @@ struct Node::Impl {
 
   void apply_dead(Time now, const msg::Dead& d) {
     if (d.name == cfg.name) {
-      if (!leaving && d.incarnation >= self_rec().member.incarnation) refute(d.incarnation);
+      if (leaving) return;
+      if (d.incarnation >= self_rec().member.incarnation) {
+        refute(d.incarnation);
+      } else {
+        correct(self_alive());
+      }
       return;
     }
     MemberRecord* rec = table.find(d.name);
@@ -390,6 +418,7 @@ struct Node::Impl {
     Probe p;
     p.seq = next_seq++;
     p.target = target->member.name;
+    p.incarnation = target->member.incarnation;
     p.indirect_at = now + cfg.probe_timeout;
     probe = p;
     count(C::kPingsSent);
@@ -415,19 +444,34 @@ struct Node::Impl {
     count(C::kProbesFailed);
     const MemberRecord* rec = table.find(probe->target);
     if (rec == nullptr || !is_live(rec->member.state)) return;
+    // A newer incarnation arrived meanwhile: that is news of life, not death.
+    if (rec->member.incarnation != probe->incarnation) return;
     apply_suspect(now, msg::Suspect{probe->target, rec->member.incarnation, cfg.name});
   }
 
   // ---- inbound -------------------------------------------------------------
 
+  // A member we have never heard of probes us: gossip about it has missed
+  // us, so fetch the full state from it (at most once per probe interval).
+  void discover(Time now, const std::string& address) {
+    if (leaving || !started) return;
+    if (last_discovery != kNever && now - last_discovery < cfg.probe_interval) return;
+    for (const auto& [id, ps] : pending_streams) {
+      if (ps.to == address) return;
+    }
+    last_discovery = now;
+    count(C::kDiscoverySyncs);
+    send_stream(address, false);
+  }
+
   void on_ping(Time now, const std::string& from, const msg::Ping& p) {
-    (void)now;
     count(C::kPingsReceived);
     if (p.target != cfg.name) {
       count(C::kWrongTarget);
       return;
     }
     if (started) joined_ = true;
+    if (table.find(p.source) == nullptr) discover(now, p.source_address);
     std::vector<msg::Message> reply{msg::Ack{p.seq, cfg.name}};
     // Tell a prober we consider suspect/dead/left about it, so it refutes.
     if (const MemberRecord* src = table.find(p.source); src != nullptr && !leaving) {
@@ -639,8 +683,15 @@ void Node::handle_packet(Time now, std::string_view from, std::string_view bytes
     s.count_decode_error(st);
     return;
   }
-  const std::string sender(from);
-  for (const auto& m : packet.messages) s.on_message(now, sender, m);
+  s.current_from = std::string(from);
+  s.corrections.clear();
+  for (const auto& m : packet.messages) s.on_message(now, s.current_from, m);
+  if (!s.corrections.empty()) {
+    // The sender gossips stale news: answer it directly with ours.
+    s.count(C::kStaleCorrections);
+    s.send(s.current_from, std::exchange(s.corrections, {}));
+  }
+  s.current_from.clear();
 }
 
 std::string Node::handle_stream(Time now, std::string_view from, std::string_view request) {
@@ -698,7 +749,17 @@ void Node::leave(Time now) {
   self.state = MemberState::kLeft;
   self.state_since = now;
   s.emit(Event::Kind::kLeft, self);
-  s.broadcast(self.name, msg::Dead{self.name, self.incarnation, self.name, true});
+  const msg::Dead bye{self.name, self.incarnation, self.name, true};
+  s.broadcast(self.name, bye);
+  // Tell every live member directly as well (one datagram each): a leave
+  // must not depend on the luck of random gossip, since nobody can refute
+  // for us once we are gone. The queued copy then repeats it.
+  if (s.started) {
+    for (const auto& [name, rec] : s.table.all()) {
+      if (name == s.cfg.name || !is_live(rec.member.state)) continue;
+      s.send(rec.member.address, {bye});
+    }
+  }
   s.next_gossip_at = std::min(s.next_gossip_at, now);  // spread it at once
 }
 
