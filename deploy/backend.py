@@ -30,6 +30,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keepalive by default
     server_version = "ringd-demo-backend"
     sys_version = ""
+    # One write per response (headers + body, flushed by handle_one_request)
+    # and no Nagle: otherwise a keepalive client waits for delayed ACKs.
+    wbufsize = 64 * 1024
+    disable_nagle_algorithm = True
 
     def setup(self):
         super().setup()
