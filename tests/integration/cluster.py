@@ -94,7 +94,7 @@ class Agent:
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def signal(self, sig):
+    def send_signal(self, sig):
         if self.running():
             self.proc.send_signal(sig)
 

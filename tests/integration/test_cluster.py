@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 import unittest
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster import Agent, ringd_binary, stop_all, wait_until  # noqa: E402
@@ -128,14 +130,14 @@ class ClusterTest(unittest.TestCase):
         elapsed = time.monotonic() - started
         wait_until(lambda: all(victim.service not in a.ring()["nodes"] for a in others),
                    5, f"{victim.name} off every ring")
-        print(f"\nMEASURED sigkill_to_dead_everywhere_s={elapsed:.2f} (N={N})", file=sys.stderr)
+        print(f"\nMEASURED sigkill_to_dead_everywhere_s={elapsed:.3f} (N={N})", file=sys.stderr)
         self.assertEqual(len({a.ring()["checksum"] for a in others}), 1)
 
     def test_6_sigterm_marked_left(self):
         victim = self.agents[-2]
         self.assertTrue(victim.running())
         started = time.monotonic()
-        victim.signal(signal.SIGTERM)
+        victim.send_signal(signal.SIGTERM)
         others = self.others(victim)
         wait_until(lambda: all(a.member_states().get(victim.name) == "left" for a in others),
                    DETECT_TIMEOUT, f"{victim.name} left everywhere")
@@ -143,7 +145,7 @@ class ClusterTest(unittest.TestCase):
         self.assertEqual(victim.proc.wait(10), 0, "graceful leave must exit 0")
         wait_until(lambda: all(victim.service not in a.ring()["nodes"] for a in others),
                    5, f"{victim.name} off every ring")
-        print(f"\nMEASURED sigterm_to_left_everywhere_s={elapsed:.2f} (N={N})", file=sys.stderr)
+        print(f"\nMEASURED sigterm_to_left_everywhere_s={elapsed:.3f} (N={N})", file=sys.stderr)
 
     def test_7_restart_rejoins(self):
         victim = self.agents[-2]
@@ -192,7 +194,6 @@ class BadInputTest(unittest.TestCase):
             status, body = a.http("/nope")
             self.assertEqual(status, 404)
             self.assertIn("error", body)
-            import urllib.request
             req = urllib.request.Request(f"http://127.0.0.1:{a.http_port}/members", method="POST", data=b"")
             try:
                 urllib.request.urlopen(req, timeout=2)
