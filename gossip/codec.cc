@@ -29,6 +29,7 @@ void to_proto(const msg::Message& in, proto::Message* out) {
                    auto* p = out->mutable_ack();
                    p->set_seq(m.seq);
                    p->set_source(m.source);
+                   p->set_digest(m.digest);
                  },
                  [&](const msg::Nack& m) {
                    auto* p = out->mutable_nack();
@@ -90,7 +91,7 @@ DecodeStatus from_proto(const proto::Message& in, const DecodeLimits& lim, msg::
     case proto::Message::kAck: {
       const auto& p = in.ack();
       if (!good_opt(p.source(), lim)) return DecodeStatus::kBadField;
-      *out = msg::Ack{p.seq(), p.source()};
+      *out = msg::Ack{p.seq(), p.source(), p.digest()};
       return DecodeStatus::kOk;
     }
     case proto::Message::kNack: {

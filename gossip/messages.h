@@ -27,6 +27,7 @@ struct Ping {
 struct Ack {
   std::uint64_t seq = 0;
   std::string source;  // who answered
+  std::uint64_t digest = 0;  // answerer's live-view digest; 0 = none
   friend bool operator==(const Ack&, const Ack&) = default;
 };
 

@@ -15,7 +15,13 @@
 //   sends pending updates to a few random members every gossip_interval (as
 //   memberlist does), so news spreads in O(log n) short rounds, not probe
 //   periods. Each update is retransmitted retransmit_mult*ceil(log10(n+1))
-//   times; a newer update about a member replaces the older one in the queue.
+//   times, where one gossip round (the same batch to gossip_nodes members)
+//   counts once; a newer update about a member replaces the older one.
+// * Repair beyond the paper: acks carry a digest of the sender's live view;
+//   a difference that persists for digest_sync_interval triggers a full-state
+//   sync with that peer. A ping from a member we never heard of triggers one
+//   too. Stale news (a suspect/dead about us, or about a member we know left,
+//   at an older incarnation) is answered directly with the newer state.
 // * The paper assumes a static group. Joining uses a reliable full-state
 //   exchange (push-pull over TCP) with a seed, and the same exchange repeats
 //   with a random member every push_pull_interval, which repairs any view that
@@ -91,7 +97,7 @@ enum class C : std::uint8_t {
   kPingsSent, kPingsReceived, kAcksReceived, kPingReqsSent, kPingReqsReceived,
   kNacksSent, kNacksReceived, kRelaysDropped,
   kProbesFailed, kSuspicions, kRefutations, kMembersDead, kMembersLeft, kMembersForgotten,
-  kMembersRejected, kBroadcastsDropped, kPushPulls, kDiscoverySyncs, kStaleCorrections,
+  kMembersRejected, kBroadcastsDropped, kPushPulls, kDiscoverySyncs, kStaleCorrections, kDigestSyncs,
   kCount,
 };
 constexpr std::array<std::string_view, static_cast<std::size_t>(C::kCount)> kCounterNames = {
@@ -105,7 +111,7 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(C::kCount)> kCou
     "nacks_sent", "nacks_received", "relays_dropped",
     "probes_failed", "suspicions", "refutations", "members_dead", "members_left",
     "members_forgotten", "members_rejected", "broadcasts_dropped", "push_pulls",
-    "discovery_syncs", "stale_corrections",
+    "discovery_syncs", "stale_corrections", "digest_syncs",
 };
 
 template <class... Fs>
@@ -157,6 +163,8 @@ struct Node::Impl {
   std::uint64_t next_seq = 1;
   std::uint64_t next_stream_id = 1;
   Time last_discovery = kNever;  // kNever = no discovery yet
+  Time mismatch_since = kNever;  // digests have differed since then
+  Time last_digest_sync = kNever;
   // While a datagram is processed: its sender, and corrections to send back
   // to it because it holds stale news (about us, or about a member we know
   // has left or died at a later incarnation).
@@ -208,14 +216,33 @@ struct Node::Impl {
     for (const auto& m : primary) used += codec::encoded_size(m);
     const std::size_t budget = cfg.max_packet_size > used ? cfg.max_packet_size - used : 0;
     std::vector<msg::Message> extra = queue.take(budget, retransmit_limit());
-    if (primary.empty() && extra.empty()) return;
+    for (auto& m : extra) primary.push_back(std::move(m));
+    send_exactly(to, std::move(primary));
+  }
+
+  void send_exactly(const std::string& to, std::vector<msg::Message> messages) {
+    if (to.empty() || to == cfg.advertise || messages.empty()) return;
     msg::Packet packet;
-    packet.messages = std::move(primary);
-    for (auto& m : extra) packet.messages.push_back(std::move(m));
+    packet.messages = std::move(messages);
     std::string bytes = codec::encode(packet);
     count(C::kPacketsSent);
     count(C::kBytesSent, bytes.size());
     out_datagrams.push_back(Datagram{to, std::move(bytes)});
+  }
+
+  // The gossip timer: one batch of pending updates, counted as one
+  // transmission, to gossip_nodes random live members. (Counting each target
+  // separately, as memberlist does, lets an update die out after reaching
+  // only ~retransmit_mult members; in small clusters that misses a member
+  // every few updates.)
+  void gossip_round() {
+    auto targets = table.random_members(
+        rng, static_cast<std::size_t>(std::max(cfg.gossip_nodes, 0)), MemberTable::Pick::kLive);
+    if (targets.empty()) return;
+    const std::size_t header = codec::packet_header_size();
+    const std::size_t budget = cfg.max_packet_size > header ? cfg.max_packet_size - header : 0;
+    const std::vector<msg::Message> batch = queue.take(budget, retransmit_limit());
+    for (const MemberRecord* t : targets) send_exactly(t->member.address, batch);
   }
 
   msg::PushPull local_state(bool join) const {
@@ -472,7 +499,7 @@ struct Node::Impl {
     }
     if (started) joined_ = true;
     if (table.find(p.source) == nullptr) discover(now, p.source_address);
-    std::vector<msg::Message> reply{msg::Ack{p.seq, cfg.name}};
+    std::vector<msg::Message> reply{msg::Ack{p.seq, cfg.name, live_digest()}};
     // Tell a prober we consider suspect/dead/left about it, so it refutes.
     if (const MemberRecord* src = table.find(p.source); src != nullptr && !leaving) {
       const Member& m = src->member;
@@ -485,17 +512,61 @@ struct Node::Impl {
     send(from, std::move(reply));
   }
 
-  void on_ack(const msg::Ack& a) {
+  // Order-independent digest of the live view: the sum of a 64-bit FNV-1a
+  // over (name, incarnation, address, service) of every alive or suspect
+  // member. Never 0 (0 means "no digest" on the wire).
+  std::uint64_t live_digest() const {
+    std::uint64_t sum = 0;
+    for (const auto& [name, rec] : table.all()) {
+      const Member& m = rec.member;
+      if (!is_live(m.state)) continue;
+      std::uint64_t h = 0xcbf29ce484222325ULL;
+      auto mix = [&h](std::string_view bytes) {
+        for (unsigned char ch : bytes) h = (h ^ ch) * 0x100000001b3ULL;
+        h = (h ^ 0xff) * 0x100000001b3ULL;  // field separator
+      };
+      mix(m.name);
+      mix(std::string_view(reinterpret_cast<const char*>(&m.incarnation), sizeof m.incarnation));
+      mix(m.address);
+      mix(m.service);
+      sum += h;
+    }
+    return sum == 0 ? 1 : sum;
+  }
+
+  // Views that stay different for digest_sync_interval get a full sync with
+  // the peer that disagrees; short-lived differences (gossip in flight) do not.
+  void check_digest(Time now, std::uint64_t theirs, const std::string& peer_address) {
+    if (theirs == 0 || cfg.digest_sync_interval <= Duration::zero() || leaving) return;
+    if (theirs == live_digest()) {
+      mismatch_since = kNever;
+      return;
+    }
+    if (mismatch_since == kNever) mismatch_since = now;
+    if (now - mismatch_since < cfg.digest_sync_interval) return;
+    if (last_digest_sync != kNever && now - last_digest_sync < cfg.digest_sync_interval) return;
+    last_digest_sync = now;
+    mismatch_since = kNever;
+    count(C::kDigestSyncs);
+    send_stream(peer_address, false);
+  }
+
+  void on_ack(Time now, const msg::Ack& a) {
     if (probe && probe->seq == a.seq) {
-      if (!probe->acked) count(C::kAcksReceived);
-      probe->acked = true;
+      if (!probe->acked) {
+        count(C::kAcksReceived);
+        probe->acked = true;
+        if (const MemberRecord* t = table.find(probe->target); t != nullptr) {
+          check_digest(now, a.digest, t->member.address);
+        }
+      }
       return;
     }
     auto it = relays.find(a.seq);
     if (it != relays.end()) {
       const Relay r = it->second;
       relays.erase(it);
-      send(r.requester, {msg::Ack{r.orig_seq, a.source}});
+      send(r.requester, {msg::Ack{r.orig_seq, a.source, a.digest}});
       return;
     }
     count(C::kStaleAcks);
@@ -516,7 +587,7 @@ struct Node::Impl {
   void on_message(Time now, const std::string& from, const msg::Message& m) {
     std::visit(Overloaded{
                    [&](const msg::Ping& p) { on_ping(now, from, p); },
-                   [&](const msg::Ack& a) { on_ack(a); },
+                   [&](const msg::Ack& a) { on_ack(now, a); },
                    [&](const msg::Nack& n) {
                      if (probe && probe->seq == n.seq) count(C::kNacksReceived);
                    },
@@ -604,11 +675,7 @@ struct Node::Impl {
     forget_dead(now);
     if (next_gossip_at <= now) {
       next_gossip_at = now + cfg.gossip_interval;
-      if (!queue.empty()) {
-        auto targets = table.random_members(
-            rng, static_cast<std::size_t>(std::max(cfg.gossip_nodes, 0)), MemberTable::Pick::kLive);
-        for (const MemberRecord* t : targets) send(t->member.address, {});
-      }
+      if (!queue.empty()) gossip_round();
     }
     if (next_push_pull_at <= now) {
       next_push_pull_at = now + cfg.push_pull_interval;

@@ -82,6 +82,11 @@ struct Config {
   // Lifeguard: a suspicion starts at max_mult * timeout and shrinks towards
   // the suspicion timeout as other members confirm it. 1 = plain SWIM.
   int suspicion_max_timeout_mult = 3;
+  // Acks carry a digest of the sender's live view; when our view has
+  // differed from our peers' for this long, we sync with the peer at once
+  // (and at most once per this interval) instead of waiting for the periodic
+  // push-pull. Zero disables.
+  Duration digest_sync_interval = std::chrono::seconds(2);
   std::size_t max_members = 10000;         // members beyond this are ignored (and counted)
   std::size_t max_broadcasts = 4096;       // piggyback queue bound
   std::size_t max_stream_size = 4 << 20;   // push-pull request/reply bound, bytes

@@ -115,10 +115,10 @@ class Cluster {
   void heal(std::size_t i);
   void set_drop_rate(double p) { drop_rate_ = p; }
   void set_link_drop_rate(std::size_t from, std::size_t to, double p);
-  // Datagrams for which filter(from_addr, to_addr, bytes) is true are lost.
-  void set_filter(std::function<bool(const std::string&, const std::string&, const std::string&)> f) {
-    filter_ = std::move(f);
-  }
+  // Datagrams for which filter(from_addr, to_addr, bytes) is true are lost;
+  // the filter may also rewrite the bytes in flight.
+  using Filter = std::function<bool(const std::string&, const std::string&, std::string&)>;
+  void set_filter(Filter f) { filter_ = std::move(f); }
   // Delivers raw bytes to node `to` as a datagram from `from_addr`, now.
   void inject(const std::string& from_addr, std::size_t to, const std::string& bytes);
 
@@ -173,7 +173,7 @@ class Cluster {
   std::set<std::pair<std::string, std::string>> blocked_;
   std::map<std::pair<std::string, std::string>, double> link_drop_;
   double drop_rate_ = 0.0;
-  std::function<bool(const std::string&, const std::string&, const std::string&)> filter_;
+  Filter filter_;
   std::vector<std::string> trace_;
   std::vector<std::string> violations_;
   std::uint64_t datagrams_sent_ = 0;
