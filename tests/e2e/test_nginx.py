@@ -10,7 +10,9 @@ asking it over RESP). 500 keys go through nginx:
     the agent itself answers for the key (RESP GET via python3-redis, and
     /lookup on another agent);
   * SIGKILL one backend host (agent + backend): once the ring drops it, its
-    keys move to the survivors and every other key stays where it was;
+    keys move to the survivors and every other key stays where it was; the
+    same for a graceful leave (SIGTERM);
+  * nginx keeps its connections to the agent and to the backends alive;
   * router agent down -> 503; a backend's HTTP server down while its agent
     lives -> 502 for its keys only.
 
@@ -35,6 +37,7 @@ from procs import (Agent, Backend, Nginx, RunDir, free_port,  # noqa: E402
 NUM_KEYS = 500
 CONVERGE_TIMEOUT = 30.0   # start-up: all agents see each other
 FAILURE_TIMEOUT = 60.0    # SIGKILLed host dropped from every ring
+LEAVE_TIMEOUT = 15.0      # gracefully departed host dropped from every ring
 
 
 def make_keys(n=NUM_KEYS):
@@ -206,36 +209,63 @@ class RingdNginxTest(unittest.TestCase):
         for service, n in counts.items():
             self.assertGreater(n, NUM_KEYS // 10, counts)
 
-    def test_sigkill_backend_host_moves_only_its_keys(self):
+    def take_down_host_and_check_moves(self, index, agent_signal, timeout, how):
+        """Stops host `index` (agent with agent_signal, backend with SIGTERM),
+        waits until every remaining ring drops it, then checks that exactly
+        its keys moved, to survivors, stably, as the agent says."""
         before = self.route_all(self.keys)
-        victim_backend, victim_agent = self.cluster.hosts[1]
+        victim_backend, victim_agent = self.cluster.hosts[index]
         victim = victim_backend.address
         survivors = [(b, a) for b, a in self.cluster.hosts if b is not victim_backend]
         on_victim = [p for p, s in before.items() if s == victim]
         self.assertTrue(on_victim, "the victim owned no keys")
 
         t0 = time.monotonic()
-        victim_agent.kill()
-        victim_backend.kill()
+        victim_agent.stop(agent_signal)
+        victim_backend.stop(signal.SIGTERM)
         live_agents = [a for _, a in survivors] + [self.cluster.router]
         self.cluster.wait_converged(live_agents, [b.address for b, _ in survivors],
-                                    FAILURE_TIMEOUT, "the SIGKILLed host to leave every ring")
-        log("SIGKILLed host dropped from all rings after %.2fs" % (time.monotonic() - t0))
+                                    timeout, "the %s host to leave every ring" % how)
+        log("%s host dropped from all rings after %.2fs" % (how, time.monotonic() - t0))
 
         after = self.route_all(self.keys)
         moved = {p for p in self.keys if after[p] != before[p]}
-        self.assertEqual(moved, set(on_victim),
-                         "exactly the dead host's keys must move")
+        self.assertEqual(moved, set(on_victim), "exactly the departed host's keys must move")
         for path in on_victim:
             self.assertIn(after[path], {b.address for b, _ in survivors})
-        log("%d of %d keys moved, all from the dead host" % (len(moved), len(self.keys)))
+        log("%d of %d keys moved, all from the %s host" % (len(moved), len(self.keys), how))
 
-        # And the new placement is stable and agrees with the agent.
+        # The new placement is stable and agrees with the agent.
         r = self.cluster.router.redis()
         for path in self.keys[:100]:
             self.assertEqual(r.get(key_of(path)), after[path], path)
         self.assertEqual(self.route_all(self.keys[:100]),
                          {p: after[p] for p in self.keys[:100]})
+
+    def test_sigkill_backend_host_moves_only_its_keys(self):
+        self.take_down_host_and_check_moves(1, signal.SIGKILL, FAILURE_TIMEOUT, "SIGKILLed")
+
+    def test_graceful_leave_moves_only_its_keys(self):
+        self.take_down_host_and_check_moves(2, signal.SIGTERM, LEAVE_TIMEOUT, "departed (SIGTERM)")
+
+    def test_connections_to_agent_and_backends_are_kept_alive(self):
+        def resp_stats():
+            return self.cluster.router.http_json("/metrics")["resp"]
+
+        before = resp_stats()
+        conns = {}
+        for path in self.keys:
+            status, name, headers, _ = self.route(path)
+            self.assertEqual(status, 200, path)
+            conns.setdefault(name, set()).add(headers["x-backend-conn"])
+        after = resp_stats()
+        # 500 lookups over one client connection (so one nginx worker): one
+        # pooled RESP connection, one upstream connection per backend.
+        self.assertGreaterEqual(after["commands"] - before["commands"], len(self.keys))
+        self.assertLessEqual(after["connections_accepted"] - before["connections_accepted"], 2,
+                             (before, after))
+        for name, ids in conns.items():
+            self.assertLessEqual(len(ids), 2, "%s saw connections %s" % (name, sorted(ids)))
 
     def test_router_agent_unreachable_is_503(self):
         self.route_all(self.keys[:10])
