@@ -1,0 +1,95 @@
+// tests/unit/gossip_suspicion_test.cc — table tests of the timeout functions.
+#include <gtest/gtest.h>
+
+#include "gossip/suspicion.h"
+
+namespace ringd::gossip {
+namespace {
+
+Duration ms(std::int64_t n) { return std::chrono::milliseconds(n); }
+
+TEST(GossipSuspicion, TimeoutScalesWithLog10OfClusterSize) {
+  struct Case {
+    int mult;
+    std::size_t n;
+    std::int64_t interval_ms;
+    std::int64_t want_ms;
+  };
+  const Case cases[] = {
+      {4, 0, 500, 2000},      // n < 1 counts as 1
+      {4, 1, 500, 2000},      // max(1, log10(1) = 0) = 1
+      {4, 5, 500, 2000},      // log10(5) < 1
+      {4, 10, 500, 2000},     // log10(10) = 1
+      {4, 100, 500, 4000},    // 2
+      {4, 1000, 500, 6000},   // 3
+      {4, 50, 500, 3398},     // 4 * 1.69897 * 500 = 3397.94
+      {5, 1000, 1000, 15000},
+      {0, 10, 500, 500},      // mult < 1 counts as 1
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(suspicion_timeout(c.mult, c.n, ms(c.interval_ms)), ms(c.want_ms))
+        << "mult=" << c.mult << " n=" << c.n;
+  }
+}
+
+TEST(GossipSuspicion, ExpectedConfirmations) {
+  struct Case {
+    int mult;
+    std::size_t n;
+    int want;
+  };
+  const Case cases[] = {
+      {4, 1, 0}, {4, 2, 0}, {4, 3, 0},  // too few others to confirm
+      {4, 4, 2}, {4, 10, 2}, {6, 10, 4}, {6, 5, 0}, {2, 100, 0}, {1, 100, 0},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(expected_confirmations(c.mult, c.n), c.want) << "mult=" << c.mult << " n=" << c.n;
+  }
+}
+
+TEST(GossipSuspicion, TimeoutShrinksWithConfirmations) {
+  struct Case {
+    int confirmations;
+    int expected;
+    std::int64_t min_ms;
+    std::int64_t max_ms;
+    std::int64_t want_ms;
+  };
+  const Case cases[] = {
+      {0, 3, 2000, 6000, 6000},  // no confirmation yet: max
+      {1, 3, 2000, 6000, 4000},  // 6000 - 4000 * log(2)/log(4) = 4000
+      {2, 3, 2000, 6000, 2830},  // 6000 - 4000 * log(3)/log(4) = 2830.07
+      {3, 3, 2000, 6000, 2000},  // all in: min
+      {5, 3, 2000, 6000, 2000},  // more than expected: still min
+      {0, 0, 2000, 6000, 2000},  // nobody can confirm: min at once
+      {1, 1, 2000, 6000, 2000},
+      {0, 2, 2000, 2000, 2000},  // max == min: plain SWIM
+      {0, 2, 2000, 1000, 2000},  // max < min counts as min
+      {-1, 3, 2000, 6000, 6000},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(suspicion_timeout_after(c.confirmations, c.expected, ms(c.min_ms), ms(c.max_ms)),
+              ms(c.want_ms))
+        << "c=" << c.confirmations << " k=" << c.expected;
+  }
+}
+
+TEST(GossipSuspicion, RemainingTime) {
+  struct Case {
+    int confirmations;
+    std::int64_t elapsed_ms;
+    std::int64_t want_ms;
+  };
+  // k = 3, min 2 s, max 6 s.
+  const Case cases[] = {
+      {0, 0, 6000}, {0, 5000, 1000}, {1, 1000, 3000}, {1, 4000, 0}, {3, 2500, -500},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(remaining_suspicion_time(c.confirmations, 3, ms(c.elapsed_ms), ms(2000), ms(6000)),
+              ms(c.want_ms))
+        << "c=" << c.confirmations << " elapsed=" << c.elapsed_ms;
+  }
+}
+
+}  // namespace
+}  // namespace ringd::gossip
