@@ -1,0 +1,188 @@
+// gossip/node_impl.h — Node's private state, shared by the node*.cc files.
+// Internal to gossip/: nothing outside includes it.
+//
+//   node.cc         the public API, the essay on SWIM departures, counters
+//   node_output.cc  datagrams, streams, the piggyback queue, gossip rounds
+//   node_rules.cc   alive/suspect/dead precedence, refutation, state merge
+//   node_probe.cc   probing, ping/ack/ping-req/nack, digests, discovery
+//   node_timers.cc  tick(): probe period, suspicion expiry, forgetting,
+//                   gossip, push-pull, join retries; next_deadline()
+#pragma once
+
+#include <array>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "broadcast_queue.h"
+#include "codec.h"
+#include "member_table.h"
+#include "messages.h"
+#include "node.h"
+
+namespace ringd::gossip {
+namespace node_detail {
+
+// Counters, in the order counters() reports them (names in node.cc).
+enum class C : std::uint8_t {
+  kPacketsSent, kBytesSent, kPacketsReceived, kBytesReceived,
+  kStreamsSent, kStreamBytesSent, kStreamsReceived, kStreamBytesReceived,
+  kStreamErrors, kStreamRepliesUnknown,
+  kMalformedOversize, kMalformedDecode, kBadVersion, kMalformedTooMany, kMalformedBadField,
+  kWrongTarget, kStaleAcks,
+  kPingsSent, kPingsReceived, kAcksReceived, kPingReqsSent, kPingReqsReceived,
+  kNacksSent, kNacksReceived, kRelaysDropped,
+  kProbesFailed, kSuspicions, kRefutations, kMembersDead, kMembersLeft, kMembersForgotten,
+  kMembersRejected, kBroadcastsDropped, kPushPulls, kDiscoverySyncs, kStaleCorrections, kDigestSyncs,
+  kCount,
+};
+
+template <class... Fs>
+struct Overloaded : Fs... {
+  using Fs::operator()...;
+};
+template <class... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
+
+}  // namespace node_detail
+
+struct Node::Impl {
+  using C = node_detail::C;
+  static constexpr Time kNever = Time::max();
+  static constexpr std::size_t kMaxRelays = 256;
+  static constexpr std::size_t kMaxPendingStreams = 64;
+
+  struct Probe {
+    std::uint64_t seq = 0;
+    std::string target;
+    std::uint64_t incarnation = 0;  // target's incarnation when the probe began
+    Time indirect_at{};
+    bool acked = false;
+    bool indirect_sent = false;
+  };
+  struct Relay {
+    std::uint64_t orig_seq = 0;
+    std::string requester;  // address to answer
+    Time deadline{};
+  };
+  struct PendingStream {
+    bool join = false;
+    std::string to;
+  };
+
+  Config cfg;
+  std::mt19937_64 rng;
+  MemberTable table;
+  BroadcastQueue queue;
+  codec::DecodeLimits packet_limits;
+  codec::DecodeLimits stream_limits;
+
+  bool started = false;
+  bool joined_ = false;
+  bool leaving = false;
+  std::vector<std::string> seeds;
+  Time join_retry_at = kNever;
+  Time next_probe_at = kNever;
+  Time next_gossip_at = kNever;
+  Time next_push_pull_at = kNever;
+  std::optional<Probe> probe;
+  std::map<std::uint64_t, Relay> relays;
+  std::map<std::uint64_t, PendingStream> pending_streams;
+  std::uint64_t next_seq = 1;
+  std::uint64_t next_stream_id = 1;
+  Time last_discovery = kNever;  // kNever = no discovery yet
+  Time mismatch_since = kNever;  // digests have differed since then
+  Time last_digest_sync = kNever;
+  // While a datagram is processed: its sender, and corrections to send back
+  // to it because it holds stale news (about us, or about a member we know
+  // has left or died at a later incarnation).
+  std::string current_from;
+  std::vector<msg::Message> corrections;
+
+  std::vector<Datagram> out_datagrams;
+  std::vector<StreamRequest> out_streams;
+  std::vector<Event> events;
+  std::array<std::uint64_t, static_cast<std::size_t>(C::kCount)> counters{};
+
+  Impl(Config c, std::uint64_t seed)
+      : cfg(std::move(c)), rng(seed), table(cfg.name), queue(cfg.max_broadcasts) {
+    packet_limits.max_bytes = std::max<std::size_t>(cfg.max_packet_size, 512) * 4;
+    stream_limits.max_bytes = cfg.max_stream_size;
+    stream_limits.max_members = cfg.max_members + 1;
+    Member self;
+    self.name = cfg.name;
+    self.address = cfg.advertise;
+    self.service = cfg.service;
+    self.incarnation = cfg.incarnation;
+    table.insert(std::move(self), rng);
+  }
+
+  void count(C c, std::uint64_t n = 1) { counters[static_cast<std::size_t>(c)] += n; }
+  MemberRecord& self_rec() { return *table.find(cfg.name); }
+  const MemberRecord& self_rec() const { return *table.find(cfg.name); }
+
+  void emit(Event::Kind kind, const Member& m) { events.push_back(Event{kind, m}); }
+
+  // ---- output ----------------------------------------------------------
+  int retransmit_limit() const;
+  void broadcast(const std::string& name, msg::Message m);
+  // Sends `primary` plus as many queued updates as fit in max_packet_size.
+  // With no primary and no updates nothing is sent.
+  void send(const std::string& to, std::vector<msg::Message> primary);
+  void send_exactly(const std::string& to, std::vector<msg::Message> messages);
+  // The gossip timer: one batch of pending updates, counted as one
+  // transmission, to gossip_nodes random live members. (Counting each target
+  // separately, as memberlist does, lets an update die out after reaching
+  // only ~retransmit_mult members; in small clusters that misses a member
+  // every few updates.)
+  void gossip_round();
+  msg::PushPull local_state(bool join) const;
+  void send_stream(const std::string& to, bool join);
+
+  // ---- SWIM state rules ------------------------------------------------
+  msg::Alive self_alive() const;
+  // Someone claims something about us that is not "alive at our incarnation":
+  // overrule it with a higher incarnation.
+  void refute(std::uint64_t heard);
+  // Queue a message for the sender of the datagram being processed.
+  void correct(msg::Message m);
+  void apply_alive(Time now, const msg::Alive& a);
+  void start_suspicion(Time now, MemberRecord& rec, const std::string& from);
+  void apply_suspect(Time now, const msg::Suspect& s);
+  void apply_dead(Time now, const msg::Dead& d);
+  void merge(Time now, const msg::PushPull& pp);
+
+  // ---- probing -----------------------------------------------------------
+  void start_probe(Time now);
+  void send_indirect();
+  void finish_probe(Time now);
+
+  // ---- inbound -------------------------------------------------------------
+  // A member we have never heard of probes us: gossip about it has missed
+  // us, so fetch the full state from it (at most once per probe interval).
+  void discover(Time now, const std::string& address);
+  void on_ping(Time now, const std::string& from, const msg::Ping& p);
+  // Order-independent digest of the live view: the sum of a 64-bit FNV-1a
+  // over (name, incarnation, address, service) of every alive or suspect
+  // member. Never 0 (0 means "no digest" on the wire).
+  std::uint64_t live_digest() const;
+  // Views that stay different for digest_sync_interval get a full sync with
+  // the peer that disagrees; short-lived differences (gossip in flight) do not.
+  void check_digest(Time now, std::uint64_t theirs, const std::string& peer_address);
+  void on_ack(Time now, const msg::Ack& a);
+  void on_ping_req(Time now, const std::string& from, const msg::PingReq& r);
+  void on_message(Time now, const std::string& from, const msg::Message& m);
+  void count_decode_error(codec::DecodeStatus st);
+
+  // ---- timers ----------------------------------------------------------------
+  void expire_suspicions(Time now);
+  void forget_dead(Time now);
+  Time earliest_member_deadline() const;
+  void tick(Time now);
+  void send_joins();
+  Time next_deadline() const;
+};
+
+}  // namespace ringd::gossip

@@ -1,0 +1,78 @@
+// gossip/node_output.cc — what a Node sends (see node_impl.h).
+#include <algorithm>
+
+#include "node_impl.h"
+
+namespace ringd::gossip {
+
+int Node::Impl::retransmit_limit() const {
+  return BroadcastQueue::retransmit_limit(cfg.retransmit_mult, table.live_count());
+}
+
+void Node::Impl::broadcast(const std::string& name, msg::Message m) {
+  const std::size_t size = codec::encoded_size(m);
+  const std::uint64_t before = queue.dropped();
+  queue.push(name, std::move(m), size);
+  count(C::kBroadcastsDropped, queue.dropped() - before);
+}
+
+// Sends `primary` plus as many queued updates as fit in max_packet_size.
+// With no primary and no updates nothing is sent.
+void Node::Impl::send(const std::string& to, std::vector<msg::Message> primary) {
+  if (to.empty() || to == cfg.advertise) return;
+  std::size_t used = codec::packet_header_size();
+  for (const auto& m : primary) used += codec::encoded_size(m);
+  const std::size_t budget = cfg.max_packet_size > used ? cfg.max_packet_size - used : 0;
+  std::vector<msg::Message> extra = queue.take(budget, retransmit_limit());
+  for (auto& m : extra) primary.push_back(std::move(m));
+  send_exactly(to, std::move(primary));
+}
+
+void Node::Impl::send_exactly(const std::string& to, std::vector<msg::Message> messages) {
+  if (to.empty() || to == cfg.advertise || messages.empty()) return;
+  msg::Packet packet;
+  packet.messages = std::move(messages);
+  std::string bytes = codec::encode(packet);
+  count(C::kPacketsSent);
+  count(C::kBytesSent, bytes.size());
+  out_datagrams.push_back(Datagram{to, std::move(bytes)});
+}
+
+// The gossip timer: one batch of pending updates, counted as one
+// transmission, to gossip_nodes random live members. (Counting each target
+// separately, as memberlist does, lets an update die out after reaching
+// only ~retransmit_mult members; in small clusters that misses a member
+// every few updates.)
+void Node::Impl::gossip_round() {
+  auto targets = table.random_members(
+      rng, static_cast<std::size_t>(std::max(cfg.gossip_nodes, 0)), MemberTable::Pick::kLive);
+  if (targets.empty()) return;
+  const std::size_t header = codec::packet_header_size();
+  const std::size_t budget = cfg.max_packet_size > header ? cfg.max_packet_size - header : 0;
+  const std::vector<msg::Message> batch = queue.take(budget, retransmit_limit());
+  for (const MemberRecord* t : targets) send_exactly(t->member.address, batch);
+}
+
+msg::PushPull Node::Impl::local_state(bool join) const {
+  msg::PushPull pp;
+  pp.join = join;
+  pp.source = cfg.name;
+  for (const auto& [name, rec] : table.all()) {
+    const Member& m = rec.member;
+    pp.members.push_back(msg::MemberEntry{m.name, m.address, m.service, m.incarnation, m.state});
+  }
+  return pp;
+}
+
+void Node::Impl::send_stream(const std::string& to, bool join) {
+  if (to.empty() || to == cfg.advertise) return;
+  if (pending_streams.size() >= kMaxPendingStreams) return;
+  const std::uint64_t id = next_stream_id++;
+  std::string bytes = codec::encode(local_state(join));
+  pending_streams[id] = PendingStream{join, to};
+  count(C::kStreamsSent);
+  count(C::kStreamBytesSent, bytes.size());
+  out_streams.push_back(StreamRequest{id, to, std::move(bytes)});
+}
+
+}  // namespace ringd::gossip

@@ -1,0 +1,181 @@
+// gossip/node_probe.cc — failure detection and inbound datagrams (see node_impl.h).
+#include <algorithm>
+
+#include "node_impl.h"
+
+namespace ringd::gossip {
+
+using node_detail::Overloaded;
+
+void Node::Impl::start_probe(Time now) {
+  probe.reset();
+  if (leaving) return;
+  const MemberRecord* target = table.next_probe_target(rng);
+  if (target == nullptr) return;
+  Probe p;
+  p.seq = next_seq++;
+  p.target = target->member.name;
+  p.incarnation = target->member.incarnation;
+  p.indirect_at = now + cfg.probe_timeout;
+  probe = p;
+  count(C::kPingsSent);
+  send(target->member.address,
+       {msg::Ping{p.seq, p.target, cfg.name, self_rec().member.address}});
+}
+
+void Node::Impl::send_indirect() {
+  probe->indirect_sent = true;
+  const MemberRecord* target = table.find(probe->target);
+  if (target == nullptr || !is_live(target->member.state)) return;
+  auto relays_to = table.random_members(rng, static_cast<std::size_t>(std::max(cfg.indirect_checks, 0)),
+                                        MemberTable::Pick::kAlive, probe->target);
+  for (const MemberRecord* r : relays_to) {
+    count(C::kPingReqsSent);
+    send(r->member.address, {msg::PingReq{probe->seq, probe->target, target->member.address,
+                                          cfg.name, self_rec().member.address}});
+  }
+}
+
+void Node::Impl::finish_probe(Time now) {
+  if (!probe || probe->acked) return;
+  count(C::kProbesFailed);
+  const MemberRecord* rec = table.find(probe->target);
+  if (rec == nullptr || !is_live(rec->member.state)) return;
+  // A newer incarnation arrived meanwhile: that is news of life, not death.
+  if (rec->member.incarnation != probe->incarnation) return;
+  apply_suspect(now, msg::Suspect{probe->target, rec->member.incarnation, cfg.name});
+}
+
+// A member we have never heard of probes us: gossip about it has missed
+// us, so fetch the full state from it (at most once per probe interval).
+void Node::Impl::discover(Time now, const std::string& address) {
+  if (leaving || !started) return;
+  if (last_discovery != kNever && now - last_discovery < cfg.probe_interval) return;
+  for (const auto& [id, ps] : pending_streams) {
+    if (ps.to == address) return;
+  }
+  last_discovery = now;
+  count(C::kDiscoverySyncs);
+  send_stream(address, false);
+}
+
+void Node::Impl::on_ping(Time now, const std::string& from, const msg::Ping& p) {
+  count(C::kPingsReceived);
+  if (p.target != cfg.name) {
+    count(C::kWrongTarget);
+    return;
+  }
+  if (started) joined_ = true;
+  if (table.find(p.source) == nullptr) discover(now, p.source_address);
+  std::vector<msg::Message> reply{msg::Ack{p.seq, cfg.name, live_digest()}};
+  // Tell a prober we consider suspect/dead/left about it, so it refutes.
+  if (const MemberRecord* src = table.find(p.source); src != nullptr && !leaving) {
+    const Member& m = src->member;
+    if (m.state == MemberState::kSuspect) {
+      reply.push_back(msg::Suspect{m.name, m.incarnation, cfg.name});
+    } else if (m.state == MemberState::kDead || m.state == MemberState::kLeft) {
+      reply.push_back(msg::Dead{m.name, m.incarnation, cfg.name, m.state == MemberState::kLeft});
+    }
+  }
+  send(from, std::move(reply));
+}
+
+// Order-independent digest of the live view: the sum of a 64-bit FNV-1a
+// over (name, incarnation, address, service) of every alive or suspect
+// member. Never 0 (0 means "no digest" on the wire).
+std::uint64_t Node::Impl::live_digest() const {
+  std::uint64_t sum = 0;
+  for (const auto& [name, rec] : table.all()) {
+    const Member& m = rec.member;
+    if (!is_live(m.state)) continue;
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    auto mix = [&h](std::string_view bytes) {
+      for (unsigned char ch : bytes) h = (h ^ ch) * 0x100000001b3ULL;
+      h = (h ^ 0xff) * 0x100000001b3ULL;  // field separator
+    };
+    mix(m.name);
+    mix(std::string_view(reinterpret_cast<const char*>(&m.incarnation), sizeof m.incarnation));
+    mix(m.address);
+    mix(m.service);
+    sum += h;
+  }
+  return sum == 0 ? 1 : sum;
+}
+
+// Views that stay different for digest_sync_interval get a full sync with
+// the peer that disagrees; short-lived differences (gossip in flight) do not.
+void Node::Impl::check_digest(Time now, std::uint64_t theirs, const std::string& peer_address) {
+  if (theirs == 0 || cfg.digest_sync_interval <= Duration::zero() || leaving) return;
+  if (theirs == live_digest()) {
+    mismatch_since = kNever;
+    return;
+  }
+  if (mismatch_since == kNever) mismatch_since = now;
+  if (now - mismatch_since < cfg.digest_sync_interval) return;
+  if (last_digest_sync != kNever && now - last_digest_sync < cfg.digest_sync_interval) return;
+  last_digest_sync = now;
+  mismatch_since = kNever;
+  count(C::kDigestSyncs);
+  send_stream(peer_address, false);
+}
+
+void Node::Impl::on_ack(Time now, const msg::Ack& a) {
+  if (probe && probe->seq == a.seq) {
+    if (!probe->acked) {
+      count(C::kAcksReceived);
+      probe->acked = true;
+      if (const MemberRecord* t = table.find(probe->target); t != nullptr) {
+        check_digest(now, a.digest, t->member.address);
+      }
+    }
+    return;
+  }
+  auto it = relays.find(a.seq);
+  if (it != relays.end()) {
+    const Relay r = it->second;
+    relays.erase(it);
+    send(r.requester, {msg::Ack{r.orig_seq, a.source, a.digest}});
+    return;
+  }
+  count(C::kStaleAcks);
+}
+
+void Node::Impl::on_ping_req(Time now, const std::string& from, const msg::PingReq& r) {
+  count(C::kPingReqsReceived);
+  if (relays.size() >= kMaxRelays) {
+    count(C::kRelaysDropped);
+    return;
+  }
+  const std::uint64_t seq = next_seq++;
+  relays[seq] = Relay{r.seq, from, now + cfg.probe_timeout};
+  count(C::kPingsSent);
+  send(r.target_address, {msg::Ping{seq, r.target, cfg.name, self_rec().member.address}});
+}
+
+void Node::Impl::on_message(Time now, const std::string& from, const msg::Message& m) {
+  std::visit(Overloaded{
+                 [&](const msg::Ping& p) { on_ping(now, from, p); },
+                 [&](const msg::Ack& a) { on_ack(now, a); },
+                 [&](const msg::Nack& n) {
+                   if (probe && probe->seq == n.seq) count(C::kNacksReceived);
+                 },
+                 [&](const msg::PingReq& r) { on_ping_req(now, from, r); },
+                 [&](const msg::Alive& a) { apply_alive(now, a); },
+                 [&](const msg::Suspect& s) { apply_suspect(now, s); },
+                 [&](const msg::Dead& d) { apply_dead(now, d); },
+             },
+             m);
+}
+
+void Node::Impl::count_decode_error(codec::DecodeStatus st) {
+  switch (st) {
+    case codec::DecodeStatus::kOk: break;
+    case codec::DecodeStatus::kOversize: count(C::kMalformedOversize); break;
+    case codec::DecodeStatus::kMalformed: count(C::kMalformedDecode); break;
+    case codec::DecodeStatus::kBadVersion: count(C::kBadVersion); break;
+    case codec::DecodeStatus::kTooManyEntries: count(C::kMalformedTooMany); break;
+    case codec::DecodeStatus::kBadField: count(C::kMalformedBadField); break;
+  }
+}
+
+}  // namespace ringd::gossip

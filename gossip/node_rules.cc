@@ -1,0 +1,175 @@
+// gossip/node_rules.cc — the SWIM state rules (see node_impl.h).
+#include <algorithm>
+
+#include "node_impl.h"
+#include "suspicion.h"
+
+namespace ringd::gossip {
+
+msg::Alive Node::Impl::self_alive() const {
+  const Member& s = self_rec().member;
+  return msg::Alive{s.name, s.address, s.service, s.incarnation};
+}
+
+// Someone claims something about us that is not "alive at our incarnation":
+// overrule it with a higher incarnation.
+void Node::Impl::refute(std::uint64_t heard) {
+  Member& s = self_rec().member;
+  s.incarnation = std::max(s.incarnation, heard) + 1;
+  count(C::kRefutations);
+  broadcast(s.name, self_alive());
+}
+
+// Queue a message for the sender of the datagram being processed.
+void Node::Impl::correct(msg::Message m) {
+  if (current_from.empty() || corrections.size() >= 4) return;
+  corrections.push_back(std::move(m));
+}
+
+void Node::Impl::apply_alive(Time now, const msg::Alive& a) {
+  if (a.name == cfg.name) {
+    const Member& s = self_rec().member;
+    if (leaving) return;
+    if (a.incarnation > s.incarnation ||
+        (a.incarnation == s.incarnation && (a.address != s.address || a.service != s.service))) {
+      refute(a.incarnation);
+    }
+    return;
+  }
+  MemberRecord* rec = table.find(a.name);
+  if (rec == nullptr) {
+    if (table.size() >= cfg.max_members) {
+      count(C::kMembersRejected);
+      return;
+    }
+    Member m{a.name, a.address, a.service, MemberState::kAlive, a.incarnation, now};
+    MemberRecord& added = table.insert(std::move(m), rng);
+    emit(Event::Kind::kJoined, added.member);
+    broadcast(a.name, a);
+    return;
+  }
+  Member& m = rec->member;
+  if (a.incarnation <= m.incarnation) return;  // old news (or a conflict we ignore)
+  const bool changed = a.address != m.address || a.service != m.service;
+  m.incarnation = a.incarnation;
+  m.address = a.address;
+  m.service = a.service;
+  if (m.state != MemberState::kAlive) {
+    m.state = MemberState::kAlive;
+    m.state_since = now;
+    rec->confirmers.clear();
+    emit(Event::Kind::kAlive, m);
+  } else if (changed) {
+    emit(Event::Kind::kUpdated, m);
+  }
+  broadcast(a.name, a);
+}
+
+void Node::Impl::start_suspicion(Time now, MemberRecord& rec, const std::string& from) {
+  const std::size_t n = table.live_count();
+  rec.suspect_start = now;
+  rec.suspect_min = suspicion_timeout(cfg.suspicion_mult, n, cfg.probe_interval);
+  rec.suspect_max = rec.suspect_min * std::max(cfg.suspicion_max_timeout_mult, 1);
+  rec.expected_confirmations = expected_confirmations(cfg.suspicion_mult, n);
+  rec.confirmers.assign(1, from);
+  rec.suspect_deadline = now + suspicion_timeout_after(0, rec.expected_confirmations,
+                                                       rec.suspect_min, rec.suspect_max);
+}
+
+void Node::Impl::apply_suspect(Time now, const msg::Suspect& s) {
+  if (s.name == cfg.name) {
+    if (leaving) return;
+    if (s.incarnation >= self_rec().member.incarnation) {
+      refute(s.incarnation);
+    } else {
+      correct(self_alive());
+    }
+    return;
+  }
+  MemberRecord* rec = table.find(s.name);
+  if (rec == nullptr) return;
+  Member& m = rec->member;
+  if (!is_live(m.state) && s.incarnation <= m.incarnation) {
+    correct(msg::Dead{m.name, m.incarnation, cfg.name, m.state == MemberState::kLeft});
+    return;
+  }
+  if (s.incarnation < m.incarnation) return;
+  switch (m.state) {
+    case MemberState::kDead:
+    case MemberState::kLeft:
+      return;
+    case MemberState::kSuspect: {
+      m.incarnation = s.incarnation;
+      const int confirmations = static_cast<int>(rec->confirmers.size()) - 1;
+      if (s.from.empty() || confirmations >= rec->expected_confirmations) return;
+      if (std::find(rec->confirmers.begin(), rec->confirmers.end(), s.from) !=
+          rec->confirmers.end()) {
+        return;
+      }
+      rec->confirmers.push_back(s.from);
+      rec->suspect_deadline =
+          rec->suspect_start + suspicion_timeout_after(confirmations + 1,
+                                                       rec->expected_confirmations,
+                                                       rec->suspect_min, rec->suspect_max);
+      broadcast(s.name, s);  // pass the confirmation on
+      return;
+    }
+    case MemberState::kAlive:
+      break;
+  }
+  m.state = MemberState::kSuspect;
+  m.incarnation = s.incarnation;
+  m.state_since = now;
+  start_suspicion(now, *rec, s.from);
+  count(C::kSuspicions);
+  emit(Event::Kind::kSuspect, m);
+  broadcast(s.name, s);
+}
+
+void Node::Impl::apply_dead(Time now, const msg::Dead& d) {
+  if (d.name == cfg.name) {
+    if (leaving) return;
+    if (d.incarnation >= self_rec().member.incarnation) {
+      refute(d.incarnation);
+    } else {
+      correct(self_alive());
+    }
+    return;
+  }
+  MemberRecord* rec = table.find(d.name);
+  if (rec == nullptr) return;
+  Member& m = rec->member;
+  if (d.incarnation < m.incarnation) return;
+  if (m.state == MemberState::kLeft) return;
+  if (m.state == MemberState::kDead && !d.left) return;
+  m.state = d.left ? MemberState::kLeft : MemberState::kDead;
+  m.incarnation = d.incarnation;
+  m.state_since = now;
+  rec->confirmers.clear();
+  count(d.left ? C::kMembersLeft : C::kMembersDead);
+  emit(d.left ? Event::Kind::kLeft : Event::Kind::kDead, m);
+  broadcast(d.name, d);
+}
+
+void Node::Impl::merge(Time now, const msg::PushPull& pp) {
+  for (const auto& e : pp.members) {
+    switch (e.state) {
+      case MemberState::kAlive:
+        apply_alive(now, msg::Alive{e.name, e.address, e.service, e.incarnation});
+        break;
+      case MemberState::kSuspect:
+      case MemberState::kDead:  // hearsay death: only suspect, our probes decide
+        if (e.name == cfg.name) {
+          apply_dead(now, msg::Dead{e.name, e.incarnation, pp.source, false});
+        } else {
+          apply_suspect(now, msg::Suspect{e.name, e.incarnation, pp.source});
+        }
+        break;
+      case MemberState::kLeft:
+        apply_dead(now, msg::Dead{e.name, e.incarnation, pp.source, true});
+        break;
+    }
+  }
+}
+
+}  // namespace ringd::gossip

@@ -1,0 +1,107 @@
+// gossip/node_timers.cc — the timers (see node_impl.h).
+#include <algorithm>
+
+#include "node_impl.h"
+
+namespace ringd::gossip {
+
+void Node::Impl::expire_suspicions(Time now) {
+  for (auto& [name, rec] : table.all_mut()) {
+    Member& m = rec.member;
+    if (m.state != MemberState::kSuspect || rec.suspect_deadline > now) continue;
+    m.state = MemberState::kDead;
+    m.state_since = now;
+    rec.confirmers.clear();
+    count(C::kMembersDead);
+    emit(Event::Kind::kDead, m);
+    broadcast(name, msg::Dead{name, m.incarnation, cfg.name, false});
+  }
+}
+
+void Node::Impl::forget_dead(Time now) {
+  std::vector<std::string> gone;
+  for (const auto& [name, rec] : table.all()) {
+    const Member& m = rec.member;
+    if (name == cfg.name || is_live(m.state)) continue;
+    if (now - m.state_since >= cfg.dead_forget_after) gone.push_back(name);
+  }
+  for (const auto& name : gone) {
+    table.erase(name);
+    count(C::kMembersForgotten);
+  }
+}
+
+Time Node::Impl::earliest_member_deadline() const {
+  Time t = kNever;
+  for (const auto& [name, rec] : table.all()) {
+    const Member& m = rec.member;
+    if (m.state == MemberState::kSuspect) {
+      t = std::min(t, rec.suspect_deadline);
+    } else if (!is_live(m.state) && name != cfg.name) {
+      t = std::min(t, m.state_since + cfg.dead_forget_after);
+    }
+  }
+  return t;
+}
+
+void Node::Impl::tick(Time now) {
+  if (!started) return;
+  for (auto it = relays.begin(); it != relays.end();) {
+    if (it->second.deadline <= now) {
+      count(C::kNacksSent);
+      send(it->second.requester, {msg::Nack{it->second.orig_seq, cfg.name}});
+      it = relays.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (probe && !probe->acked && !probe->indirect_sent && probe->indirect_at <= now) {
+    send_indirect();
+  }
+  if (next_probe_at <= now) {
+    finish_probe(now);
+    start_probe(now);
+    next_probe_at += cfg.probe_interval;
+    if (next_probe_at <= now) next_probe_at = now + cfg.probe_interval;
+  }
+  expire_suspicions(now);
+  forget_dead(now);
+  if (next_gossip_at <= now) {
+    next_gossip_at = now + cfg.gossip_interval;
+    if (!queue.empty()) gossip_round();
+  }
+  if (next_push_pull_at <= now) {
+    next_push_pull_at = now + cfg.push_pull_interval;
+    if (!leaving) {
+      auto peer = table.random_members(rng, 1, MemberTable::Pick::kAlive);
+      if (!peer.empty()) {
+        count(C::kPushPulls);
+        send_stream(peer.front()->member.address, false);
+      }
+    }
+  }
+  if (!joined_ && join_retry_at <= now) {
+    join_retry_at = now + cfg.join_retry_interval;
+    send_joins();
+  }
+}
+
+void Node::Impl::send_joins() {
+  for (const auto& seed : seeds) {
+    bool pending = false;
+    for (const auto& [id, ps] : pending_streams) pending = pending || (ps.join && ps.to == seed);
+    if (!pending) send_stream(seed, true);
+  }
+}
+
+Time Node::Impl::next_deadline() const {
+  if (!started) return kNever;
+  Time t = std::min(next_probe_at, next_push_pull_at);
+  if (probe && !probe->acked && !probe->indirect_sent) t = std::min(t, probe->indirect_at);
+  if (!queue.empty()) t = std::min(t, next_gossip_at);
+  if (!joined_) t = std::min(t, join_retry_at);
+  for (const auto& [seq, r] : relays) t = std::min(t, r.deadline);
+  return std::min(t, earliest_member_deadline());
+}
+
+}  // namespace ringd::gossip
