@@ -24,6 +24,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -339,8 +340,7 @@ class Agent(Proc):
 
     def redis(self):
         """A redis-py client on the agent's RESP port (python3-redis)."""
-        import redis  # Debian python3-redis; run tests with /usr/bin/python3
-        return redis.Redis(host=HOST, port=self.resp_port, socket_timeout=2,
+        return import_redis().Redis(host=HOST, port=self.resp_port, socket_timeout=2,
                            decode_responses=True)
 
     def wait_ready(self, timeout=20.0):
@@ -349,6 +349,17 @@ class Agent(Proc):
             self.check_alive()
             return self.http("/health", timeout=0.5)[0] == 200 and port_open(self.resp_port)
         return wait_until(ready, timeout, "agent %s ready (/health 200, RESP open)" % self.name)
+
+
+def import_redis():
+    """Debian's python3-redis, with a clear error when it is not there."""
+    try:
+        import redis
+    except ImportError as exc:
+        raise RuntimeError("python module 'redis' not importable (%s): install python3-redis "
+                           "and run the tests with /usr/bin/python3, not %s"
+                           % (exc, os.path.realpath(sys.executable))) from exc
+    return redis
 
 
 def _quote(s):
@@ -463,8 +474,7 @@ class RedisServer(Proc):
         return "%s:%d" % (HOST, self.port)
 
     def client(self):
-        import redis  # Debian python3-redis; run tests with /usr/bin/python3
-        return redis.Redis(host=HOST, port=self.port, socket_timeout=2,
+        return import_redis().Redis(host=HOST, port=self.port, socket_timeout=2,
                            decode_responses=True)
 
     def wait_ready(self, timeout=10.0):
