@@ -26,12 +26,13 @@ KEEP_RUNDIR=1 keeps the run directory (logs of every process) after the run.
 import os
 import signal
 import sys
+import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from procs import (Agent, Backend, Nginx, RunDir, free_port,  # noqa: E402
+from procs import (Agent, Backend, HttpClient, Nginx, RunDir, free_port,  # noqa: E402
                    ringd_bin, wait_until)
 
 NUM_KEYS = 500
@@ -266,6 +267,33 @@ class RingdNginxTest(unittest.TestCase):
                              (before, after))
         for name, ids in conns.items():
             self.assertLessEqual(len(ids), 2, "%s saw connections %s" % (name, sorted(ids)))
+
+    def test_concurrent_clients_agree(self):
+        """16 keepalive clients at once (more than one RESP connection per
+        worker): every request answered, every key on its one backend."""
+        expected = self.route_all(self.keys)
+        problems, lock = [], threading.Lock()
+
+        def client(i):
+            c = HttpClient(self.cluster.nginx.port)
+            try:
+                for path in self.keys[i::16]:
+                    for _ in range(3):
+                        status, headers, _ = c.get(path)
+                        got = headers.get("x-ringd-backend")
+                        if status != 200 or got != expected[path]:
+                            with lock:
+                                problems.append((path, status, got, expected[path]))
+            finally:
+                c.close()
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        self.assertFalse(any(t.is_alive() for t in threads), "clients still running")
+        self.assertEqual(problems[:10], [])
 
     def test_router_agent_unreachable_is_503(self):
         self.route_all(self.keys[:10])
