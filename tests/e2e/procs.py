@@ -255,7 +255,10 @@ class Proc:
         if self.popen is None:
             return None
         if self.popen.poll() is None:
-            os.kill(self.popen.pid, sig)
+            try:
+                os.kill(self.popen.pid, sig)
+            except ProcessLookupError:
+                pass  # exited just now; wait() below reaps it
             try:
                 self.popen.wait(timeout=timeout)
             except subprocess.TimeoutExpired:

@@ -32,8 +32,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from procs import (Agent, Backend, HttpClient, Nginx, RunDir, free_port,  # noqa: E402
-                   ringd_bin, wait_until)
+from procs import (Agent, Backend, HttpClient, Nginx, RunDir,  # noqa: E402
+                   free_port, ringd_bin)
 
 NUM_KEYS = 500
 CONVERGE_TIMEOUT = 30.0   # start-up: all agents see each other
