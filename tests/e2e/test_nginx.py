@@ -33,7 +33,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from procs import (Agent, Backend, HttpClient, Nginx, RunDir,  # noqa: E402
-                   free_port, ringd_bin)
+                   free_port, ringd_bin, wait_until)
 
 NUM_KEYS = 500
 CONVERGE_TIMEOUT = 30.0   # start-up: all agents see each other
