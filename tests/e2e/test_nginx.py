@@ -30,7 +30,7 @@ import threading
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 
 from procs import (Agent, Backend, HttpClient, Nginx, RunDir,  # noqa: E402
                    free_port, ringd_bin, wait_until)

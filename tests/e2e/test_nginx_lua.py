@@ -18,7 +18,7 @@ import threading
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 
 from procs import (Backend, HttpClient, Nginx, RedisServer, RunDir,  # noqa: E402
                    free_port, http_get, port_open, wait_until)

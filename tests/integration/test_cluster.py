@@ -4,6 +4,7 @@ Run with /usr/bin/python3 (Debian's python3-redis). RINGD_BIN names the binary.
 The tests run in order (they share one cluster): converge, redis clients,
 SIGKILL -> dead, SIGTERM -> left, restart -> back in the ring.
 """
+import json
 import os
 import signal
 import subprocess
@@ -13,8 +14,8 @@ import unittest
 import urllib.error
 import urllib.request
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster import Agent, ringd_binary, stop_all, wait_until  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from procs import Agent, RunDir, ringd_bin, wait_until  # noqa: E402
 
 import redis  # python3-redis (Debian), run under /usr/bin/python3
 
@@ -33,19 +34,23 @@ class ClusterTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        first = Agent("n1", service=service_of(1)).start()
+        cls.rundir = RunDir("ringd-integration")
+        first = Agent("n1", cls.rundir, service=service_of(1), log_level="debug").start()
         cls.agents = [first]
         for i in range(2, N + 1):
-            cls.agents.append(Agent(f"n{i}", join=[first.gossip_addr], service=service_of(i),
-                                    log_dir=first.log_dir).start())
-        cls.log_dir = first.log_dir
+            cls.agents.append(Agent(f"n{i}", cls.rundir, join=[first.gossip], service=service_of(i),
+                                    log_level="debug").start())
 
     @classmethod
     def tearDownClass(cls):
-        stop_all(cls.agents)
+        cls.rundir.cleanup()
 
     def others(self, victim):
-        return [a for a in self.agents if a is not victim and a.running()]
+        return [a for a in self.agents if a is not victim and a.alive()]
+
+    @staticmethod
+    def states(agent):
+        return {name: m["state"] for name, m in agent.members().items()}
 
     def assert_converged(self, agents, expected_nodes):
         """Every agent sees every other alive, and all rings agree."""
@@ -54,7 +59,7 @@ class ClusterTest(unittest.TestCase):
         def ok():
             checksums = set()
             for a in agents:
-                states = a.member_states()
+                states = self.states(a)
                 if any(states.get(n) != "alive" for n in names):
                     return False
                 ring = a.ring()
@@ -66,7 +71,7 @@ class ClusterTest(unittest.TestCase):
 
     def dump_logs(self):
         for a in self.agents:
-            sys.stderr.write(f"--- {a.name} log (last lines) ---\n" + "\n".join(a.log().splitlines()[-30:]) + "\n")
+            sys.stderr.write(f"--- {a.name} log (last lines) ---\n{a.log_tail()}\n")
 
     def run(self, result=None):
         failures = len(result.failures) + len(result.errors) if result else 0
@@ -78,10 +83,10 @@ class ClusterTest(unittest.TestCase):
     def test_1_converge(self):
         self.assert_converged(self.agents, N)
         for a in self.agents:
-            status, body = a.http("/health")
+            status, _, body = a.http("/health")
             self.assertEqual(status, 200)
-            self.assertEqual(body["status"], "ok")
-            members = a.json("/members")
+            self.assertEqual(json.loads(body)["status"], "ok")
+            members = a.http_json("/members")
             self.assertEqual(members["self"], a.name)
             for m in members["members"]:
                 self.assertIn(m["service"], [service_of(i) for i in range(1, N + 1)])
@@ -91,7 +96,7 @@ class ClusterTest(unittest.TestCase):
         self.assert_converged(self.agents, N)
         for k in range(200):
             key = f"/documents/{k}"
-            answers = {a.json(f"/lookup?key=%2Fdocuments%2F{k}")["node"] for a in self.agents}
+            answers = {a.lookup(key) for a in self.agents}
             self.assertEqual(len(answers), 1, key)
             self.assertIn(answers.pop(), [service_of(i) for i in range(1, N + 1)])
 
@@ -101,7 +106,7 @@ class ClusterTest(unittest.TestCase):
             return subprocess.run(["redis-cli", "-p", str(a.resp_port), *args], capture_output=True,
                                   text=True, timeout=10).stdout.strip()
         self.assertEqual(cli("PING"), "PONG")
-        self.assertEqual(cli("GET", "/documents/abc"), a.json("/lookup?key=/documents/abc")["node"])
+        self.assertEqual(cli("GET", "/documents/abc"), a.lookup("/documents/abc"))
         self.assertEqual(cli("SELECT", "0"), "OK")
         self.assertIn("unknown command", cli("FLUSHALL"))
 
@@ -115,7 +120,7 @@ class ClusterTest(unittest.TestCase):
             pipe.get(key)
         answers = pipe.execute()
         for key, answer in zip(keys, answers):
-            self.assertEqual(answer.decode(), a.json(f"/lookup?key={key}")["node"])
+            self.assertEqual(answer.decode(), a.lookup(key))
         self.assertEqual(r.get(keys[0]).decode(), answers[0].decode())
         r.close()
 
@@ -125,7 +130,7 @@ class ClusterTest(unittest.TestCase):
         started = time.monotonic()
         victim.stop(signal.SIGKILL)
         others = self.others(victim)
-        wait_until(lambda: all(a.member_states().get(victim.name) == "dead" for a in others),
+        wait_until(lambda: all(self.states(a).get(victim.name) == "dead" for a in others),
                    DETECT_TIMEOUT, f"{victim.name} dead everywhere")
         elapsed = time.monotonic() - started
         wait_until(lambda: all(victim.service not in a.ring()["nodes"] for a in others),
@@ -135,24 +140,23 @@ class ClusterTest(unittest.TestCase):
 
     def test_6_sigterm_marked_left(self):
         victim = self.agents[-2]
-        self.assertTrue(victim.running())
+        self.assertTrue(victim.alive())
         started = time.monotonic()
         victim.send_signal(signal.SIGTERM)
         others = self.others(victim)
-        wait_until(lambda: all(a.member_states().get(victim.name) == "left" for a in others),
+        wait_until(lambda: all(self.states(a).get(victim.name) == "left" for a in others),
                    DETECT_TIMEOUT, f"{victim.name} left everywhere")
         elapsed = time.monotonic() - started
-        self.assertEqual(victim.proc.wait(10), 0, "graceful leave must exit 0")
+        self.assertEqual(victim.stop(timeout=10), 0, "graceful leave must exit 0")
         wait_until(lambda: all(victim.service not in a.ring()["nodes"] for a in others),
                    5, f"{victim.name} off every ring")
         print(f"\nMEASURED sigterm_to_left_everywhere_s={elapsed:.3f} (N={N})", file=sys.stderr)
 
     def test_7_restart_rejoins(self):
         victim = self.agents[-2]
-        self.assertFalse(victim.running())
-        victim.join = [self.agents[0].gossip_addr]
-        victim.start()
-        live = [a for a in self.agents if a.running()]
+        self.assertFalse(victim.alive())
+        victim.start()  # same name, same flags, same ports
+        live = [a for a in self.agents if a.alive()]
         self.assert_converged(live, len(live))
         for a in live:
             self.assertIn(victim.service, a.ring()["nodes"])
@@ -160,7 +164,7 @@ class ClusterTest(unittest.TestCase):
 
 class BadInputTest(unittest.TestCase):
     def run_agent(self, *args):
-        return subprocess.run([ringd_binary(), "agent", *args], capture_output=True, text=True, timeout=10)
+        return subprocess.run([ringd_bin(), "agent", *args], capture_output=True, text=True, timeout=10)
 
     def test_bad_flag_exits_2_with_one_line(self):
         cases = [
@@ -176,34 +180,32 @@ class BadInputTest(unittest.TestCase):
                 self.assertEqual(r.returncode, 2, r.stderr)
                 self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
 
+    def setUp(self):
+        self.rundir = RunDir("ringd-badinput")
+
+    def tearDown(self):
+        self.rundir.cleanup()
+
     def test_port_in_use_exits_2(self):
-        a = Agent("busy").start()
-        try:
-            wait_until(lambda: a.http("/health")[0] == 200, 10, "agent healthy")
-            r = self.run_agent("--node", "y", "--bind", f"127.0.0.1:{a.gossip_port}",
-                               "--resp", "127.0.0.1:1", "--http", f"127.0.0.1:{a.http_port}")
-            self.assertEqual(r.returncode, 2, r.stderr)
-            self.assertIn(f"127.0.0.1:{a.http_port}", r.stderr)
-        finally:
-            a.stop()
+        a = Agent("busy", self.rundir).start()
+        a.wait_ready()
+        r = self.run_agent("--node", "y", "--bind", f"127.0.0.1:{a.gossip_port}",
+                           "--resp", "127.0.0.1:1", "--http", f"127.0.0.1:{a.http_port}")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(f"127.0.0.1:{a.http_port}", r.stderr)
 
     def test_http_errors(self):
-        a = Agent("solo").start()
-        try:
-            wait_until(lambda: a.http("/health")[0] == 200, 10, "agent healthy")
-            status, body = a.http("/nope")
-            self.assertEqual(status, 404)
-            self.assertIn("error", body)
-            req = urllib.request.Request(f"http://127.0.0.1:{a.http_port}/members", method="POST", data=b"")
-            try:
-                urllib.request.urlopen(req, timeout=2)
-                self.fail("POST must be refused")
-            except urllib.error.HTTPError as e:
-                self.assertEqual(e.code, 405)
-            status, body = a.http("/lookup?key=x")
-            self.assertEqual((status, body["node"]), (200, None))  # alone, no service: empty ring
-        finally:
-            a.stop()
+        a = Agent("solo", self.rundir).start()
+        a.wait_ready()
+        status, _, body = a.http("/nope")
+        self.assertEqual(status, 404)
+        self.assertIn("error", json.loads(body))
+        req = urllib.request.Request(f"http://127.0.0.1:{a.http_port}/members", method="POST", data=b"")
+        with self.assertRaises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(req, timeout=2)
+        self.assertEqual(refused.exception.code, 405)
+        self.assertIsNone(a.lookup("x"))  # alone, no service: empty ring
+        self.assertEqual(a.redis().get("x"), None)
 
 
 if __name__ == "__main__":
