@@ -278,10 +278,14 @@ done
 # ---------------------------------------------------------------- 4. kill
 victim_n=${VICTIM#host}
 step "SIGKILL $VICTIM: its ringd agent (pid ${PIDS[$VICTIM]}) and backend$victim_n (pid ${PIDS[backend$victim_n]})"
+# disown first, so bash does not print a "Killed" job notice.
+disown "${PIDS[$VICTIM]}" "${PIDS[backend$victim_n]}" 2>/dev/null || true
 kill -KILL "${PIDS[$VICTIM]}"
 kill -TERM "${PIDS[backend$victim_n]}"
-wait "${PIDS[$VICTIM]}" 2>/dev/null || true
-wait "${PIDS[backend$victim_n]}" 2>/dev/null || true
+for _ in $(seq 100); do
+  kill -0 "${PIDS[$VICTIM]}" 2>/dev/null || kill -0 "${PIDS[backend$victim_n]}" 2>/dev/null || break
+  sleep 0.05
+done
 unset "PIDS[$VICTIM]" "PIDS[backend$victim_n]"
 survivors=$(printf '%s ' "${HOSTS[@]}" | sed "s/$VICTIM //")
 t0=$SECONDS

@@ -15,7 +15,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config
-  libboost-dev nlohmann-json3-dev libprotobuf-dev protobuf-compiler
+  libboost-dev libboost-program-options-dev nlohmann-json3-dev libprotobuf-dev protobuf-compiler
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libxxhash-dev
   nginx libnginx-mod-http-lua
   redis-server redis-tools
