@@ -15,7 +15,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 "$BUILD/bench/ring_bench" --benchmark_format=json --benchmark_repetitions=3 \
   --benchmark_report_aggregates_only=true >"$tmp/ring.json" 2>"$tmp/ring.err"
-/usr/bin/python3 bench/cluster_bench.py --n 10 --trials 3 --idle-seconds 20 >"$tmp/cluster.md"
+/usr/bin/python3 bench/membership_bench.py --n 10 30 --trials 3 --idle-seconds 20 >"$tmp/cluster.md"
 
 {
   echo "# Benchmark results"
@@ -39,7 +39,7 @@ for b in doc["benchmarks"]:
     print(f"| {b['run_name']} | {b['cpu_time']:.1f} {unit} |")
 PY
   echo
-  echo "## Membership (\`/usr/bin/python3 bench/cluster_bench.py --n 10 --trials 3 --idle-seconds 20\`)"
+  echo "## Membership (\`/usr/bin/python3 bench/membership_bench.py --n 10 30 --trials 3 --idle-seconds 20\`)"
   echo
   cat "$tmp/cluster.md"
 } >"$OUT"

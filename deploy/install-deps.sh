@@ -19,7 +19,7 @@ PACKAGES=(
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libxxhash-dev
   nginx libnginx-mod-http-lua
   redis-server redis-tools
-  python3 python3-redis
+  python3 python3-redis python3-msgpack serf
   curl iproute2 iptables procps
 )
 
