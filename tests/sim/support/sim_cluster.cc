@@ -1,21 +1,13 @@
 // tests/sim/support/sim_cluster.cc — see sim_cluster.h.
 #include "support/sim_cluster.h"
 
-#include <gtest/gtest.h>
-
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
 
 namespace ringd::sim {
 namespace {
-
-std::uint64_t mix(std::uint64_t x) {  // splitmix64 finalizer
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 gossip::MemberState state_after(gossip::Event::Kind k) {
   switch (k) {
@@ -29,7 +21,20 @@ gossip::MemberState state_after(gossip::Event::Kind k) {
   return gossip::MemberState::kAlive;
 }
 
+std::string address_of(std::size_t i, std::uint64_t moves) {
+  std::ostringstream addr;  // (string operator+ chains trip GCC 12's -Wrestrict)
+  addr << "10." << moves << '.' << i / 256 << '.' << i % 256 << ":7946";
+  return addr.str();
+}
+
 }  // namespace
+
+std::uint64_t mix_seed(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
 
 std::uint64_t sim_seed(std::uint64_t fallback) {
   if (const char* env = std::getenv("RINGD_SIM_SEED"); env != nullptr && *env != '\0') {
@@ -38,27 +43,32 @@ std::uint64_t sim_seed(std::uint64_t fallback) {
   return fallback;
 }
 
-void EventLoop::schedule(Time at, std::function<void()> fn) {
-  queue_.push(Item{std::max(at, now_), seq_++, std::move(fn)});
-}
-
-void EventLoop::run_one() {
-  Item item = queue_.top();
-  queue_.pop();
-  now_ = item.at;
-  item.fn();
-}
-
 Cluster::Cluster(std::uint64_t seed, SimOptions options)
-    : seed_(seed), options_(std::move(options)), rng_(mix(seed)) {
+    : seed_(seed),
+      options_(std::move(options)),
+      rng_(mix_seed(seed)),
+      net_(rng_, options_.link),
+      checker_(options_.checks) {
   loop_.set_now(std::chrono::seconds(1000));  // any epoch; not zero to catch "0 = unset" bugs
 }
 
 Cluster::~Cluster() {
-  if (::testing::Test::HasFailure()) {
+  if (failure_reported()) {
     std::cerr << "[sim] failing run used seed " << seed_ << " (replay: RINGD_SIM_SEED=" << seed_
               << ")\n";
   }
+}
+
+std::optional<std::size_t> Cluster::index_of(const std::string& a) const {
+  auto it = by_addr_.find(a);
+  if (it == by_addr_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::size_t> Cluster::index_of_name(std::string_view n) const {
+  auto it = by_name_.find(n);
+  if (it == by_name_.end()) return std::nullopt;
+  return it->second;
 }
 
 gossip::Config Cluster::config_for(std::size_t i,
@@ -74,7 +84,7 @@ void Cluster::make_node(std::size_t i, const std::function<void(gossip::Config&)
   SimNode& n = nodes_[i];
   n.generation++;
   n.node = std::make_unique<gossip::Node>(config_for(i, tweak),
-                                          mix(seed_ ^ mix(i * 1000003 + n.generation)));
+                                          mix_seed(seed_ ^ mix_seed(i * 1000003 + n.generation)));
   n.view.clear();
 }
 
@@ -83,12 +93,12 @@ std::size_t Cluster::add_node(std::function<void(gossip::Config&)> tweak) {
   SimNode n;
   std::ostringstream name;
   name << 'n' << i;
-  std::ostringstream addr;  // (string operator+ chains trip GCC 12's -Wrestrict)
-  addr << "10.0." << i / 256 << '.' << i % 256 << ":7946";
   n.name = name.str();
-  n.addr = addr.str();
+  n.addr = address_of(i, 0);
   by_addr_[n.addr] = i;
+  by_name_[n.name] = i;
   nodes_.push_back(std::move(n));
+  net_.resize(nodes_.size());
   make_node(i, tweak);
   return i;
 }
@@ -107,13 +117,36 @@ void Cluster::add_and_start(std::size_t n) {
   }
 }
 
-void Cluster::crash(std::size_t i) { nodes_[i].running = false; }
+// --- members ---
+
+void Cluster::stop(std::size_t i) {
+  SimNode& n = nodes_[i];
+  n.running = false;
+  n.paused = false;
+  n.inbox.clear();
+  n.inbox_datagrams = 0;
+  update_deadline(i);
+  mark_fault(i);
+}
+
+void Cluster::crash(std::size_t i) { stop(i); }
 
 void Cluster::restart(std::size_t i, std::vector<std::string> seeds,
                       std::function<void(gossip::Config&)> tweak) {
-  nodes_[i].running = false;
+  stop(i);
+  checker_.on_restart(i);
   make_node(i, tweak);
   start(i, std::move(seeds));
+}
+
+void Cluster::restart_moved(std::size_t i, std::vector<std::string> seeds,
+                            std::function<void(gossip::Config&)> tweak) {
+  SimNode& n = nodes_[i];
+  by_addr_.erase(n.addr);
+  n.moves++;
+  n.addr = address_of(i, n.moves);
+  by_addr_[n.addr] = i;
+  restart(i, std::move(seeds), std::move(tweak));
 }
 
 void Cluster::leave(std::size_t i) {
@@ -121,59 +154,131 @@ void Cluster::leave(std::size_t i) {
   drain(i);
 }
 
-void Cluster::block(std::size_t from, std::size_t to) { blocked_.insert({addr(from), addr(to)}); }
-void Cluster::unblock(std::size_t from, std::size_t to) { blocked_.erase({addr(from), addr(to)}); }
+void Cluster::pause(std::size_t i) {
+  SimNode& n = nodes_[i];
+  if (!n.running || n.paused) return;
+  n.paused = true;
+  n.last_pause = loop_.now();
+  update_deadline(i);
+}
+
+void Cluster::resume(std::size_t i) {
+  SimNode& n = nodes_[i];
+  if (!n.running || !n.paused) return;
+  n.paused = false;
+  n.last_pause = loop_.now();
+  // What the socket buffers held, in arrival order; each item drains.
+  std::deque<std::function<void()>> inbox;
+  inbox.swap(n.inbox);
+  n.inbox_datagrams = 0;
+  for (auto& fn : inbox) {
+    if (!nodes_[i].running || nodes_[i].paused) break;
+    fn();
+  }
+  // The overdue timers run next, through the normal loop.
+  update_deadline(i);
+}
+
+void Cluster::mark_fault(std::size_t i) { nodes_.at(i).last_fault = loop_.now(); }
+
+bool Cluster::reaches_majority(std::size_t i) const {
+  std::size_t running_count = 0;
+  std::size_t reach = 0;
+  for (std::size_t j = 0; j < nodes_.size(); ++j) {
+    if (!nodes_[j].running) continue;
+    ++running_count;
+    if (j == i || (!nodes_[j].paused && net_.connected_both(i, j))) ++reach;
+  }
+  return 2 * reach > running_count;
+}
+
+// --- network ---
+
+void Cluster::block(std::size_t from, std::size_t to) {
+  net_.cut(from, to);
+  mark_fault(from);
+  mark_fault(to);
+}
+
+void Cluster::unblock(std::size_t from, std::size_t to) {
+  net_.uncut(from, to);
+  mark_fault(from);
+  mark_fault(to);
+}
 
 void Cluster::isolate(std::size_t i) {
   for (std::size_t j = 0; j < nodes_.size(); ++j) {
     if (j == i) continue;
-    block(i, j);
-    block(j, i);
+    net_.cut(i, j);
+    net_.cut(j, i);
   }
+  mark_fault(i);
 }
 
 void Cluster::heal(std::size_t i) {
   for (std::size_t j = 0; j < nodes_.size(); ++j) {
-    unblock(i, j);
-    unblock(j, i);
+    net_.uncut(i, j);
+    net_.uncut(j, i);
   }
+  mark_fault(i);
+}
+
+void Cluster::partition(const std::vector<std::vector<std::size_t>>& groups) {
+  net_.partition(groups);
+  for (std::size_t i = 0; i < nodes_.size(); ++i) mark_fault(i);
+}
+
+void Cluster::heal_partitions() {
+  net_.heal_partitions();
+  for (std::size_t i = 0; i < nodes_.size(); ++i) mark_fault(i);
+}
+
+void Cluster::heal_all() {
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    for (std::size_t j = 0; j < nodes_.size(); ++j) {
+      net_.uncut(i, j);
+      net_.clear_link(i, j);
+    }
+    mark_fault(i);
+  }
+  net_.heal_partitions();
+  net_.set_extra_loss(0.0);
 }
 
 void Cluster::set_link_drop_rate(std::size_t from, std::size_t to, double p) {
-  link_drop_[{addr(from), addr(to)}] = p;
-}
-
-std::optional<std::size_t> Cluster::index_of(const std::string& a) const {
-  auto it = by_addr_.find(a);
-  if (it == by_addr_.end()) return std::nullopt;
-  return it->second;
-}
-
-bool Cluster::link_up(const std::string& from_addr, const std::string& to_addr) const {
-  return blocked_.count({from_addr, to_addr}) == 0;
-}
-
-Duration Cluster::latency() {
-  std::uniform_int_distribution<Duration::rep> d(options_.min_latency.count(),
-                                                 options_.max_latency.count());
-  return Duration(d(rng_));
+  LinkParams l = net_.link(from, to);
+  l.loss = p;
+  net_.set_link(from, to, l);
 }
 
 void Cluster::inject(const std::string& from_addr, std::size_t to, const std::string& bytes) {
-  if (!running(to)) return;
+  if (!running(to) || paused(to)) return;
   nodes_[to].node->handle_packet(loop_.now(), from_addr, bytes);
   drain(to);
 }
 
-void Cluster::drain(std::size_t i) {
+// --- the engine ---
+
+void Cluster::digest_bytes(std::string_view bytes) {
+  for (unsigned char ch : bytes) digest_ = (digest_ ^ ch) * 0x100000001b3ULL;
+  digest_ = (digest_ ^ 0xff) * 0x100000001b3ULL;
+}
+
+void Cluster::digest_u64(std::uint64_t v) {
+  for (int k = 0; k < 8; ++k) digest_ = (digest_ ^ ((v >> (8 * k)) & 0xff)) * 0x100000001b3ULL;
+}
+
+void Cluster::record_event(std::size_t i, const gossip::Event& e) {
   SimNode& n = nodes_[i];
-  for (auto& e : n.node->take_events()) {
-    const gossip::Member& m = e.member;
-    std::ostringstream line;
-    line << (loop_.now().count() / 1000000) << "ms " << n.name << " sees " << m.name << ' '
-         << gossip::to_string(e.kind) << " inc=" << m.incarnation << " addr=" << m.address
-         << " svc=" << m.service;
-    trace_.push_back(line.str());
+  const gossip::Member& m = e.member;
+  std::ostringstream line;
+  line << (loop_.now().count() / 1000000) << "ms " << n.name << " sees " << m.name << ' '
+       << gossip::to_string(e.kind) << " inc=" << m.incarnation << " addr=" << m.address
+       << " svc=" << m.service;
+  std::string text = line.str();
+  digest_u64(static_cast<std::uint64_t>(loop_.now().count()));
+  digest_bytes(text);
+  if (options_.track_views) {
     const gossip::MemberState s = state_after(e.kind);
     auto it = n.view.find(m.name);
     const bool known = it != n.view.end();
@@ -187,87 +292,152 @@ void Cluster::drain(std::size_t i) {
       ok = !known || it->second.state != s;
     }
     if (ok && e.member.state != s) ok = false;
-    if (!ok) violations_.push_back(line.str());
+    if (!ok) violations_.push_back(text);
     n.view[m.name] = m;
   }
-  const std::uint64_t gen = n.generation;
-  for (auto& d : n.node->take_datagrams()) deliver_datagram(i, std::move(d));
-  for (auto& r : n.node->take_stream_requests()) deliver_stream(i, gen, std::move(r));
+  if (options_.record_trace) trace_.push_back(std::move(text));
 }
 
-void Cluster::deliver_datagram(std::size_t from, gossip::Datagram d) {
+void Cluster::drain(std::size_t i) {
+  SimNode& n = nodes_[i];
+  for (const auto& e : n.node->take_events()) {
+    record_event(i, e);
+    checker_.on_event(*this, i, e);
+    if (event_hook_) event_hook_(i, e);
+  }
+  for (auto& d : n.node->take_datagrams()) send_datagram(i, std::move(d));
+  for (auto& r : n.node->take_stream_requests()) send_stream(i, std::move(r));
+  checker_.after_step(*this, i);
+  update_deadline(i);
+}
+
+void Cluster::update_deadline(std::size_t i) {
+  SimNode& n = nodes_[i];
+  if (n.deadline != Time::max()) deadlines_.erase({n.deadline, i});
+  n.deadline = (n.running && !n.paused) ? n.node->next_deadline() : Time::max();
+  if (n.deadline != Time::max()) deadlines_.insert({n.deadline, i});
+}
+
+bool Cluster::deliver_to(std::size_t i, std::uint64_t gen, bool is_datagram,
+                         std::function<void()> fn) {
+  SimNode& n = nodes_[i];
+  if (!n.running || n.generation != gen) return false;
+  if (n.paused) {
+    if (is_datagram) {
+      if (n.inbox_datagrams >= options_.pause_buffer) {
+        ++dropped_paused_;
+        return false;
+      }
+      ++n.inbox_datagrams;
+    }
+    n.inbox.push_back(std::move(fn));
+    return true;
+  }
+  fn();
+  return true;
+}
+
+void Cluster::send_datagram(std::size_t from, gossip::Datagram d) {
   ++datagrams_sent_;
-  const std::string& from_addr = nodes_[from].addr;
-  if (!link_up(from_addr, d.to)) return;
-  std::uniform_real_distribution<double> coin(0.0, 1.0);
-  const double link_p = [&] {
-    auto it = link_drop_.find({from_addr, d.to});
-    return it == link_drop_.end() ? 0.0 : it->second;
-  }();
-  if (drop_rate_ > 0.0 && coin(rng_) < drop_rate_) return;
-  if (link_p > 0.0 && coin(rng_) < link_p) return;
+  bytes_sent_ += d.bytes.size();
+  const auto to_index = index_of(d.to);
+  if (!to_index) return;  // nobody has that address
+  const std::size_t to = *to_index;
+  if (!net_.connected(from, to)) return;
+  const std::string from_addr = nodes_[from].addr;
   if (filter_ && filter_(from_addr, d.to, d.bytes)) return;
-  const auto to = index_of(d.to);
-  if (!to) return;
-  loop_.schedule(loop_.now() + latency(), [this, to = *to, from_addr, bytes = std::move(d.bytes)] {
-    if (!nodes_[to].running) return;
-    nodes_[to].node->handle_packet(loop_.now(), from_addr, bytes);
-    drain(to);
-  });
+  const std::vector<Duration> copies = net_.datagram_fate(from, to);
+  for (std::size_t k = 0; k < copies.size(); ++k) {
+    auto arrive = [this, from, to, from_addr, to_addr = d.to, bytes = d.bytes] {
+      // A cut made while the datagram was in flight, or a member that moved
+      // away from the address, loses it too.
+      if (!net_.connected(from, to) || nodes_[to].addr != to_addr) return;
+      deliver_to(to, nodes_[to].generation, true, [this, to, from_addr, bytes] {
+        ++datagrams_delivered_;
+        digest_u64(static_cast<std::uint64_t>(loop_.now().count()));
+        digest_u64(to);
+        digest_bytes(from_addr);
+        digest_bytes(bytes);
+        nodes_[to].node->handle_packet(loop_.now(), from_addr, bytes);
+        drain(to);
+      });
+    };
+    loop_.schedule(loop_.now() + copies[k], std::move(arrive));
+  }
 }
 
-void Cluster::deliver_stream(std::size_t from, std::uint64_t generation, gossip::StreamRequest r) {
-  const std::string from_addr = nodes_[from].addr;
-  auto fail = [this, from, generation, id = r.id] {
-    loop_.schedule(loop_.now() + options_.stream_timeout, [this, from, generation, id] {
-      if (!nodes_[from].running || nodes_[from].generation != generation) return;
-      nodes_[from].node->handle_stream_error(loop_.now(), id);
-      drain(from);
+void Cluster::send_stream(std::size_t from, gossip::StreamRequest r) {
+  ++streams_sent_;
+  stream_bytes_ += r.bytes.size();
+  const StreamKey key{from, nodes_[from].generation, r.id};
+  open_streams_.insert(key);
+  loop_.schedule(loop_.now() + options_.stream_timeout,
+                 [this, key] { finish_stream(key, std::nullopt); });
+  const auto to_index = index_of(r.to);
+  if (!to_index) return;  // no such host: the connect times out
+  const std::size_t to = *to_index;
+  if (!net_.connected(from, to)) return;
+  const auto leg = net_.stream_leg(from, to, options_.stream_timeout, options_.stream_rto);
+  if (!leg) return;
+  auto arrive = [this, key, from, to, from_addr = nodes_[from].addr, to_addr = r.to,
+                 bytes = std::move(r.bytes)] {
+    if (open_streams_.count(key) == 0) return;
+    if (!net_.connected(from, to) || nodes_[to].addr != to_addr) return;
+    if (!nodes_[to].running) {  // host up, nobody listening: refused
+      const Duration back = net_.draw_delay(net_.link(to, from));
+      loop_.schedule(loop_.now() + back, [this, key] { finish_stream(key, std::nullopt); });
+      return;
+    }
+    deliver_to(to, nodes_[to].generation, false, [this, key, from, to, from_addr, bytes] {
+      digest_u64(static_cast<std::uint64_t>(loop_.now().count()));
+      digest_u64(to);
+      digest_bytes(from_addr);
+      digest_bytes(bytes);
+      std::string reply = nodes_[to].node->handle_stream(loop_.now(), from_addr, bytes);
+      drain(to);
+      if (!net_.connected(to, from)) return;
+      if (reply.empty()) {  // the peer closed without answering
+        const Duration back = net_.draw_delay(net_.link(to, from));
+        loop_.schedule(loop_.now() + back, [this, key] { finish_stream(key, std::nullopt); });
+        return;
+      }
+      const auto back = net_.stream_leg(to, from, options_.stream_timeout, options_.stream_rto);
+      if (!back) return;
+      loop_.schedule(loop_.now() + *back, [this, key, from, to, reply = std::move(reply)] {
+        if (!net_.connected(to, from)) return;
+        finish_stream(key, reply);
+      });
     });
   };
-  const auto to = index_of(r.to);
-  if (!to || !link_up(from_addr, r.to) || !link_up(r.to, from_addr)) {
-    fail();
-    return;
-  }
-  loop_.schedule(loop_.now() + latency(), [this, from, generation, to = *to, from_addr, fail,
-                                           r = std::move(r)] {
-    if (!nodes_[to].running || !link_up(from_addr, r.to) || !link_up(r.to, from_addr)) {
-      fail();
-      return;
+  loop_.schedule(loop_.now() + *leg, std::move(arrive));
+}
+
+void Cluster::finish_stream(const StreamKey& key, std::optional<std::string> reply) {
+  if (open_streams_.erase(key) == 0) return;  // already answered or timed out
+  const auto [from, gen, id] = key;
+  deliver_to(from, gen, false, [this, from, id, reply = std::move(reply)] {
+    if (reply) {
+      digest_u64(static_cast<std::uint64_t>(loop_.now().count()));
+      digest_u64(from);
+      digest_bytes(*reply);
+      nodes_[from].node->handle_stream_reply(loop_.now(), id, *reply);
+    } else {
+      digest_u64(id);
+      nodes_[from].node->handle_stream_error(loop_.now(), id);
     }
-    std::string reply = nodes_[to].node->handle_stream(loop_.now(), from_addr, r.bytes);
-    drain(to);
-    if (reply.empty()) {
-      fail();
-      return;
-    }
-    loop_.schedule(loop_.now() + latency(), [this, from, generation, id = r.id,
-                                             reply = std::move(reply)] {
-      if (!nodes_[from].running || nodes_[from].generation != generation) return;
-      nodes_[from].node->handle_stream_reply(loop_.now(), id, reply);
-      drain(from);
-    });
+    drain(from);
   });
 }
 
 bool Cluster::step(Time limit) {
-  Time t_node = Time::max();
-  std::size_t who = 0;
-  for (std::size_t i = 0; i < nodes_.size(); ++i) {
-    if (!nodes_[i].running) continue;
-    const Time t = nodes_[i].node->next_deadline();
-    if (t < t_node) {
-      t_node = t;
-      who = i;
-    }
-  }
+  const Time t_node = deadlines_.empty() ? Time::max() : deadlines_.begin()->first;
   const Time t_ev = loop_.next_time();
   const Time t = std::min(t_node, t_ev);
   if (t == Time::max() || t > limit) return false;
   if (t_ev <= t_node) {
     loop_.run_one();
   } else {
+    const std::size_t who = deadlines_.begin()->second;
     loop_.set_now(std::max(loop_.now(), t_node));
     nodes_[who].node->tick(loop_.now());
     drain(who);
@@ -286,7 +456,9 @@ bool Cluster::run_until(const std::function<bool()>& pred, Duration max) {
     }
     if (loop_.now() == last) {
       if (++same_time_steps > 1000000) {
-        ADD_FAILURE() << "simulation stuck at t=" << loop_.now().count() << "ns";
+        std::ostringstream msg;
+        msg << "simulation stuck at t=" << loop_.now().count() << "ns (seed " << seed_ << ")";
+        report_failure(msg.str());
         return false;
       }
     } else {
@@ -298,6 +470,8 @@ bool Cluster::run_until(const std::function<bool()>& pred, Duration max) {
 }
 
 void Cluster::run_for(Duration d) { run_until([] { return false; }, d); }
+
+// --- queries ---
 
 std::optional<gossip::Member> Cluster::view(std::size_t o, std::size_t m) const {
   for (const auto& mem : nodes_[o].node->members()) {
@@ -315,9 +489,17 @@ bool Cluster::converged() const {
   for (std::size_t o = 0; o < nodes_.size(); ++o) {
     if (!nodes_[o].running) continue;
     if (!nodes_[o].node->joined()) return false;
+    const auto members = nodes_[o].node->members();
     for (std::size_t m = 0; m < nodes_.size(); ++m) {
       if (m == o || !nodes_[m].running) continue;
-      if (!sees(o, m, gossip::MemberState::kAlive)) return false;
+      auto it = std::lower_bound(members.begin(), members.end(), nodes_[m].name,
+                                 [](const gossip::Member& a, const std::string& b) {
+                                   return a.name < b;
+                                 });
+      if (it == members.end() || it->name != nodes_[m].name ||
+          it->state != gossip::MemberState::kAlive) {
+        return false;
+      }
     }
   }
   return true;
@@ -357,7 +539,7 @@ std::uint64_t Cluster::counter(std::size_t i, const std::string& name) const {
   for (const auto& [k, v] : nodes_[i].node->counters()) {
     if (k == name) return v;
   }
-  ADD_FAILURE() << "no counter " << name;
+  report_failure("no counter " + name);
   return 0;
 }
 
