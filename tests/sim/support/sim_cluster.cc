@@ -352,8 +352,9 @@ void Cluster::send_datagram(std::size_t from, gossip::Datagram d) {
       // A cut made while the datagram was in flight, or a member that moved
       // away from the address, loses it too.
       if (!net_.connected(from, to) || nodes_[to].addr != to_addr) return;
-      deliver_to(to, nodes_[to].generation, true, [this, to, from_addr, bytes] {
+      deliver_to(to, nodes_[to].generation, true, [this, from, to, from_addr, bytes] {
         ++datagrams_delivered_;
+        if (delivery_hook_) delivery_hook_(from, to, bytes);
         digest_u64(static_cast<std::uint64_t>(loop_.now().count()));
         digest_u64(to);
         digest_bytes(from_addr);
@@ -470,6 +471,15 @@ bool Cluster::run_until(const std::function<bool()>& pred, Duration max) {
 }
 
 void Cluster::run_for(Duration d) { run_until([] { return false; }, d); }
+
+bool Cluster::run_until_polled(const std::function<bool()>& pred, Duration max, Duration every) {
+  const Time limit = loop_.now() + max;
+  while (!pred()) {
+    if (loop_.now() >= limit) return false;
+    run_for(std::min(every, limit - loop_.now()));
+  }
+  return true;
+}
 
 // --- queries ---
 

@@ -150,10 +150,17 @@ class Cluster {
   // --- running ---
   // Runs until pred() or `max` virtual time passed. Returns pred().
   bool run_until(const std::function<bool()>& pred, Duration max);
+  // The same, but evaluates pred() only every `every` of virtual time (for
+  // predicates that cost O(n^2), such as Checker::converged). Stops within
+  // `every` of the moment pred() became true.
+  bool run_until_polled(const std::function<bool()>& pred, Duration max, Duration every);
   void run_for(Duration d);
   // Called for every membership event of every member, in order.
   using EventHook = std::function<void(std::size_t observer, const gossip::Event&)>;
   void set_event_hook(EventHook h) { event_hook_ = std::move(h); }
+  // Called for every datagram as it is handed to a member (from, to, bytes).
+  using DeliveryHook = std::function<void(std::size_t, std::size_t, const std::string&)>;
+  void set_delivery_hook(DeliveryHook h) { delivery_hook_ = std::move(h); }
 
   // --- queries ---
   // Observer o's view of member m (by index).
@@ -234,6 +241,7 @@ class Cluster {
   std::set<StreamKey> open_streams_;
   Filter filter_;
   EventHook event_hook_;
+  DeliveryHook delivery_hook_;
   std::vector<std::string> trace_;
   std::uint64_t digest_ = 0xcbf29ce484222325ULL;
   std::vector<std::string> violations_;
