@@ -1,11 +1,20 @@
-// bench/ring_bench.cc — ring lookup and build cost.
+// bench/ring_bench.cc — ring lookup and build cost, all modes in one run.
 //
-//   BM_Lookup/N       owner(key) for a 40-byte URL, hashing included, on a
-//                     ring of N endpoints x 160 points. Cycles through 4,096
-//                     distinct keys so the search path is not always cached.
-//   BM_HashKey        XXH3-64 of the same 40-byte URLs alone.
-//   BM_Owners3/N      owners(key, 3), the failover list.
-//   BM_Build/N        Ring::build for N endpoints x 160 points.
+//   BM_Lookup/N                default ring (bucket index): owner(key) for a
+//                              40-byte URL, hashing included, N endpoints x
+//                              1,024 points. Cycles through 4,096 distinct
+//                              keys so the search path is not always cached.
+//   BM_LookupBinarySearch/N    the same ring and keys, plain binary search
+//                              over the same points.
+//   BM_LookupMaglev/N          Maglev table (65,537 slots).
+//   BM_LookupNginx/N, BM_LookupKetama/N   the compatibility modes (crc32 and
+//                              md5 key hashes).
+//   BM_HashKey                 XXH3-64 of the same URLs alone.
+//   BM_Owners3/N               owners(key, 3), the failover list.
+//   BM_Build/N, BM_BuildMaglev/N, BM_Build160/N
+//                              Ring::build from scratch (default points, Maglev,
+//                              and 160 points per node for comparison);
+//                              counter "MB" = memory of the lookup structures.
 #include "ring/ring.h"
 
 #include <benchmark/benchmark.h>
@@ -16,6 +25,8 @@
 
 namespace {
 
+using ringd::ring::Mode;
+using ringd::ring::Options;
 using ringd::ring::Ring;
 
 std::vector<std::string> make_nodes(int count) {
@@ -29,33 +40,64 @@ std::vector<std::string> make_nodes(int count) {
 }
 
 // 4,096 URLs of exactly 40 bytes: "/documents/" + 16 hex digits + "/content.html".
-std::vector<std::string> make_urls() {
-  std::vector<std::string> urls;
-  for (unsigned long long i = 0; i < 4096; ++i) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "/documents/%016llx/content.html", i * 0x9e3779b97f4a7c15ULL);
-    urls.emplace_back(buf);
-  }
-  return urls;
+const std::vector<std::string>& urls() {
+  static const std::vector<std::string> all = [] {
+    std::vector<std::string> out;
+    for (unsigned long long i = 0; i < 4096; ++i) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "/documents/%016llx/content.html", i * 0x9e3779b97f4a7c15ULL);
+      out.emplace_back(buf);
+    }
+    return out;
+  }();
+  return all;
 }
 
-void BM_Lookup(benchmark::State& state) {
-  auto ring = Ring::build(make_nodes(static_cast<int>(state.range(0))));
-  const auto urls = make_urls();
+void label(benchmark::State& state, const Ring& ring) {
+  state.SetLabel(std::to_string(urls()[0].size()) + "-byte keys, " + std::to_string(ring.point_count()) +
+                 (ring.mode() == Mode::kMaglev ? " slots" : " points"));
+}
+
+void lookup(benchmark::State& state, Options options) {
+  auto ring = Ring::build(make_nodes(static_cast<int>(state.range(0))), options);
+  const auto& keys = urls();
   std::size_t i = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(ring->owner(urls[i]));
+    benchmark::DoNotOptimize(ring->owner(keys[i]));
     i = (i + 1) & 4095;
   }
-  state.SetLabel(std::to_string(urls[0].size()) + "-byte keys, " + std::to_string(ring->point_count()) + " points");
+  label(state, *ring);
 }
-BENCHMARK(BM_Lookup)->Arg(10)->Arg(100)->Arg(1000);
 
-void BM_HashKey(benchmark::State& state) {
-  const auto urls = make_urls();
+void BM_Lookup(benchmark::State& state) { lookup(state, Options{}); }
+BENCHMARK(BM_Lookup)->Arg(10)->Arg(100)->Arg(1000)->Arg(5000);
+
+void BM_LookupBinarySearch(benchmark::State& state) {
+  auto ring = Ring::build(make_nodes(static_cast<int>(state.range(0))));
+  const auto& keys = urls();
   std::size_t i = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(ringd::ring::hash_key(urls[i]));
+    benchmark::DoNotOptimize(ring->owner_of_hash_binary_search(ring->key_hash(keys[i])));
+    i = (i + 1) & 4095;
+  }
+  label(state, *ring);
+}
+BENCHMARK(BM_LookupBinarySearch)->Arg(10)->Arg(100)->Arg(1000)->Arg(5000);
+
+void BM_LookupMaglev(benchmark::State& state) { lookup(state, Options{.mode = Mode::kMaglev}); }
+BENCHMARK(BM_LookupMaglev)->Arg(10)->Arg(100)->Arg(1000)->Arg(5000);
+
+void BM_LookupNginx(benchmark::State& state) { lookup(state, Options{.mode = Mode::kNginx}); }
+BENCHMARK(BM_LookupNginx)->Arg(10)->Arg(1000);
+
+void BM_LookupKetama(benchmark::State& state) { lookup(state, Options{.mode = Mode::kKetama}); }
+BENCHMARK(BM_LookupKetama)->Arg(10)->Arg(1000);
+
+void BM_HashKey(benchmark::State& state) {
+  const auto& keys = urls();
+  std::size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(ringd::ring::hash_key(keys[i]));
     i = (i + 1) & 4095;
   }
 }
@@ -63,25 +105,37 @@ BENCHMARK(BM_HashKey);
 
 void BM_Owners3(benchmark::State& state) {
   auto ring = Ring::build(make_nodes(static_cast<int>(state.range(0))));
-  const auto urls = make_urls();
+  const auto& keys = urls();
   std::size_t i = 0;
   for (auto _ : state) {
-    auto owners = ring->owners(urls[i], 3);
+    auto owners = ring->owners(keys[i], 3);
     benchmark::DoNotOptimize(owners.data());
     i = (i + 1) & 4095;
   }
 }
 BENCHMARK(BM_Owners3)->Arg(10)->Arg(1000);
 
-void BM_Build(benchmark::State& state) {
+void build(benchmark::State& state, Options options) {
   const auto nodes = make_nodes(static_cast<int>(state.range(0)));
+  std::size_t bytes = 0, points = 0;
   for (auto _ : state) {
-    auto ring = Ring::build(nodes);
+    auto ring = Ring::build(nodes, options);
     benchmark::DoNotOptimize(ring.get());
+    bytes = ring->memory_bytes();
+    points = ring->point_count();
   }
-  state.SetItemsProcessed(state.iterations() * state.range(0) * 160);  // points per second
+  state.counters["MB"] = static_cast<double>(bytes) / 1e6;
+  state.counters["points"] = static_cast<double>(points);
 }
-BENCHMARK(BM_Build)->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+void BM_Build(benchmark::State& state) { build(state, Options{}); }
+BENCHMARK(BM_Build)->Arg(10)->Arg(100)->Arg(1000)->Arg(5000)->Unit(benchmark::kMillisecond);
+
+void BM_Build160(benchmark::State& state) { build(state, Options{.points_per_node = 160}); }
+BENCHMARK(BM_Build160)->Arg(100)->Arg(1000)->Arg(5000)->Unit(benchmark::kMillisecond);
+
+void BM_BuildMaglev(benchmark::State& state) { build(state, Options{.mode = Mode::kMaglev}); }
+BENCHMARK(BM_BuildMaglev)->Arg(10)->Arg(100)->Arg(1000)->Arg(5000)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

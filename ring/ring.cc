@@ -1,18 +1,19 @@
 // ring/ring.cc — building and querying consistent hash ring snapshots.
 //
-// How the ring works, with a small worked example
-// ------------------------------------------------
+// How the default ring works, with a small worked example
+// ---------------------------------------------------------
 // The ring is the 64-bit hash space [0, 2^64) bent into a circle. Every
-// endpoint ("ip:port") puts points_per_node virtual points on it; point i of
-// endpoint N sits at XXH3_64bits(N + "#" + decimal(i)). A key lands at
-// XXH3_64bits(key) and belongs to the endpoint of the first point at or after
-// it, going clockwise; a key past the last point wraps to the first point.
+// endpoint ("ip:port") of weight w puts points_per_node * w virtual points
+// on it; point i of endpoint N sits at XXH3_64bits_withSeed(N, seed = i). A
+// key lands at XXH3_64bits(key) and belongs to the endpoint of the first
+// point at or after it, going clockwise; a key past the last point wraps to
+// the first point.
 //
 // Take points_per_node = 2, two endpoints, and pretend hashes are 8 bits so
 // the numbers stay readable (the real ones are 64 bits):
 //
-//   "a:1#0" -> 200    "a:1#1" -> 40
-//   "b:2#0" -> 90     "b:2#1" -> 200   (a collision with "a:1#0")
+//   "a:1" seed 0 -> 200    "a:1" seed 1 -> 40
+//   "b:2" seed 0 -> 90     "b:2" seed 1 -> 200   (a collision with a:1's)
 //
 // build() sorts the points by (hash, endpoint name), so a collision is broken
 // by name, the same way on every host, whatever order the endpoints came in:
@@ -29,7 +30,10 @@
 //
 // So b:2's point at 200 owns nothing: tied points stay on the ring but only
 // the first in name order takes keys. With 64-bit hashes collisions are
-// vanishingly rare; the tie-break only has to be deterministic.
+// vanishingly rare; the tie-break only has to be deterministic. Shares follow
+// the same rule: a point owns the arc from the previous point (exclusive) to
+// itself (inclusive); a:1 above owns 40 - 200 + 256 = 96 (wrapping) + 110
+// (90..200] = 206 of 256, b:2 owns 50.
 //
 // owners(key, n) starts at the same point and keeps walking clockwise,
 // skipping endpoints already taken, until it has n distinct endpoints or has
@@ -38,32 +42,36 @@
 // leaves, exactly the keys it owned move, and each moves to the next distinct
 // endpoint clockwise, which is owners(key, 2)[1] on the old ring.
 //
-// Why this is enough for "every host agrees": the ring is a pure function of
-// (set of endpoints, points_per_node). build() sorts and de-duplicates the
-// endpoints first, so two agents with the same live set build identical point
-// arrays, and the checksum (XXH3 over the sorted set and points_per_node) lets
-// them compare without shipping the ring.
+// Weights: point i exists for i < points_per_node * weight, so raising a
+// weight only adds points (keys move only to that endpoint) and lowering it
+// only removes some.
 //
-// Lookup cost: one XXH3 of the key plus a branch-free binary search over a
-// dense array of 64-bit point hashes (the endpoint indexes live in a parallel
-// array, so the search touches 8 bytes per probe instead of 16). At 160
-// points x 1,000 endpoints that is ~18 probes over 1.25 MB.
+// Why this is enough for "every host agrees": the ring is a pure function of
+// (set of endpoints and weights, options). build() sorts and de-duplicates
+// the endpoints first, so two agents with the same live set build identical
+// point arrays, and the checksum lets them compare without shipping the ring.
+//
+// Lookup cost: one XXH3 of the key plus the bucket index of bucket_index.h
+// (one index read, then usually one or two adjacent point hashes), instead
+// of ~20 dependent probes of a binary search at 1,000 x 1,024 points.
+// nginx and ketama modes use the same sorted points and index with their own
+// point and key hashes (32-bit, stored in the top half of the 64-bit
+// position); Maglev replaces the points with its table.
 
 #include "ring/ring.h"
-
-#include <xxhash.h>
 
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <map>
+
+#include "ring/hashes.h"
+#include "ring/ketama.h"
+#include "ring/nginx_compat.h"
 
 namespace ringd::ring {
 
 namespace {
-
-std::uint64_t xxh3(std::string_view bytes) {
-  return XXH3_64bits(bytes.data(), bytes.size());
-}
 
 // Appends the decimal form of `value` to `out`.
 void append_decimal(std::string& out, std::uint64_t value) {
@@ -85,14 +93,26 @@ std::string to_hex16(std::uint64_t value) {
 // The canonical byte string the checksum hashes. The length prefix keeps the
 // encoding unambiguous whatever bytes an endpoint name holds; the version tag
 // lets a future scheme change never collide with this one.
-std::string checksum_input(const std::vector<std::string>& sorted_nodes, std::uint32_t points_per_node) {
-  std::string in = "ringd-ring-v1\nppn=";
-  append_decimal(in, points_per_node);
+std::string checksum_input(const std::vector<std::string>& nodes, const std::vector<std::uint32_t>& weights,
+                           const Options& options) {
+  std::string in = "ringd-ring-v2\nmode=";
+  in += to_string(options.mode);
   in += '\n';
-  for (const std::string& node : sorted_nodes) {
-    append_decimal(in, node.size());
+  if (options.mode == Mode::kDefault) {
+    in += "ppn=";
+    append_decimal(in, options.points_per_node);
+    in += '\n';
+  } else if (options.mode == Mode::kMaglev) {
+    in += "table=";
+    append_decimal(in, options.maglev_table_size);
+    in += '\n';
+  }
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    append_decimal(in, nodes[i].size());
     in += ':';
-    in += node;
+    in += nodes[i];
+    in += '*';
+    append_decimal(in, weights[i]);
     in += '\n';
   }
   return in;
@@ -100,90 +120,139 @@ std::string checksum_input(const std::vector<std::string>& sorted_nodes, std::ui
 
 }  // namespace
 
-std::uint64_t hash_key(std::string_view key) { return xxh3(key); }
+std::uint64_t hash_key(std::string_view key) { return xxh3_64(key); }
 
-std::uint64_t hash_point(std::string_view node, std::uint32_t index) {
-  std::string buf;
-  buf.reserve(node.size() + 12);
-  buf.append(node);
-  buf += '#';
-  append_decimal(buf, index);
-  return xxh3(buf);
-}
+std::uint64_t hash_point(std::string_view node, std::uint32_t index) { return xxh3_64(node, index); }
 
 std::shared_ptr<const Ring> Ring::build(std::vector<std::string> nodes, Options options) {
+  std::vector<WeightedNode> weighted;
+  weighted.reserve(nodes.size());
+  for (std::string& n : nodes) weighted.push_back(WeightedNode{std::move(n), 1});
+  return build_weighted(std::move(weighted), options);
+}
+
+std::shared_ptr<const Ring> Ring::build_weighted(std::vector<WeightedNode> nodes, Options options) {
   // Ring() is private, so make_shared cannot reach it.
   std::shared_ptr<Ring> ring(new Ring());
-  ring->options_ = options;
-  if (ring->options_.points_per_node == 0) ring->options_.points_per_node = 1;
-  const std::uint32_t ppn = ring->options_.points_per_node;
+  if (options.points_per_node == 0) options.points_per_node = 1;
 
-  // Canonical node set: sorted, unique. From here on a node's index is its
-  // rank in name order, so comparing indexes compares names.
-  std::sort(nodes.begin(), nodes.end());
-  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
-  ring->nodes_ = std::move(nodes);
-
-  struct Point {
-    std::uint64_t hash;
-    std::uint32_t node;
-  };
-  std::vector<Point> points;
-  points.reserve(ring->nodes_.size() * ppn);
-  std::string buf;
-  for (std::uint32_t n = 0; n < ring->nodes_.size(); ++n) {
-    // Same bytes as hash_point(), without an allocation per point.
-    const std::string& name = ring->nodes_[n];
-    buf.assign(name);
-    buf += '#';
-    const std::size_t prefix = buf.size();
-    for (std::uint32_t i = 0; i < ppn; ++i) {
-      buf.resize(prefix);
-      append_decimal(buf, i);
-      points.push_back(Point{xxh3(buf), n});
-    }
-  }
-  std::sort(points.begin(), points.end(), [](const Point& a, const Point& b) {
-    return a.hash != b.hash ? a.hash < b.hash : a.node < b.node;
+  // Canonical node set: sorted, unique, a duplicate keeping its largest
+  // weight. From here on a node's index is its rank in name order, so
+  // comparing indexes compares names.
+  std::sort(nodes.begin(), nodes.end(), [](const WeightedNode& a, const WeightedNode& b) {
+    return a.endpoint != b.endpoint ? a.endpoint < b.endpoint : a.weight > b.weight;
   });
-
-  ring->hashes_.reserve(points.size());
-  ring->point_node_.reserve(points.size());
-  for (const Point& p : points) {
-    ring->hashes_.push_back(p.hash);
-    ring->point_node_.push_back(p.node);
+  nodes.erase(std::unique(nodes.begin(), nodes.end(),
+                          [](const WeightedNode& a, const WeightedNode& b) { return a.endpoint == b.endpoint; }),
+              nodes.end());
+  ring->nodes_.reserve(nodes.size());
+  ring->weights_.reserve(nodes.size());
+  for (WeightedNode& n : nodes) {
+    ring->nodes_.push_back(std::move(n.endpoint));
+    ring->weights_.push_back(std::clamp<std::uint32_t>(n.weight, 1, kMaxWeight));
   }
 
-  ring->checksum_ = to_hex16(xxh3(checksum_input(ring->nodes_, ppn)));
+  if (options.mode == Mode::kMaglev) {
+    options.maglev_table_size = maglev_table_size(options.maglev_table_size, ring->nodes_.size());
+  }
+  ring->options_ = options;
+  if (options.mode == Mode::kMaglev) {
+    ring->build_maglev();
+  } else {
+    ring->build_points();
+  }
+  ring->compute_shares();
+  ring->checksum_ = to_hex16(xxh3_64(checksum_input(ring->nodes_, ring->weights_, options)));
   return ring;
 }
 
-std::size_t Ring::first_point_at_or_after(std::uint64_t hash) const {
-  // Branch-free lower_bound: the answer always lies in [base, base + len];
-  // each step halves len with a conditional move instead of a jump the CPU
-  // would mispredict half the time.
-  const std::uint64_t* base = hashes_.data();
-  std::size_t len = hashes_.size();
-  while (len > 1) {
-    const std::size_t half = len / 2;
-    base = (base[half - 1] < hash) ? base + half : base;
-    len -= half;
+void Ring::build_points() {
+  std::uint64_t total_weight = 0;
+  for (std::uint32_t w : weights_) total_weight += w;
+  const std::uint64_t per_weight = options_.mode == Mode::kDefault ? options_.points_per_node
+                                   : options_.mode == Mode::kNginx ? kNginxPointsPerWeight
+                                                                   : 4 * kKetamaGroupsPerServer;
+  const std::uint64_t expected = per_weight * total_weight;
+  if (expected > (std::uint64_t{1} << 31)) throw std::length_error("ring: more than 2^31 points");
+
+  PointList points;
+  points.reserve(expected);
+  position_shift_ = options_.mode == Mode::kDefault ? 0 : 32;
+  for (std::uint32_t n = 0; n < nodes_.size(); ++n) {
+    const std::string& name = nodes_[n];
+    switch (options_.mode) {
+      case Mode::kDefault: {
+        const std::uint64_t count = std::uint64_t{options_.points_per_node} * weights_[n];
+        for (std::uint64_t i = 0; i < count; ++i) points.add(xxh3_64(name, i), n);
+        break;
+      }
+      case Mode::kNginx:
+        add_nginx_points(name, weights_[n], n, points);
+        break;
+      case Mode::kKetama:
+        add_ketama_points(name, weights_[n], nodes_.size(), total_weight, n, points);
+        break;
+      case Mode::kMaglev:
+        break;
+    }
   }
-  std::size_t index = static_cast<std::size_t>(base - hashes_.data()) + (*base < hash ? 1 : 0);
-  // Past the last point: wrap round to the first.
-  return index == hashes_.size() ? 0 : index;
+  points_ = PointIndex::build(points);
+}
+
+void Ring::build_maglev() { table_ = build_maglev_table(nodes_, weights_, options_.maglev_table_size); }
+
+void Ring::compute_shares() {
+  shares_.assign(nodes_.size(), 0.0);
+  if (nodes_.empty()) return;
+  if (options_.mode == Mode::kMaglev) {
+    for (std::uint32_t node : table_) shares_[node] += 1.0;
+    for (double& s : shares_) s /= static_cast<double>(table_.size());
+    return;
+  }
+  // Point i owns (hash[i-1], hash[i]]; point 0 also the wrap past the last.
+  const std::size_t n = points_.size();
+  std::vector<long double> arcs(nodes_.size(), 0.0L);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t previous = points_.hash(i == 0 ? n - 1 : i - 1);
+    arcs[points_.node(i)] += static_cast<long double>(points_.hash(i) - previous);
+  }
+  long double total = 0;
+  for (long double a : arcs) total += a;
+  if (total == 0) {
+    shares_[points_.node(0)] = 1.0;  // every point at one hash: point 0 owns all
+    return;
+  }
+  for (std::size_t i = 0; i < arcs.size(); ++i) shares_[i] = static_cast<double>(arcs[i] / total);
+}
+
+std::uint64_t Ring::key_hash(std::string_view key) const {
+  switch (options_.mode) {
+    case Mode::kNginx:
+      return nginx_key_hash(key);
+    case Mode::kKetama:
+      return ketama_key_hash(key);
+    default:
+      return xxh3_64(key);
+  }
 }
 
 const std::string* Ring::owner_of_hash(std::uint64_t hash) const {
-  if (hashes_.empty()) return nullptr;
-  return &nodes_[point_node_[first_point_at_or_after(hash)]];
+  if (nodes_.empty()) return nullptr;
+  if (options_.mode == Mode::kMaglev) return &nodes_[table_[maglev_slot(hash, options_.maglev_table_size)]];
+  return &nodes_[points_.node(points_.find(position(hash)))];
 }
 
-const std::string* Ring::owner(std::string_view key) const { return owner_of_hash(hash_key(key)); }
+const std::string* Ring::owner_of_hash_binary_search(std::uint64_t hash) const {
+  if (nodes_.empty()) return nullptr;
+  if (options_.mode == Mode::kMaglev) return owner_of_hash(hash);
+  return &nodes_[points_.node(points_.find_binary(position(hash)))];
+}
+
+const std::string* Ring::owner(std::string_view key) const { return owner_of_hash(key_hash(key)); }
 
 std::vector<const std::string*> Ring::owners(std::string_view key, std::size_t n) const {
   std::vector<const std::string*> out;
-  if (hashes_.empty() || n == 0) return out;
+  if (nodes_.empty() || n == 0) return out;
   n = std::min(n, nodes_.size());
   out.reserve(n);
 
@@ -191,11 +260,7 @@ std::vector<const std::string*> Ring::owners(std::string_view key, std::size_t n
   constexpr std::size_t kLinearLimit = 8;
   std::vector<bool> seen;
   if (n > kLinearLimit) seen.assign(nodes_.size(), false);
-
-  const std::size_t total = hashes_.size();
-  std::size_t index = first_point_at_or_after(hash_key(key));
-  for (std::size_t step = 0; step < total && out.size() < n; ++step) {
-    const std::uint32_t node = point_node_[index];
+  auto visit = [&](std::uint32_t node) {
     const std::string* name = &nodes_[node];
     bool taken;
     if (n > kLinearLimit) {
@@ -205,6 +270,22 @@ std::vector<const std::string*> Ring::owners(std::string_view key, std::size_t n
       taken = std::find(out.begin(), out.end(), name) != out.end();
     }
     if (!taken) out.push_back(name);
+  };
+
+  const std::uint64_t hash = key_hash(key);
+  if (options_.mode == Mode::kMaglev) {
+    const std::size_t total = table_.size();
+    std::size_t slot = maglev_slot(hash, options_.maglev_table_size);
+    for (std::size_t step = 0; step < total && out.size() < n; ++step) {
+      visit(table_[slot]);
+      if (++slot == total) slot = 0;
+    }
+    return out;
+  }
+  const std::size_t total = points_.size();
+  std::size_t index = points_.find(position(hash));
+  for (std::size_t step = 0; step < total && out.size() < n; ++step) {
+    visit(points_.node(index));
     if (++index == total) index = 0;
   }
   return out;
@@ -214,8 +295,14 @@ const std::vector<std::string>& Ring::nodes() const { return nodes_; }
 
 bool Ring::empty() const { return nodes_.empty(); }
 
-std::size_t Ring::point_count() const { return hashes_.size(); }
+std::size_t Ring::point_count() const {
+  return options_.mode == Mode::kMaglev ? table_.size() : points_.size();
+}
 
 const std::string& Ring::checksum() const { return checksum_; }
+
+std::size_t Ring::memory_bytes() const {
+  return options_.mode == Mode::kMaglev ? table_.size() * sizeof(std::uint32_t) : points_.memory_bytes();
+}
 
 }  // namespace ringd::ring

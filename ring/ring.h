@@ -5,16 +5,25 @@
 // new snapshots by atomic shared_ptr swap, so a lookup never waits for a
 // rebuild. No I/O here.
 //
-// Hashing scheme (every agent must agree on it bit for bit; ring.cc walks
+// Four schemes (Options::mode, see mode.h):
+//   default  ringd's ring, below.
+//   maglev   Maglev table (maglev.h): near-perfect balance, moves a few
+//            percent more keys than necessary on a change.
+//   nginx    nginx `hash $key consistent`, bit for bit (nginx_compat.h).
+//   ketama   libketama's continuum, bit for bit (ketama.h).
+//
+// The default scheme (every agent must agree on it bit for bit; ring.cc walks
 // through it with a worked example):
 //   key hash        = XXH3_64bits(key bytes), seed 0
-//   point i of node = XXH3_64bits(node + "#" + decimal(i)), seed 0,
-//                     i = 0 .. points_per_node-1, e.g. "10.0.0.7:8000#17"
+//   point i of node = XXH3_64bits_withSeed(node bytes, seed = i),
+//                     i = 0 .. points_per_node * weight - 1
 //   points sorted by (hash, node name); owner = node of the first point with
 //   hash >= key hash, wrapping to the first point.
-//   checksum        = XXH3_64bits of "ringd-ring-v1\n" "ppn=<P>\n" then
-//                     "<len>:<node>\n" for each node in sorted order, printed
-//                     as 16 lowercase hex digits.
+//   checksum        = XXH3_64bits of "ringd-ring-v2\n" "mode=<mode>\n", then
+//                     "ppn=<P>\n" (default mode) or "table=<M>\n" (maglev),
+//                     then "<len>:<node>*<weight>\n" for each node in sorted
+//                     order; printed as 16 lowercase hex digits. It covers the
+//                     node set, weights and scheme, not the order nodes came in.
 #pragma once
 
 #include <cstdint>
@@ -23,56 +32,95 @@
 #include <string_view>
 #include <vector>
 
+#include "ring/bucket_index.h"
+#include "ring/maglev.h"
+#include "ring/mode.h"
+
 namespace ringd::ring {
 
+// 1,024 points keep the busiest of 100 equal nodes within ~8% of the mean
+// (the spread of a node's share is about 1/sqrt(points)); bench/ring_quality
+// measures it. Costs 12 bytes per point: 12 MB at 1,000 nodes.
+inline constexpr std::uint32_t kDefaultPointsPerNode = 1024;
+inline constexpr std::uint32_t kMaxWeight = 65535;
+
 struct Options {
-  std::uint32_t points_per_node = 160;  // virtual nodes per endpoint; 0 acts as 1
+  std::uint32_t points_per_node = kDefaultPointsPerNode;  // default mode; 0 acts as 1
+  Mode mode = Mode::kDefault;
+  std::uint32_t maglev_table_size = kDefaultMaglevTableSize;  // a prime; see maglev_table_size()
 };
 
-// The key hash used for lookups (XXH3-64).
+struct WeightedNode {
+  std::string endpoint;
+  std::uint32_t weight = 1;  // 0 acts as 1; above kMaxWeight acts as kMaxWeight
+};
+
+// The default mode's key hash (XXH3-64); Maglev uses it too.
 std::uint64_t hash_key(std::string_view key);
 
-// The hash of virtual point `index` of `node`: XXH3-64 of node + '#' +
-// decimal index. Public so tests (and other implementations) can check the
-// ring against an independent model.
+// The hash of virtual point `index` of `node` in the default mode:
+// XXH3_64bits_withSeed(node, index). Public so tests (and other
+// implementations) can check the ring against an independent model.
 std::uint64_t hash_point(std::string_view node, std::uint32_t index);
 
 class Ring {
  public:
-  // Builds a ring from endpoints ("ip:port"); order and duplicates do not
-  // matter: the same set always gives the same ring and checksum.
+  // Builds a ring from endpoints ("ip:port"), all of weight 1; order and
+  // duplicates do not matter: the same set always gives the same ring and
+  // checksum. Throws std::invalid_argument for a Maglev table size that is
+  // not prime, std::length_error beyond 2^31 points.
   static std::shared_ptr<const Ring> build(std::vector<std::string> nodes, Options options = {});
+  // The same with weights (a duplicate endpoint takes its largest weight).
+  static std::shared_ptr<const Ring> build_weighted(std::vector<WeightedNode> nodes, Options options = {});
 
   // The endpoint owning `key`; nullptr when the ring is empty. The pointer
   // stays valid as long as this Ring does.
   const std::string* owner(std::string_view key) const;
-  // Up to n distinct endpoints following the key clockwise (owner first).
+  // Up to n distinct endpoints, owner first, then the failover order: the
+  // next distinct endpoints clockwise (Maglev: in the following table slots).
   std::vector<const std::string*> owners(std::string_view key, std::size_t n) const;
 
-  // owner() for an already computed key hash: the node of the first point
-  // whose hash is >= `hash`, wrapping to the first point. nullptr when empty.
-  // owner(key) == owner_of_hash(hash_key(key)).
+  // The mode's key hash: XXH3-64 (default, maglev), crc32 (nginx), ketama's
+  // md5 prefix (ketama); the 32-bit ones zero-extended.
+  std::uint64_t key_hash(std::string_view key) const;
+  // owner() for an already computed key_hash(); nullptr when empty.
+  // owner(key) == owner_of_hash(key_hash(key)).
   const std::string* owner_of_hash(std::uint64_t hash) const;
+  // The same answer by plain binary search over the points (Maglev: the
+  // table): the reference for tests and the benchmark baseline.
+  const std::string* owner_of_hash_binary_search(std::uint64_t hash) const;
 
   const std::vector<std::string>& nodes() const;  // sorted, unique
+  const std::vector<std::uint32_t>& weights() const { return weights_; }  // parallel to nodes()
+  // Each node's fraction of the key hash space, parallel to nodes(); sums
+  // to 1 (empty ring: empty).
+  const std::vector<double>& shares() const { return shares_; }
   bool empty() const;
+  // Points on the ring (Maglev: table slots).
   std::size_t point_count() const;
-  // 16 lowercase hex digits over the node set and options.
+  // 16 lowercase hex digits over the node set, weights and options.
   const std::string& checksum() const;
-  // The options actually used (points_per_node 0 is stored as 1).
+  // The options actually used: points_per_node 0 is stored as 1, and
+  // maglev_table_size is the size in use (maglev_table_size()).
   const Options& options() const { return options_; }
+  Mode mode() const { return options_.mode; }
+  // Heap bytes of the lookup structures (points and index, or the table).
+  std::size_t memory_bytes() const;
 
  private:
   Ring() = default;
-  // Index into hashes_/point_node_ of the first point with hash >= `hash`,
-  // wrapped to 0 past the end. Requires a non-empty ring.
-  std::size_t first_point_at_or_after(std::uint64_t hash) const;
+  void build_points();
+  void build_maglev();
+  void compute_shares();
+  // The position on the ring of a key hash: 32-bit hashes sit in the top half.
+  std::uint64_t position(std::uint64_t hash) const { return hash << position_shift_; }
 
   std::vector<std::string> nodes_;  // sorted, unique
-  // The points, sorted by (hash, node name), as two parallel arrays so the
-  // binary search touches only the 8-byte hashes.
-  std::vector<std::uint64_t> hashes_;
-  std::vector<std::uint32_t> point_node_;  // index into nodes_
+  std::vector<std::uint32_t> weights_;
+  std::vector<double> shares_;
+  PointIndex points_;                     // default, nginx, ketama
+  std::vector<std::uint32_t> table_;      // maglev: slot -> node index
+  unsigned position_shift_ = 0;           // 32 for the 32-bit modes
   Options options_;
   std::string checksum_;
 };

@@ -63,7 +63,7 @@ TEST(RingTest, EmptyRingHasNoOwner) {
 TEST(RingTest, SingleNodeOwnsEverything) {
   auto ring = Ring::build({"10.0.0.7:8000"});
   EXPECT_FALSE(ring->empty());
-  EXPECT_EQ(ring->point_count(), 160u);
+  EXPECT_EQ(ring->point_count(), kDefaultPointsPerNode);
   for (int i = 0; i < 1000; ++i) {
     const std::string* owner = ring->owner(key_of(i));
     ASSERT_NE(owner, nullptr);
@@ -101,7 +101,7 @@ TEST(RingTest, SameSetInAnyOrderGivesSameRing) {
 TEST(RingTest, NodesAreSortedAndUnique) {
   auto ring = Ring::build({"b:2", "a:1", "c:3", "a:1", "b:2"});
   EXPECT_EQ(ring->nodes(), (std::vector<std::string>{"a:1", "b:2", "c:3"}));
-  EXPECT_EQ(ring->point_count(), 3u * 160u);
+  EXPECT_EQ(ring->point_count(), 3u * kDefaultPointsPerNode);
 }
 
 TEST(RingTest, DifferentSetOrOptionsGiveDifferentChecksum) {
@@ -148,14 +148,21 @@ TEST(RingTest, HashingSchemeIsTheDocumentedOne) {
   const std::string key = "/documents/abc";
   EXPECT_EQ(hash_key(key), XXH3_64bits(key.data(), key.size()));
 
-  const std::string point = "10.0.0.7:8000#17";
-  EXPECT_EQ(hash_point("10.0.0.7:8000", 17), XXH3_64bits(point.data(), point.size()));
+  const std::string node = "10.0.0.7:8000";
+  EXPECT_EQ(hash_point(node, 17), XXH3_64bits_withSeed(node.data(), node.size(), 17));
 
-  const std::string canonical = "ringd-ring-v1\nppn=160\n13:10.0.0.7:8000\n13:10.0.0.8:8000\n";
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx",
-                static_cast<unsigned long long>(XXH3_64bits(canonical.data(), canonical.size())));
-  EXPECT_EQ(Ring::build({"10.0.0.8:8000", "10.0.0.7:8000"})->checksum(), std::string(hex));
+  auto hex = [](const std::string& canonical) {
+    char out[17];
+    std::snprintf(out, sizeof out, "%016llx",
+                  static_cast<unsigned long long>(XXH3_64bits(canonical.data(), canonical.size())));
+    return std::string(out);
+  };
+  EXPECT_EQ(Ring::build({"10.0.0.8:8000", "10.0.0.7:8000"})->checksum(),
+            hex("ringd-ring-v2\nmode=default\nppn=1024\n13:10.0.0.7:8000*1\n13:10.0.0.8:8000*1\n"));
+  EXPECT_EQ(Ring::build_weighted({{"10.0.0.7:8000", 3}}, Options{.mode = Mode::kMaglev})->checksum(),
+            hex("ringd-ring-v2\nmode=maglev\ntable=65537\n13:10.0.0.7:8000*3\n"));
+  EXPECT_EQ(Ring::build({"10.0.0.7:8000"}, Options{.mode = Mode::kNginx})->checksum(),
+            hex("ringd-ring-v2\nmode=nginx\n13:10.0.0.7:8000*1\n"));
 }
 
 TEST(RingTest, MatchesIndependentModel) {

@@ -1,0 +1,119 @@
+// tests/unit/ring_bucket_index_test.cc — the bucket index returns exactly
+// what a binary search returns: compared with std::lower_bound (plus the
+// wrap) on millions of keys, on exact point hashes and their neighbours, on
+// duplicates, and at every size from a single point up.
+#include "ring/bucket_index.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+namespace ringd::ring {
+namespace {
+
+// What the index must answer: first point >= h, wrapping to 0.
+std::size_t reference(const std::vector<std::uint64_t>& sorted, std::uint64_t h) {
+  const auto it = std::lower_bound(sorted.begin(), sorted.end(), h);
+  return it == sorted.end() ? 0 : static_cast<std::size_t>(it - sorted.begin());
+}
+
+struct Built {
+  PointIndex index;
+  std::vector<std::uint64_t> sorted;  // the reference copy
+};
+
+Built build(const std::vector<std::uint64_t>& hashes) {
+  PointList list;
+  for (std::size_t i = 0; i < hashes.size(); ++i) list.add(hashes[i], static_cast<std::uint32_t>(i));
+  Built b{PointIndex::build(list), hashes};
+  std::sort(b.sorted.begin(), b.sorted.end());
+  return b;
+}
+
+void check_queries(const Built& b, const std::vector<std::uint64_t>& queries) {
+  for (std::uint64_t h : queries) {
+    const std::size_t want = reference(b.sorted, h);
+    ASSERT_EQ(b.index.find(h), want) << "h=" << h << " points=" << b.sorted.size();
+    ASSERT_EQ(b.index.find_binary(h), want) << "h=" << h << " points=" << b.sorted.size();
+  }
+}
+
+std::vector<std::uint64_t> boundary_queries(const std::vector<std::uint64_t>& sorted) {
+  std::vector<std::uint64_t> q = {0, 1, std::numeric_limits<std::uint64_t>::max()};
+  for (std::uint64_t p : sorted) {
+    q.push_back(p);
+    q.push_back(p - 1);
+    q.push_back(p + 1);
+  }
+  return q;
+}
+
+TEST(RingBucketIndexTest, SortsStablyAndKeepsNodes) {
+  // Two points tie at 500: they keep their input order (node 1 before 3).
+  PointList list;
+  list.add(900, 0);
+  list.add(500, 1);
+  list.add(100, 2);
+  list.add(500, 3);
+  const PointIndex index = PointIndex::build(list);
+  ASSERT_EQ(index.size(), 4u);
+  const std::uint64_t hashes[] = {100, 500, 500, 900};
+  const std::uint32_t nodes[] = {2, 1, 3, 0};
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(index.hash(i), hashes[i]);
+    EXPECT_EQ(index.node(i), nodes[i]);
+  }
+  EXPECT_EQ(index.find(500), 1u) << "a tie resolves to the first of the tied points";
+  EXPECT_EQ(index.find(901), 0u) << "past the last point wraps";
+}
+
+TEST(RingBucketIndexTest, EverySmallSizeMatchesBinarySearch) {
+  std::mt19937_64 rng(42);
+  for (std::size_t n = 1; n <= 300; ++n) {
+    std::vector<std::uint64_t> hashes(n);
+    for (auto& h : hashes) h = rng();
+    const Built b = build(hashes);
+    check_queries(b, boundary_queries(b.sorted));
+    std::vector<std::uint64_t> random(2000);
+    for (auto& h : random) h = rng();
+    check_queries(b, random);
+  }
+}
+
+// Clustered and duplicated hashes: many points in one bucket, empty buckets
+// around them, 32-bit values in the top half (the nginx and ketama modes).
+TEST(RingBucketIndexTest, SkewedAndDuplicatedPoints) {
+  std::mt19937_64 rng(7);
+  std::vector<std::uint64_t> hashes;
+  for (int i = 0; i < 5000; ++i) hashes.push_back(0x1234000000000000ULL + (rng() & 0xffff));  // one dense cluster
+  for (int i = 0; i < 500; ++i) hashes.push_back(hashes[static_cast<std::size_t>(i)]);      // exact duplicates
+  for (int i = 0; i < 3000; ++i) hashes.push_back((rng() & 0xffffffffULL) << 32);           // 32-bit points
+  hashes.push_back(0);
+  hashes.push_back(std::numeric_limits<std::uint64_t>::max());
+  const Built b = build(hashes);
+  check_queries(b, boundary_queries(b.sorted));
+  std::vector<std::uint64_t> random(200000);
+  for (auto& h : random) h = (rng() & 1) ? rng() : 0x1234000000000000ULL + (rng() & 0x1ffff);
+  check_queries(b, random);
+}
+
+// The check: millions of keys against a ring-sized point set.
+TEST(RingBucketIndexTest, MillionsOfKeysOnARingSizedSet) {
+  std::mt19937_64 rng(2024);
+  std::vector<std::uint64_t> hashes(1000 * 160 + 17);  // not a power of two
+  for (auto& h : hashes) h = rng();
+  const Built b = build(hashes);
+  std::vector<std::uint64_t> queries(4'000'000);
+  for (auto& h : queries) h = rng();
+  check_queries(b, queries);
+  check_queries(b, boundary_queries(b.sorted));
+  // Buckets: about one to two points each.
+  EXPECT_EQ(std::size_t{1} << b.index.bucket_bits(), std::size_t{1} << 17);
+}
+
+}  // namespace
+}  // namespace ringd::ring
