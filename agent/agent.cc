@@ -56,7 +56,14 @@ int run_agent(const AgentConfig& config) {
 
   GossipDriver gossip(io, config.gossip, seed);
   RingPublisher publisher(ring::Options{config.ring_points});
-  RespServer resp(io, publisher);
+  RespServerOptions resp_options;
+  resp_options.unix_path = config.resp_unix;
+  resp_options.max_clients = config.resp_max_clients;
+  resp_options.timeout_s = config.resp_timeout_s;
+  resp_options.threads = config.resp_threads;
+  resp_options.max_output_buffer = config.resp_max_output_buffer;
+  resp_options.password = config.requirepass;
+  RespServer resp(io, publisher, std::move(resp_options));
   auto ready = [&] { return gossip.node().joined() && publisher.ready(); };
 
   ApiSources sources;
@@ -85,6 +92,7 @@ int run_agent(const AgentConfig& config) {
   auto open_resp_if_ready = [&] {
     if (resp.listening() || !gossip.node().joined()) return;
     publisher.rebuild(gossip.node().members());
+    resp.publish_members(gossip.node().members());
     bind_or_fail("resp", config.resp, [&] { resp.start(tcp_endpoint(config.resp)); });
     spdlog::info("joined; ring has {} nodes (checksum {}); RESP listening on {}",
                  publisher.current()->nodes().size(), publisher.current()->checksum(), config.resp);
@@ -93,6 +101,7 @@ int run_agent(const AgentConfig& config) {
   auto on_events = [&](const std::vector<gossip::Event>& events) {
     for (const auto& e : events) log_event(e);
     if (!publisher.ready()) return;
+    resp.publish_members(gossip.node().members());
     if (publisher.rebuild(gossip.node().members())) {
       auto ring = publisher.current();
       spdlog::info("ring rebuilt: {} nodes, checksum {}", ring->nodes().size(), ring->checksum());

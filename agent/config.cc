@@ -27,6 +27,12 @@ po::options_description agent_options() {
       ("service", po::value<std::string>(), "backend IP:PORT this host puts on the ring (omit for a router-only member)")
       ("resp", po::value<std::string>(), "RESP listener IP:PORT (default 127.0.0.1:6380)")
       ("http", po::value<std::string>(), "HTTP API listener IP:PORT (default 127.0.0.1:7948)")
+      ("resp-unix", po::value<std::string>(), "also serve RESP on this Unix socket path")
+      ("resp-max-clients", po::value<std::size_t>(), "most RESP connections at once (default 10000)")
+      ("resp-timeout", po::value<int>(), "close RESP clients idle this many seconds; 0 = never (default 0)")
+      ("resp-threads", po::value<int>(), "RESP I/O threads; 1 = share the agent's thread (default 1)")
+      ("resp-max-output-buffer", po::value<std::size_t>(), "unsent reply bytes before a RESP client is dropped (default 33554432)")
+      ("requirepass-file", po::value<std::string>(), "file holding the RESP password (AUTH); none by default")
       ("log-level", po::value<std::string>(), "trace|debug|info|warn|error|off (default info)")
       ("ring-points", po::value<std::uint32_t>(), "virtual nodes per service endpoint (default 160)")
       ("probe-interval-ms", po::value<int>(), "SWIM probe period (default 500)")
@@ -41,7 +47,8 @@ po::options_description agent_options() {
 // The JSON file uses the flag names, with '-' or '_'.
 const std::vector<std::string>& known_keys() {
   static const std::vector<std::string> keys = {
-      "node", "bind", "advertise", "join", "service", "resp", "http", "log-level", "ring-points",
+      "node", "bind", "advertise", "join", "service", "resp", "http", "resp-unix", "resp-max-clients",
+      "resp-timeout", "resp-threads", "resp-max-output-buffer", "requirepass-file", "log-level", "ring-points",
       "probe-interval-ms", "probe-timeout-ms", "suspicion-mult", "gossip-interval-ms",
       "push-pull-interval-ms", "leave-timeout-ms"};
   return keys;
@@ -107,6 +114,19 @@ void require_positive(const std::string& flag, long long value) {
   if (value <= 0) throw ConfigError("--" + flag + " must be positive, got " + std::to_string(value));
 }
 
+// The first line of the file, without its line end (like redis.conf's
+// requirepass, the password cannot hold a newline). Empty: an error.
+std::string read_password_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError("--requirepass-file " + path + ": cannot read it");
+  std::string line;
+  std::getline(in, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.empty()) throw ConfigError("--requirepass-file " + path + ": the first line (the password) is empty");
+  if (line.size() > 4096) throw ConfigError("--requirepass-file " + path + ": password longer than 4096 bytes");
+  return line;
+}
+
 std::string host_name() {
   char buf[256] = {};
   if (gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0') return "ringd";
@@ -149,6 +169,14 @@ AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
   pick(vm, file, "service", c.service);
   pick(vm, file, "resp", c.resp);
   pick(vm, file, "http", c.http);
+  pick(vm, file, "resp-unix", c.resp_unix);
+  pick(vm, file, "resp-max-clients", c.resp_max_clients);
+  pick(vm, file, "resp-timeout", c.resp_timeout_s);
+  pick(vm, file, "resp-threads", c.resp_threads);
+  pick(vm, file, "resp-max-output-buffer", c.resp_max_output_buffer);
+  std::string requirepass_file;
+  pick(vm, file, "requirepass-file", requirepass_file);
+  if (!requirepass_file.empty()) c.requirepass = read_password_file(requirepass_file);
   pick(vm, file, "log-level", c.log_level);
   pick(vm, file, "ring-points", c.ring_points);
   pick(vm, file, "probe-interval-ms", probe_interval);
@@ -171,6 +199,12 @@ AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
   if (!c.service.empty()) require_ip_endpoint("service", c.service);
   require_ip_endpoint("resp", c.resp);
   require_ip_endpoint("http", c.http);
+  require_positive("resp-max-clients", static_cast<long long>(c.resp_max_clients));
+  if (c.resp_timeout_s < 0) throw ConfigError("--resp-timeout must be 0 or more, got " + std::to_string(c.resp_timeout_s));
+  if (c.resp_threads < 1 || c.resp_threads > 64) {
+    throw ConfigError("--resp-threads must be 1 to 64, got " + std::to_string(c.resp_threads));
+  }
+  require_positive("resp-max-output-buffer", static_cast<long long>(c.resp_max_output_buffer));
   for (const auto& seed : c.join) {
     if (!split_host_port(seed)) throw ConfigError("--join " + seed + ": expected HOST:PORT");
   }

@@ -1,6 +1,7 @@
 // agent/config.h — the agent's settings: flags over an optional JSON file.
 #pragma once
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -23,6 +24,13 @@ struct AgentConfig {
   std::string service;             // backend endpoint advertised on the ring
   std::string resp = "127.0.0.1:6380";
   std::string http = "127.0.0.1:7948";
+  // RESP server (agent/resp_server.h).
+  std::string resp_unix;               // --resp-unix PATH: also listen on a Unix socket
+  std::size_t resp_max_clients = 10000;
+  int resp_timeout_s = 0;              // idle clients closed after this; 0 = never
+  int resp_threads = 1;                // I/O threads for RESP
+  std::size_t resp_max_output_buffer = 32u << 20;
+  std::optional<std::string> requirepass;  // read from --requirepass-file
   std::string log_level = "info";
   std::uint32_t ring_points = 160;
   int leave_timeout_ms = 1000;     // longest graceful-leave wait

@@ -1,34 +1,18 @@
-// resp/commands.h — the command table: what ringd answers, with Redis's replies.
+// resp/commands.h — dispatch: one parsed command in, one reply out.
 //
-//   GET key      -> bulk "ip:port" (Backend::owner) or nil ($-1) when the ring
-//                   is empty
-//   SELECT index -> +OK for 0..15 (Redis's default 16 databases; the ring is
-//                   the same in all of them), else Redis's errors
-//   PING [msg]   -> +PONG, or msg as a bulk string
-//   ECHO msg     -> msg as a bulk string
-//   QUIT [...]   -> +OK, then the connection closes
-//
-// Names are case-insensitive. Checks run in Redis 7's order: a first argument
-// of "POST" or "Host:" (an HTTP request sent to the RESP port) closes the
-// connection without a reply and is logged by Redis as a possible
-// cross-protocol attack; then unknown command; then arity; then the command.
+// Checks run in Redis 7's order: a first argument of "POST" or "Host:" (an
+// HTTP request sent to the RESP port) closes the connection without a reply,
+// as Redis does against cross-protocol attacks; then unknown command or
+// subcommand; then arity; then authentication (NOAUTH); then the command.
+// Names are case-insensitive. The commands and their replies are listed in
+// command_table.cc and documented in resp/README.md.
 #pragma once
 
-#include <span>
-#include <string>
-#include <string_view>
-
-#include "resp/session.h"
+#include "resp/context.h"
 
 namespace ringd::resp {
 
-enum class Outcome {
-  kContinue,  // reply appended; keep reading
-  kClose,     // close the connection once `out` is written (QUIT, POST/Host:)
-};
-
 // Runs one non-empty command (args[0] is its name) and appends its reply.
-Outcome dispatch(std::span<const std::string_view> args, const Backend& backend, Stats& stats,
-                 std::string& out);
+Outcome dispatch(Args args, Context& ctx);
 
 }  // namespace ringd::resp

@@ -11,6 +11,9 @@ struct Limits {
   std::size_t max_bulk_len = 512 * 1024;            // bytes per argument
   std::size_t max_inline_len = 64 * 1024;           // bytes per inline command line
   std::size_t max_query_buffer = 1024 * 1024;       // bytes buffered per client
+  // Replies appended by one feed()/resume() before the session pauses, so a
+  // read full of INFO or COMMAND cannot build an unbounded reply batch.
+  std::size_t max_output_batch = 64 * 1024;
 };
 
 }  // namespace ringd::resp

@@ -111,6 +111,12 @@ Parser::Step Parser::fail(ParseError e, char got) {
     case ParseError::kUnbalancedQuotes:
       error_text_ = "ERR Protocol error: unbalanced quotes in request";
       break;
+    case ParseError::kUnauthMultibulkLength:
+      error_text_ = "ERR Protocol error: unauthenticated multibulk length";
+      break;
+    case ParseError::kUnauthBulkLength:
+      error_text_ = "ERR Protocol error: unauthenticated bulk length";
+      break;
     case ParseError::kQueryBufferLimit:
     case ParseError::kNone:
       error_text_.clear();
@@ -188,6 +194,7 @@ Parser::Step Parser::parse_multibulk(std::string_view cmd) {
         (n > 0 && static_cast<std::uint64_t>(n) > limits_.max_multibulk_len)) {
       return fail(ParseError::kInvalidMultibulkLength);
     }
+    if (unauthenticated_ && n > kUnauthMaxMultibulkLen) return fail(ParseError::kUnauthMultibulkLength);
     start_line(r + 2);  // skips '\r' and whatever byte follows, like Redis
     if (n <= 0) {
       remaining_ = 0;
@@ -210,6 +217,7 @@ Parser::Step Parser::parse_multibulk(std::string_view cmd) {
           static_cast<std::uint64_t>(len) > limits_.max_bulk_len) {
         return fail(ParseError::kInvalidBulkLength);
       }
+      if (unauthenticated_ && len > kUnauthMaxBulkLen) return fail(ParseError::kUnauthBulkLength);
       start_line(r + 2);
       bulk_len_ = len;
     }

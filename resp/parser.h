@@ -58,7 +58,13 @@ enum class ParseError : std::uint8_t {
   kTooBigBulkCount,         // no end to a "$len" line within max_inline_len
   kUnbalancedQuotes,        // inline quoting error
   kQueryBufferLimit,        // command larger than max_query_buffer: close silently
+  kUnauthMultibulkLength,   // count > 10 before AUTH (when a password is set)
+  kUnauthBulkLength,        // argument > 16 KiB before AUTH (when a password is set)
 };
+
+// Redis 7's stricter limits for clients that still have to AUTH.
+inline constexpr std::int64_t kUnauthMaxMultibulkLen = 10;
+inline constexpr std::int64_t kUnauthMaxBulkLen = 16 * 1024;
 
 class Parser {
  public:
@@ -94,6 +100,13 @@ class Parser {
   // Forget any partial command and error (for reusing a parser).
   void reset();
 
+  // While true, headers parsed from now on get Redis's limits for clients
+  // that have not authenticated yet (kUnauthMaxMultibulkLen,
+  // kUnauthMaxBulkLen), checked after the ordinary ones as Redis does. The
+  // session flips it per command, so an AUTH lifts the limits for the very
+  // next command of the same pipeline.
+  void set_unauthenticated(bool on) { unauthenticated_ = on; }
+
  private:
   enum class State : std::uint8_t { kStart, kMultibulk, kInline, kError };
   enum class Step : std::uint8_t { kDone, kNeedMore, kError };
@@ -123,6 +136,7 @@ class Parser {
   std::vector<std::string_view> args_;
   ParseError error_ = ParseError::kNone;
   std::string error_text_;
+  bool unauthenticated_ = false;
 };
 
 // Redis's string2ll(): the only integer syntax Redis accepts in protocol

@@ -7,12 +7,25 @@
 
 namespace ringd::resp {
 
-Session::Session(const Backend& backend, Stats& stats, Limits limits)
-    : backend_(backend), stats_(stats), limits_(limits), parser_(limits_) {}
+Session::Session(Backend& backend, Stats& stats, Limits limits)
+    : Session(backend, stats, SessionOptions{limits, nullptr}) {}
+
+Session::Session(Backend& backend, Stats& stats, const SessionOptions& options)
+    : backend_(backend),
+      stats_(stats),
+      limits_(options.limits),
+      password_(options.password),
+      parser_(limits_) {
+  client_.id = stats_.next_client_id.fetch_add(1, std::memory_order_relaxed) + 1;
+  client_.authenticated = password_ == nullptr;
+  client_.created_s = client_.last_s = backend_.now_seconds();
+}
 
 bool Session::process(std::string_view in, std::size_t& used, std::string& out) {
   used = 0;
+  Context ctx{backend_, stats_, client_, password_, out, scratch_};
   for (;;) {
+    parser_.set_unauthenticated(!client_.authenticated);
     std::size_t n = 0;
     const Parser::Status status = parser_.parse(in.substr(used), n);
     used += n;
@@ -28,21 +41,44 @@ bool Session::process(std::string_view in, std::size_t& used, std::string& out) 
         }
         return false;
       case Parser::Status::kOk:
-        if (dispatch(parser_.args(), backend_, stats_, out) == Outcome::kClose) return false;
+        if (dispatch(parser_.args(), ctx) == Outcome::kClose) return false;
+        if (out.size() >= limits_.max_output_batch && used < in.size()) {
+          paused_ = true;
+          return true;
+        }
         break;
     }
   }
 }
 
+bool Session::resume(std::string& out) {
+  if (closed_) return false;
+  paused_ = false;
+  backend_.begin_batch();
+  std::size_t used = 0;
+  if (process(buf_, used, out)) {
+    buf_.erase(0, used);
+    return true;
+  }
+  closed_ = true;
+  std::string().swap(buf_);
+  return false;
+}
+
 bool Session::feed(std::string_view in, std::string& out) {
   if (closed_) return false;
+  if (paused_) {  // misuse (resume() was due), but keep the bytes in order
+    buf_.append(in);
+    return true;
+  }
+  backend_.begin_batch();
   while (!in.empty()) {
     std::size_t used = 0;
     if (buf_.empty()) {
       // Fast path: parse straight from the caller's bytes and keep only the
       // unfinished tail (the parser guarantees it is <= max_query_buffer).
       if (process(in, used, out)) {
-        buf_.assign(in.substr(used));
+        buf_.assign(in.substr(used));  // while paused: all the input not run yet
         return true;
       }
     } else {
@@ -54,6 +90,10 @@ bool Session::feed(std::string_view in, std::string& out) {
       in.remove_prefix(take);
       if (process(buf_, used, out)) {
         buf_.erase(0, used);
+        if (paused_) {
+          buf_.append(in);
+          return true;
+        }
         continue;
       }
     }

@@ -6,44 +6,32 @@
 // commands are kept until more bytes arrive, within Limits. No I/O here.
 #pragma once
 
-#include <atomic>
-#include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "resp/backend.h"
+#include "resp/client.h"
 #include "resp/limits.h"
 #include "resp/parser.h"
+#include "resp/stats.h"
 
 namespace ringd::resp {
 
-// What commands may ask of the agent; implemented in agent/ over the current
-// ring snapshot. Must be safe to call from the session's thread without locks.
-class Backend {
- public:
-  virtual ~Backend() = default;
-  // The endpoint ("ip:port") owning key; nullopt when the ring is empty.
-  virtual std::optional<std::string> owner(std::string_view key) const = 0;
+// Settings shared by every session of a server; must outlive them.
+struct SessionOptions {
+  Limits limits;
+  // requirepass: when set, commands other than AUTH, HELLO and QUIT answer
+  // NOAUTH until the client authenticates, and the parser applies Redis's
+  // stricter limits for unauthenticated clients.
+  const std::string* password = nullptr;
 };
-
-// Server-wide counters (shared by all sessions; relaxed atomics).
-struct Stats {
-  std::atomic<std::uint64_t> commands{0};
-  std::atomic<std::uint64_t> protocol_errors{0};
-  std::atomic<std::uint64_t> unknown_commands{0};
-  std::atomic<std::uint64_t> wrong_arity{0};
-  // Connections closed without a reply, as Redis does:
-  std::atomic<std::uint64_t> query_buffer_overflows{0};  // command > max_query_buffer
-  std::atomic<std::uint64_t> cross_protocol{0};          // "POST ..." / "Host: ..." lines
-};
-
-// struct Limits (max_multibulk_len, max_bulk_len, max_inline_len,
-// max_query_buffer) lives in resp/limits.h, included above, so that the
-// parser can use it without including this header.
 
 class Session {
  public:
-  Session(const Backend& backend, Stats& stats, Limits limits = {});
+  Session(Backend& backend, Stats& stats, Limits limits = {});
+  Session(Backend& backend, Stats& stats, const SessionOptions& options);
+
   // Consumes bytes read from the client and appends the replies to `out`.
   // Returns false when the connection must be closed once `out` has been
   // written (QUIT, or a protocol error, as Redis does).
@@ -54,22 +42,40 @@ class Session {
   // closes such clients silently. Replies to the commands that came before
   // in the same read are in `out` either way. Once false was returned, every
   // later call returns false and appends nothing.
+  //
+  // Once `out` holds max_output_batch bytes or more, the session stops
+  // running commands and keeps the rest of the input: paused() is true. The
+  // caller writes `out` and then calls resume() (not feed()) until paused()
+  // is false. The replies are the same however the work was split.
   bool feed(std::string_view in, std::string& out);
 
-  // Bytes of an unfinished command held between feeds (<= max_query_buffer).
+  // Runs the commands kept when feed() paused; same contract as feed().
+  bool resume(std::string& out);
+  bool paused() const { return paused_; }
+
+  // Bytes of input held between feeds: an unfinished command
+  // (<= max_query_buffer), or, while paused(), the input not yet run.
   std::size_t buffered() const { return buf_.size(); }
+
+  // The client's state: the server fills addr/laddr/fd/created_s.
+  ClientState& client() { return client_; }
+  const ClientState& client() const { return client_; }
 
  private:
   // Parses and runs every complete command in `in`; `used` receives the
   // bytes done with. False: close the connection.
   bool process(std::string_view in, std::size_t& used, std::string& out);
 
-  const Backend& backend_;
+  Backend& backend_;
   Stats& stats_;
   Limits limits_;
+  const std::string* password_;
   Parser parser_;
+  ClientState client_;
+  std::vector<std::string_view> scratch_;
   std::string buf_;  // the start of an unfinished command, when a read ended in one
   bool closed_ = false;
+  bool paused_ = false;
 };
 
 }  // namespace ringd::resp

@@ -54,4 +54,43 @@ void append_array_header(std::string& out, std::size_t n) {
   append_prefixed_number(out, '*', n);
 }
 
+void append_null(std::string& out, int proto) {
+  if (proto >= 3) {
+    out.append("_\r\n", 3);
+  } else {
+    append_nil(out);
+  }
+}
+
+void append_null_array(std::string& out, int proto) {
+  if (proto >= 3) {
+    out.append("_\r\n", 3);
+  } else {
+    out.append("*-1\r\n", 5);
+  }
+}
+
+void append_map_header(std::string& out, std::size_t n, int proto) {
+  if (proto >= 3) {
+    append_prefixed_number(out, '%', n);
+  } else {
+    append_prefixed_number(out, '*', 2 * n);
+  }
+}
+
+void append_set_header(std::string& out, std::size_t n, int proto) {
+  append_prefixed_number(out, proto >= 3 ? '~' : '*', n);
+}
+
+void append_verbatim(std::string& out, std::string_view text, int proto) {
+  if (proto < 3) {
+    append_bulk(out, text);
+    return;
+  }
+  append_prefixed_number(out, '=', text.size() + 4);
+  out.append("txt:", 4);
+  out.append(text);
+  out.append("\r\n", 2);
+}
+
 }  // namespace ringd::resp

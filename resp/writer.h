@@ -33,4 +33,18 @@ void append_nil(std::string& out);
 // "*<n>\r\n" — the caller then appends n values.
 void append_array_header(std::string& out, std::size_t n);
 
+// Values whose encoding depends on the protocol the client chose with HELLO
+// (2 or 3); RESP2 gets what Redis sends a RESP2 client for the same reply.
+
+// Null: "$-1\r\n" (RESP2 nil bulk) or "_\r\n".
+void append_null(std::string& out, int proto);
+// Null array: "*-1\r\n" or "_\r\n".
+void append_null_array(std::string& out, int proto);
+// Map of n pairs: "%<n>\r\n", or "*<2n>\r\n" (a flat key/value array).
+void append_map_header(std::string& out, std::size_t n, int proto);
+// Set of n members: "~<n>\r\n" or "*<n>\r\n".
+void append_set_header(std::string& out, std::size_t n, int proto);
+// Verbatim text: "=<len+4>\r\ntxt:<text>\r\n", or a bulk string.
+void append_verbatim(std::string& out, std::string_view text, int proto);
+
 }  // namespace ringd::resp

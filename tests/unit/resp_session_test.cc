@@ -3,34 +3,24 @@
 
 #include <gtest/gtest.h>
 
+#include "resp_fake_backend.h"
+
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
 namespace ringd::resp {
 namespace {
 
-class FakeBackend : public Backend {
- public:
-  std::optional<std::string> owner(std::string_view key) const override {
-    keys_seen.emplace_back(key);
-    if (endpoints.empty()) return std::nullopt;
-    auto it = endpoints.find(std::string(key));
-    return it != endpoints.end() ? it->second : default_endpoint;
-  }
-  std::map<std::string, std::string> endpoints;
-  std::string default_endpoint = "10.0.0.1:8000";
-  mutable std::vector<std::string> keys_seen;
-};
-
 struct Result {
   std::string out;
   bool open = true;
 };
 
-class SessionTest : public ::testing::Test {
+class RespSessionTest : public ::testing::Test {
  protected:
-  SessionTest() {
+  RespSessionTest() {
     backend_.endpoints = {{"/documents/abc", "10.0.0.7:8000"}, {"k", "127.0.0.1:9001"}};
   }
 
@@ -79,24 +69,24 @@ class SessionTest : public ::testing::Test {
   Stats stats_;
 };
 
-TEST_F(SessionTest, GetReturnsOwnerAsBulk) {
+TEST_F(RespSessionTest, GetReturnsOwnerAsBulk) {
   expect_reply("*2\r\n$3\r\nGET\r\n$14\r\n/documents/abc\r\n", "$13\r\n10.0.0.7:8000\r\n");
   EXPECT_EQ(backend_.keys_seen.back(), "/documents/abc");
 }
 
-TEST_F(SessionTest, GetIsCaseInsensitiveAndBinarySafe) {
+TEST_F(RespSessionTest, GetIsCaseInsensitiveAndBinarySafe) {
   std::string key("a\0b\r\nc", 6);
   std::string in = "*2\r\n$3\r\ngEt\r\n$6\r\n" + key + "\r\n";
   expect_reply(in, "$13\r\n10.0.0.1:8000\r\n");
   EXPECT_EQ(backend_.keys_seen.back(), key);
 }
 
-TEST_F(SessionTest, GetOnEmptyRingIsNil) {
+TEST_F(RespSessionTest, GetOnEmptyRingIsNil) {
   backend_.endpoints.clear();
   expect_reply("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", "$-1\r\n");
 }
 
-TEST_F(SessionTest, PipelinedCommandsAnsweredInOrder) {
+TEST_F(RespSessionTest, PipelinedCommandsAnsweredInOrder) {
   expect_reply(
       "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
       "*1\r\n$4\r\nPING\r\n"
@@ -106,7 +96,7 @@ TEST_F(SessionTest, PipelinedCommandsAnsweredInOrder) {
       "$14\r\n127.0.0.1:9001\r\n+PONG\r\n$13\r\n10.0.0.7:8000\r\n$2\r\nhi\r\n+OK\r\n");
 }
 
-TEST_F(SessionTest, PartialCommandKeptBetweenFeeds) {
+TEST_F(RespSessionTest, PartialCommandKeptBetweenFeeds) {
   Session s(backend_, stats_);
   std::string out;
   EXPECT_TRUE(s.feed("*2\r\n$3\r\nGET\r\n$1\r", out));
@@ -119,13 +109,13 @@ TEST_F(SessionTest, PartialCommandKeptBetweenFeeds) {
   EXPECT_EQ(s.buffered(), 0u);
 }
 
-TEST_F(SessionTest, QuitRepliesOkAndClosesIgnoringTheRest) {
+TEST_F(RespSessionTest, QuitRepliesOkAndClosesIgnoringTheRest) {
   expect_reply("*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nQUIT\r\n*1\r\n$4\r\nPING\r\n",
                "+PONG\r\n+OK\r\n", /*open=*/false);
   expect_reply("quit with args\r\n", "+OK\r\n", false);
 }
 
-TEST_F(SessionTest, AfterCloseEveryFeedFails) {
+TEST_F(RespSessionTest, AfterCloseEveryFeedFails) {
   Session s(backend_, stats_);
   std::string out;
   EXPECT_FALSE(s.feed("QUIT\r\n", out));
@@ -133,21 +123,21 @@ TEST_F(SessionTest, AfterCloseEveryFeedFails) {
   EXPECT_EQ(out, "+OK\r\n");
 }
 
-TEST_F(SessionTest, Ping) {
+TEST_F(RespSessionTest, Ping) {
   expect_reply("*1\r\n$4\r\nping\r\n", "+PONG\r\n");
   expect_reply("*2\r\n$4\r\nPING\r\n$5\r\nhello\r\n", "$5\r\nhello\r\n");
   expect_reply("*3\r\n$4\r\nPING\r\n$1\r\na\r\n$1\r\nb\r\n",
                "-ERR wrong number of arguments for 'ping' command\r\n");
 }
 
-TEST_F(SessionTest, Echo) {
+TEST_F(RespSessionTest, Echo) {
   expect_reply("*2\r\n$4\r\nECHO\r\n$0\r\n\r\n", "$0\r\n\r\n");
   expect_reply("ECHO \"a\\r\\nb\"\r\n", "$4\r\na\r\nb\r\n");
   expect_reply("ECHO\r\n", "-ERR wrong number of arguments for 'echo' command\r\n");
   expect_reply("ECHO a b\r\n", "-ERR wrong number of arguments for 'echo' command\r\n");
 }
 
-TEST_F(SessionTest, Select) {
+TEST_F(RespSessionTest, Select) {
   expect_reply("SELECT 0\r\n", "+OK\r\n");
   expect_reply("SELECT 15\r\n", "+OK\r\n");
   expect_reply("SELECT 16\r\n", "-ERR DB index is out of range\r\n");
@@ -165,14 +155,14 @@ TEST_F(SessionTest, Select) {
   expect_reply("SELECT 1 2\r\n", "-ERR wrong number of arguments for 'select' command\r\n");
 }
 
-TEST_F(SessionTest, ArityErrorsUseLowerCaseName) {
+TEST_F(RespSessionTest, ArityErrorsUseLowerCaseName) {
   expect_reply("*1\r\n$3\r\nGET\r\n", "-ERR wrong number of arguments for 'get' command\r\n");
   expect_reply("*3\r\n$3\r\nGeT\r\n$1\r\na\r\n$1\r\nb\r\n",
                "-ERR wrong number of arguments for 'get' command\r\n");
   EXPECT_GT(stats_.wrong_arity.load(), 0u);
 }
 
-TEST_F(SessionTest, UnknownCommandFormat) {
+TEST_F(RespSessionTest, UnknownCommandFormat) {
   expect_reply("*1\r\n$3\r\nfoo\r\n", "-ERR unknown command 'foo', with args beginning with: \r\n");
   expect_reply("*3\r\n$3\r\nFOO\r\n$1\r\nx\r\n$1\r\ny\r\n",
                "-ERR unknown command 'FOO', with args beginning with: 'x' 'y' \r\n");
@@ -183,7 +173,7 @@ TEST_F(SessionTest, UnknownCommandFormat) {
   EXPECT_GT(stats_.unknown_commands.load(), 0u);
 }
 
-TEST_F(SessionTest, UnknownCommandTruncatesLikeRedis) {
+TEST_F(RespSessionTest, UnknownCommandTruncatesLikeRedis) {
   // Name: at most 128 bytes. Args: listed while the list is under 128 bytes,
   // each cut to what still fits.
   const std::string name(200, 'n');
@@ -196,25 +186,25 @@ TEST_F(SessionTest, UnknownCommandTruncatesLikeRedis) {
   EXPECT_TRUE(r.open);
 }
 
-TEST_F(SessionTest, UnknownCommandMapsNewlinesAndStopsAtNul) {
+TEST_F(RespSessionTest, UnknownCommandMapsNewlinesAndStopsAtNul) {
   // Name "f\r\no\0x", args "a\nb\0" and "c\r".
   const std::string in = std::string("*3\r\n$6\r\nf\r\no\0x\r\n", 16) +
                          std::string("$4\r\na\nb\0\r\n", 10) + "$2\r\nc\r\r\n";
   expect_reply(in, "-ERR unknown command 'f  o', with args beginning with: 'a b' 'c ' \r\n");
 }
 
-TEST_F(SessionTest, InlineCommands) {
+TEST_F(RespSessionTest, InlineCommands) {
   expect_reply("GET k\r\n", "$14\r\n127.0.0.1:9001\r\n");
   expect_reply("GET k\n", "$14\r\n127.0.0.1:9001\r\n");
   expect_reply("  get   'k'  \r\nping\n", "$14\r\n127.0.0.1:9001\r\n+PONG\r\n");
   expect_reply("\r\n\n   \r\nPING\r\n", "+PONG\r\n");  // blank lines are skipped
 }
 
-TEST_F(SessionTest, EmptyMultibulkIsSkipped) {
+TEST_F(RespSessionTest, EmptyMultibulkIsSkipped) {
   expect_reply("*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n", "+PONG\r\n");
 }
 
-TEST_F(SessionTest, ProtocolErrorRepliesThenCloses) {
+TEST_F(RespSessionTest, ProtocolErrorRepliesThenCloses) {
   expect_reply("*1\r\n$4\r\nPING\r\n*x\r\n*1\r\n$4\r\nPING\r\n",
                "+PONG\r\n-ERR Protocol error: invalid multibulk length\r\n", false);
   expect_reply("*1\r\n$-1\r\n", "-ERR Protocol error: invalid bulk length\r\n", false);
@@ -224,7 +214,7 @@ TEST_F(SessionTest, ProtocolErrorRepliesThenCloses) {
   EXPECT_GT(stats_.protocol_errors.load(), 0u);
 }
 
-TEST_F(SessionTest, HttpRequestClosesSilently) {
+TEST_F(RespSessionTest, HttpRequestClosesSilently) {
   expect_reply("POST / HTTP/1.1\r\nHost: x\r\n\r\n", "", false);
   expect_reply("Host: 127.0.0.1\r\n", "", false);
   expect_reply("PING\r\npost x\r\nPING\r\n", "+PONG\r\n", false);
@@ -233,7 +223,7 @@ TEST_F(SessionTest, HttpRequestClosesSilently) {
   expect_reply("GET / HTTP/1.1\r\n", "-ERR wrong number of arguments for 'get' command\r\n");
 }
 
-TEST_F(SessionTest, CommandBiggerThanQueryBufferClosesSilently) {
+TEST_F(RespSessionTest, CommandBiggerThanQueryBufferClosesSilently) {
   Limits limits;
   limits.max_query_buffer = 64;
   limits.max_bulk_len = 1000;
@@ -253,7 +243,7 @@ TEST_F(SessionTest, CommandBiggerThanQueryBufferClosesSilently) {
   EXPECT_EQ(ok.out, "$43\r\n" + std::string(43, 'y') + "\r\n");
 }
 
-TEST_F(SessionTest, BufferedBytesNeverExceedQueryBufferLimit) {
+TEST_F(RespSessionTest, BufferedBytesNeverExceedQueryBufferLimit) {
   Limits limits;
   limits.max_query_buffer = 100;
   limits.max_bulk_len = 1000;
@@ -269,7 +259,7 @@ TEST_F(SessionTest, BufferedBytesNeverExceedQueryBufferLimit) {
   EXPECT_EQ(out, "");
 }
 
-TEST_F(SessionTest, CountsCommands) {
+TEST_F(RespSessionTest, CountsCommands) {
   feed("PING\r\nPING\r\nfoo\r\n");
   EXPECT_EQ(stats_.commands.load(), 3u);
   EXPECT_EQ(stats_.unknown_commands.load(), 1u);

@@ -1,0 +1,47 @@
+// resp/backend.h — what commands may ask of the agent (public contract).
+//
+// One Backend per session: the session calls begin_batch() before the
+// commands of each read, and the implementation pins its current ring
+// snapshot there, so one pipeline batch sees one ring and every string_view
+// returned below stays valid until the next begin_batch() or until the
+// Backend is destroyed. Nothing here may block or take a lock: GET is the hot
+// path and must not allocate either. Implemented in agent/ (RingBackend over
+// the RingPublisher); tests use fakes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ringd::resp {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // Pins the ring (and whatever else the calls below read) for one batch.
+  virtual void begin_batch() = 0;
+
+  // The endpoint ("ip:port") owning key; empty when the ring is empty.
+  virtual std::string_view owner(std::string_view key) = 0;
+  // Up to n distinct endpoints for key, clockwise from it (owner first),
+  // appended to `out` (which the caller reuses).
+  virtual void owners(std::string_view key, std::size_t n, std::vector<std::string_view>& out) = 0;
+  // The ring's endpoints, sorted.
+  virtual std::span<const std::string> nodes() = 0;
+  // The ring checksum (16 lowercase hex digits).
+  virtual std::string_view checksum() = 0;
+
+  // Appends INFO section `name` (lower case: "server", "clients", "ring",
+  // "members"), from its "# Title\r\n" line to its last "field:value\r\n".
+  // Returns false, appending nothing, for a section it does not have.
+  virtual bool info_section(std::string_view name, std::string& out) = 0;
+
+  // Seconds on a monotonic clock (CLIENT INFO age/idle); 0 when unknown.
+  virtual std::int64_t now_seconds() { return 0; }
+};
+
+}  // namespace ringd::resp
