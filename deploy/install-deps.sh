@@ -20,6 +20,7 @@ PACKAGES=(
   nginx libnginx-mod-http-lua
   redis-server redis-tools
   python3 python3-redis python3-msgpack python3-uhashring serf
+  clang libclang-rt-14-dev
   curl iproute2 iptables procps
 )
 
