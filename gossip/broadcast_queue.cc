@@ -36,7 +36,8 @@ void BroadcastQueue::push(const std::string& name, msg::Message message, std::si
   e.id = next_id_++;
 }
 
-std::vector<msg::Message> BroadcastQueue::take(std::size_t budget, int limit) {
+std::vector<msg::Message> BroadcastQueue::take(std::size_t budget, int limit,
+                                               std::size_t max_count) {
   std::vector<std::map<std::string, Entry, std::less<>>::iterator> order;
   order.reserve(entries_.size());
   for (auto it = entries_.begin(); it != entries_.end(); ++it) order.push_back(it);
@@ -44,17 +45,24 @@ std::vector<msg::Message> BroadcastQueue::take(std::size_t budget, int limit) {
     if (a->second.transmits != b->second.transmits) {
       return a->second.transmits < b->second.transmits;
     }
+    const bool a_alive = std::holds_alternative<msg::Alive>(a->second.message);
+    const bool b_alive = std::holds_alternative<msg::Alive>(b->second.message);
+    if (a_alive != b_alive) return a_alive;
     return a->second.id > b->second.id;
   });
   std::vector<msg::Message> out;
   std::size_t used = 0;
   for (auto it : order) {
+    if (out.size() >= max_count) break;
     if (it->second.size > budget - used) continue;
     used += it->second.size;
     out.push_back(it->second.message);
     if (++it->second.transmits >= limit) entries_.erase(it);
     if (budget - used == 0) break;
   }
+  std::stable_partition(out.begin(), out.end(), [](const msg::Message& m) {
+    return std::holds_alternative<msg::Alive>(m);
+  });
   return out;
 }
 

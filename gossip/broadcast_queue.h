@@ -8,8 +8,10 @@
 //   * each update is sent `limit` times, limit = retransmit_limit(mult, n)
 //     = mult * ceil(log10(n + 1)), then dropped (infection-style spread needs
 //     O(log n) retransmissions per member);
-//   * updates sent fewer times go first, newer first among equals, so fresh
-//     news overtakes old news;
+//   * updates sent fewer times go first; among equals Alive goes first (news
+//     of life clears false suspicions, so it must not wait behind them),
+//     then newer first, so fresh news overtakes old news; the picked updates
+//     are returned Alive first as well (a compound packet leads with them);
 //   * the queue holds at most `max_entries`; when full, the update that has
 //     already been sent the most is dropped (and counted).
 // Best effort: nothing here knows whether a datagram arrived.
@@ -36,9 +38,11 @@ class BroadcastQueue {
   // codec::encoded_size), replacing any queued update about `name`.
   void push(const std::string& name, msg::Message message, std::size_t size);
 
-  // Picks updates whose sizes sum to at most `budget` bytes, counts one
-  // transmission for each, and drops those that reached `limit`.
-  std::vector<msg::Message> take(std::size_t budget, int limit);
+  // Picks at most `max_count` updates whose sizes sum to at most `budget`
+  // bytes, counts one transmission for each, and drops those that reached
+  // `limit`.
+  std::vector<msg::Message> take(std::size_t budget, int limit,
+                                 std::size_t max_count = static_cast<std::size_t>(-1));
 
   bool contains(std::string_view name) const;
   std::size_t size() const { return entries_.size(); }

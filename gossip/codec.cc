@@ -16,21 +16,48 @@ struct Overloaded : Fs... {
 template <class... Fs>
 Overloaded(Fs...) -> Overloaded<Fs...>;
 
+template <class P>
+void tags_to_proto(const Tags& tags, P* out) {
+  for (const auto& [k, v] : tags) {
+    auto* t = out->add_tags();
+    t->set_key(k);
+    t->set_value(v);
+  }
+}
+
+template <class P>
+bool tags_from_proto(const P& in, const DecodeLimits& lim, Tags* out) {
+  if (static_cast<std::size_t>(in.tags_size()) > lim.max_tags) return false;
+  std::size_t bytes = 0;
+  out->clear();
+  for (const auto& t : in.tags()) {
+    if (t.key().empty() || t.key().size() > lim.max_string || t.value().size() > lim.max_string) {
+      return false;
+    }
+    bytes += t.key().size() + t.value().size();
+    if (bytes > lim.max_tag_bytes) return false;
+    if (!out->emplace(t.key(), t.value()).second) return false;  // duplicate key
+  }
+  return true;
+}
+
+void ping_to_proto(const msg::Ping& m, proto::Ping* p) {
+  p->set_seq(m.seq);
+  p->set_target(m.target);
+  p->set_source(m.source);
+  p->set_source_address(m.source_address);
+}
+
+void ack_to_proto(const msg::Ack& m, proto::Ack* p) {
+  p->set_seq(m.seq);
+  p->set_source(m.source);
+  p->set_digest(m.digest);
+}
+
 void to_proto(const msg::Message& in, proto::Message* out) {
   std::visit(Overloaded{
-                 [&](const msg::Ping& m) {
-                   auto* p = out->mutable_ping();
-                   p->set_seq(m.seq);
-                   p->set_target(m.target);
-                   p->set_source(m.source);
-                   p->set_source_address(m.source_address);
-                 },
-                 [&](const msg::Ack& m) {
-                   auto* p = out->mutable_ack();
-                   p->set_seq(m.seq);
-                   p->set_source(m.source);
-                   p->set_digest(m.digest);
-                 },
+                 [&](const msg::Ping& m) { ping_to_proto(m, out->mutable_ping()); },
+                 [&](const msg::Ack& m) { ack_to_proto(m, out->mutable_ack()); },
                  [&](const msg::Nack& m) {
                    auto* p = out->mutable_nack();
                    p->set_seq(m.seq);
@@ -50,6 +77,7 @@ void to_proto(const msg::Message& in, proto::Message* out) {
                    p->set_address(m.address);
                    p->set_service(m.service);
                    p->set_incarnation(m.incarnation);
+                   tags_to_proto(m.tags, p);
                  },
                  [&](const msg::Suspect& m) {
                    auto* p = out->mutable_suspect();
@@ -77,22 +105,34 @@ bool good_opt(const std::string& s, const DecodeLimits& limits) {
   return s.size() <= limits.max_string;
 }
 
+DecodeStatus ping_from_proto(const proto::Ping& p, const DecodeLimits& lim, msg::Ping* out) {
+  if (!good_name(p.target(), lim) || !good_name(p.source(), lim) ||
+      !good_name(p.source_address(), lim)) {
+    return DecodeStatus::kBadField;
+  }
+  *out = msg::Ping{p.seq(), p.target(), p.source(), p.source_address()};
+  return DecodeStatus::kOk;
+}
+
+DecodeStatus ack_from_proto(const proto::Ack& p, const DecodeLimits& lim, msg::Ack* out) {
+  if (!good_opt(p.source(), lim)) return DecodeStatus::kBadField;
+  *out = msg::Ack{p.seq(), p.source(), p.digest()};
+  return DecodeStatus::kOk;
+}
+
 DecodeStatus from_proto(const proto::Message& in, const DecodeLimits& lim, msg::Message* out) {
   switch (in.body_case()) {
     case proto::Message::kPing: {
-      const auto& p = in.ping();
-      if (!good_name(p.target(), lim) || !good_name(p.source(), lim) ||
-          !good_name(p.source_address(), lim)) {
-        return DecodeStatus::kBadField;
-      }
-      *out = msg::Ping{p.seq(), p.target(), p.source(), p.source_address()};
-      return DecodeStatus::kOk;
+      msg::Ping p;
+      const DecodeStatus st = ping_from_proto(in.ping(), lim, &p);
+      if (st == DecodeStatus::kOk) *out = std::move(p);
+      return st;
     }
     case proto::Message::kAck: {
-      const auto& p = in.ack();
-      if (!good_opt(p.source(), lim)) return DecodeStatus::kBadField;
-      *out = msg::Ack{p.seq(), p.source(), p.digest()};
-      return DecodeStatus::kOk;
+      msg::Ack a;
+      const DecodeStatus st = ack_from_proto(in.ack(), lim, &a);
+      if (st == DecodeStatus::kOk) *out = std::move(a);
+      return st;
     }
     case proto::Message::kNack: {
       const auto& p = in.nack();
@@ -116,7 +156,9 @@ DecodeStatus from_proto(const proto::Message& in, const DecodeLimits& lim, msg::
           !good_opt(p.service(), lim)) {
         return DecodeStatus::kBadField;
       }
-      *out = msg::Alive{p.name(), p.address(), p.service(), p.incarnation()};
+      msg::Alive a{p.name(), p.address(), p.service(), p.incarnation(), {}};
+      if (!tags_from_proto(p, lim, &a.tags)) return DecodeStatus::kBadField;
+      *out = std::move(a);
       return DecodeStatus::kOk;
     }
     case proto::Message::kSuspect: {
@@ -184,10 +226,9 @@ std::string encode(const msg::Packet& packet) {
   return p.SerializeAsString();
 }
 
-std::string encode(const msg::PushPull& push_pull) {
-  proto::Stream s;
-  s.set_version(push_pull.version);
-  auto* pp = s.mutable_push_pull();
+namespace {
+
+void push_pull_to_proto(const msg::PushPull& push_pull, proto::PushPull* pp) {
   pp->set_join(push_pull.join);
   pp->set_source(push_pull.source);
   for (const auto& m : push_pull.members) {
@@ -197,8 +238,65 @@ std::string encode(const msg::PushPull& push_pull) {
     e->set_service(m.service);
     e->set_incarnation(m.incarnation);
     e->set_state(state_to_proto(m.state));
+    tags_to_proto(m.tags, e);
   }
+}
+
+DecodeStatus push_pull_from_proto(const proto::PushPull& pp, const DecodeLimits& limits,
+                                  msg::PushPull* out) {
+  if (static_cast<std::size_t>(pp.members_size()) > limits.max_members) {
+    return DecodeStatus::kTooManyEntries;
+  }
+  if (!good_name(pp.source(), limits)) return DecodeStatus::kBadField;
+  out->join = pp.join();
+  out->source = pp.source();
+  out->members.clear();
+  out->members.reserve(static_cast<std::size_t>(pp.members_size()));
+  for (const auto& e : pp.members()) {
+    msg::MemberEntry m;
+    if (!good_name(e.name(), limits) || !good_name(e.address(), limits) ||
+        !good_opt(e.service(), limits) || !state_from_proto(e.state(), &m.state) ||
+        !tags_from_proto(e, limits, &m.tags)) {
+      return DecodeStatus::kBadField;
+    }
+    m.name = e.name();
+    m.address = e.address();
+    m.service = e.service();
+    m.incarnation = e.incarnation();
+    out->members.push_back(std::move(m));
+  }
+  return DecodeStatus::kOk;
+}
+
+}  // namespace
+
+std::string encode(const msg::PushPull& push_pull) {
+  proto::Stream s;
+  s.set_version(push_pull.version);
+  push_pull_to_proto(push_pull, s.mutable_push_pull());
   return s.SerializeAsString();
+}
+
+std::string encode(const msg::Stream& stream) {
+  proto::Stream s;
+  s.set_version(msg::kProtocolVersion);
+  std::visit(Overloaded{
+                 [&](const msg::PushPull& pp) {
+                   s.set_version(pp.version);
+                   push_pull_to_proto(pp, s.mutable_push_pull());
+                 },
+                 [&](const msg::Ping& p) { ping_to_proto(p, s.mutable_ping()); },
+                 [&](const msg::Ack& a) { ack_to_proto(a, s.mutable_ack()); },
+             },
+             stream);
+  return s.SerializeAsString();
+}
+
+std::size_t metadata_size(const std::string& service, const Tags& tags) {
+  proto::Alive a;
+  a.set_service(service);
+  tags_to_proto(tags, &a);
+  return a.ByteSizeLong();
 }
 
 std::size_t encoded_size(const msg::Message& message) {
@@ -237,34 +335,44 @@ DecodeStatus decode(std::string_view bytes, const DecodeLimits& limits, msg::Pac
 }
 
 DecodeStatus decode(std::string_view bytes, const DecodeLimits& limits, msg::PushPull* out) {
+  msg::Stream st;
+  const DecodeStatus status = decode(bytes, limits, &st);
+  if (status != DecodeStatus::kOk) return status;
+  auto* pp = std::get_if<msg::PushPull>(&st);
+  if (pp == nullptr) return DecodeStatus::kBadField;
+  *out = std::move(*pp);
+  return DecodeStatus::kOk;
+}
+
+DecodeStatus decode(std::string_view bytes, const DecodeLimits& limits, msg::Stream* out) {
   if (bytes.size() > limits.max_bytes) return DecodeStatus::kOversize;
   proto::Stream s;
   if (!parse(bytes, &s)) return DecodeStatus::kMalformed;
   if (s.version() != msg::kProtocolVersion) return DecodeStatus::kBadVersion;
-  if (!s.has_push_pull()) return DecodeStatus::kBadField;
-  const auto& pp = s.push_pull();
-  if (static_cast<std::size_t>(pp.members_size()) > limits.max_members) {
-    return DecodeStatus::kTooManyEntries;
-  }
-  if (!good_name(pp.source(), limits)) return DecodeStatus::kBadField;
-  out->version = s.version();
-  out->join = pp.join();
-  out->source = pp.source();
-  out->members.clear();
-  out->members.reserve(static_cast<std::size_t>(pp.members_size()));
-  for (const auto& e : pp.members()) {
-    msg::MemberEntry m;
-    if (!good_name(e.name(), limits) || !good_name(e.address(), limits) ||
-        !good_opt(e.service(), limits) || !state_from_proto(e.state(), &m.state)) {
-      return DecodeStatus::kBadField;
+  switch (s.body_case()) {
+    case proto::Stream::kPushPull: {
+      msg::PushPull pp;
+      pp.version = s.version();
+      const DecodeStatus st = push_pull_from_proto(s.push_pull(), limits, &pp);
+      if (st == DecodeStatus::kOk) *out = std::move(pp);
+      return st;
     }
-    m.name = e.name();
-    m.address = e.address();
-    m.service = e.service();
-    m.incarnation = e.incarnation();
-    out->members.push_back(std::move(m));
+    case proto::Stream::kPing: {
+      msg::Ping p;
+      const DecodeStatus st = ping_from_proto(s.ping(), limits, &p);
+      if (st == DecodeStatus::kOk) *out = std::move(p);
+      return st;
+    }
+    case proto::Stream::kAck: {
+      msg::Ack a;
+      const DecodeStatus st = ack_from_proto(s.ack(), limits, &a);
+      if (st == DecodeStatus::kOk) *out = std::move(a);
+      return st;
+    }
+    case proto::Stream::BODY_NOT_SET:
+      break;
   }
-  return DecodeStatus::kOk;
+  return DecodeStatus::kBadField;
 }
 
 }  // namespace ringd::gossip::codec

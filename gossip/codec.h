@@ -25,9 +25,9 @@
 // encoded_size(message) over its messages (this is what lets the broadcast
 // queue fill a datagram exactly).
 //
-// TCP stream layout (ringd.proto.Stream): version (field 1) then one PushPull
-// (field 2) with `join`, `source`, and repeated member entries {name,
-// address, service, incarnation, state}.
+// TCP stream layout (ringd.proto.Stream): version (field 1) then one of
+// PushPull (field 2: `join`, `source`, repeated member entries {name,
+// address, service, incarnation, state, tags}), Ping (3) or Ack (4).
 #pragma once
 
 #include <cstddef>
@@ -53,18 +53,27 @@ struct DecodeLimits {
   std::size_t max_bytes = 64 * 1024;        // whole input
   std::size_t max_messages = 256;           // messages in one datagram
   std::size_t max_members = 16384;          // entries in one push-pull
-  std::size_t max_string = 255;             // any name / address / service
+  std::size_t max_string = 255;             // any name / address / service / tag
+  std::size_t max_tags = 64;                // tags on one member
+  std::size_t max_tag_bytes = 4096;         // sum of tag key and value sizes, per member
 };
 
 std::string encode(const msg::Packet& packet);
 std::string encode(const msg::PushPull& push_pull);
+std::string encode(const msg::Stream& stream);
 
 // Bytes `message` adds to an encoded Packet (tag + length + body).
 std::size_t encoded_size(const msg::Message& message);
 // Bytes of an encoded Packet with no messages.
 std::size_t packet_header_size();
+// Encoded size of a member's metadata (service endpoint + tags), the
+// quantity Config::max_metadata_size bounds.
+std::size_t metadata_size(const std::string& service, const Tags& tags);
 
 DecodeStatus decode(std::string_view bytes, const DecodeLimits& limits, msg::Packet* out);
+// A stream that must be a PushPull (kBadField otherwise).
 DecodeStatus decode(std::string_view bytes, const DecodeLimits& limits, msg::PushPull* out);
+// A stream of any kind.
+DecodeStatus decode(std::string_view bytes, const DecodeLimits& limits, msg::Stream* out);
 
 }  // namespace ringd::gossip::codec

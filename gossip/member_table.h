@@ -15,12 +15,14 @@
 
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "node.h"
+#include "rtt.h"
 
 namespace ringd::gossip {
 
@@ -35,6 +37,10 @@ struct MemberRecord {
   // Who raised the suspicion here (first entry), then distinct confirmers;
   // at most expected_confirmations + 1 entries.
   std::vector<std::string> confirmers;
+  // Direct ping -> ack round trips to this member (sets its probe timeout).
+  RttEstimator rtt;
+  // When we last emitted a "UDP looks blocked" notice about it.
+  std::optional<Time> udp_blocked_notice_at;
 };
 
 inline bool is_live(MemberState s) {

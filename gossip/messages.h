@@ -51,6 +51,7 @@ struct Alive {
   std::string address;
   std::string service;
   std::uint64_t incarnation = 0;
+  Tags tags{};
   friend bool operator==(const Alive&, const Alive&) = default;
 };
 
@@ -85,6 +86,7 @@ struct MemberEntry {
   std::string service;
   std::uint64_t incarnation = 0;
   MemberState state = MemberState::kAlive;
+  Tags tags{};
   friend bool operator==(const MemberEntry&, const MemberEntry&) = default;
 };
 
@@ -96,5 +98,9 @@ struct PushPull {
   std::vector<MemberEntry> members;
   friend bool operator==(const PushPull&, const PushPull&) = default;
 };
+
+// One TCP request or reply of any kind: a state sync (PushPull both ways) or
+// a fallback probe (Ping request, Ack reply).
+using Stream = std::variant<PushPull, Ping, Ack>;
 
 }  // namespace ringd::gossip::msg

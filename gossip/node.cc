@@ -9,8 +9,25 @@
 //   value and shrinks as independent confirmations arrive (suspicion.h). A
 //   member that is slow to process packets thus needs several peers to agree
 //   before it is killed, while a crashed one dies about as fast as in SWIM.
-//   Relays answer a ping-req that got no ack with a nack (Lifeguard), but we
-//   only count nacks; we do not scale our own timeouts by local health.
+//   The k confirmations it waits for are k = indirect_checks (Lifeguard's K).
+// * Lifeguard's local health awareness (awareness.h): a score that rises
+//   when our probes fail without every relay sending a nack, when we have to
+//   refute, and when our own timers fire late (paused or starved), and falls
+//   with every acked probe; probe period and probe timeouts are multiplied by
+//   (score + 1). Relays answer a ping-req that got no ack with a nack, so the
+//   prober can tell "the target is gone" (relays nack) from "I am cut off"
+//   (relays silent too). A probe judged at a tick more than half a period
+//   late is dropped without suspicion (the missing ack is our fault).
+// * Buddy rule (Lifeguard): a ping to a member we hold as suspect starts with
+//   that Suspect, so the member refutes before it acks and its new Alive
+//   rides back on the ack. Relays do the same for relayed pings.
+// * The direct probe timeout is not fixed: it follows the measured round
+//   trip to each member (srtt + 4 rttvar, rtt.h) between a floor and a
+//   ceiling. A short timeout only starts the indirect phase earlier, so it
+//   buys the relays time and lets the probe period be short (profiles.cc).
+// * TCP fallback probe: when the direct UDP probe times out we also ping the
+//   target over a stream; if only that answers, we do not suspect and leave
+//   one rate-limited notice that UDP looks blocked (node_fallback.cc).
 // * Dissemination is not only piggybacked on probe traffic: a gossip timer
 //   sends pending updates to a few random members every gossip_interval (as
 //   memberlist does), so news spreads in O(log n) short rounds, not probe
@@ -27,6 +44,17 @@
 //   with a random member every push_pull_interval, which repairs any view that
 //   gossip missed (partitions, lost datagrams, a member restarted with the
 //   same name).
+// * Partition healing (node_heal.cc): every heal_interval a full-state sync
+//   with seeds that are not live members and with a few recently dead (not
+//   left) members, so halves that declared each other dead merge again.
+// * Piggybacked updates are packed up to max_packet_size, Alive first (news
+//   of life clears false suspicions), never more messages than a receiver
+//   decodes.
+// * Alive messages carry metadata (service endpoint + tags, bounded by
+//   max_metadata_size); a change bumps the incarnation like a refutation.
+//   Incarnations are 64-bit; news that jumps more than max_incarnation_jump
+//   ahead of what we know is refused and counted, so a corrupt peer cannot
+//   push a member to where it could never refute again.
 // * Graceful leave is a "dead" update with a `left` flag and a bumped
 //   incarnation, so peers record kLeft instead of kDead and nothing suspects
 //   a member that said goodbye.
@@ -91,6 +119,8 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(C::kCount)> kCou
     "probes_failed", "suspicions", "refutations", "members_dead", "members_left",
     "members_forgotten", "members_rejected", "broadcasts_dropped", "push_pulls",
     "discovery_syncs", "stale_corrections", "digest_syncs",
+    "probes_late", "buddy_pings", "tcp_pings_sent", "tcp_pings_received", "udp_blocked",
+    "heal_syncs", "incarnation_jumps_refused", "notices_dropped", "metadata_updates",
 };
 
 }  // namespace
@@ -116,6 +146,12 @@ void Node::start(Time now, std::vector<std::string> seeds) {
   s.next_probe_at = now + Duration(jitter(s.rng));
   s.next_gossip_at = now + s.cfg.gossip_interval;
   s.next_push_pull_at = now + s.cfg.push_pull_interval;
+  if (s.cfg.heal_interval > Duration::zero()) {
+    // Spread heal rounds too: [interval/2, 3*interval/2).
+    const auto half = s.cfg.heal_interval / 2;
+    std::uniform_int_distribution<Duration::rep> h(0, std::max<Duration::rep>(s.cfg.heal_interval.count() - 1, 0));
+    s.next_heal_at = now + half + Duration(h(s.rng));
+  }
   if (s.seeds.empty()) {
     s.joined_ = true;
     return;
@@ -150,15 +186,13 @@ std::string Node::handle_stream(Time now, std::string_view from, std::string_vie
   Impl& s = *impl_;
   s.count(C::kStreamsReceived);
   s.count(C::kStreamBytesReceived, request.size());
-  msg::PushPull pp;
-  const codec::DecodeStatus st = codec::decode(request, s.stream_limits, &pp);
+  msg::Stream req;
+  const codec::DecodeStatus st = codec::decode(request, s.stream_limits, &req);
   if (st != codec::DecodeStatus::kOk) {
     s.count_decode_error(st);
     return {};
   }
-  s.merge(now, pp);
-  if (s.started) s.joined_ = true;
-  return codec::encode(s.local_state(false));
+  return s.answer_stream(now, req);
 }
 
 void Node::handle_stream_reply(Time now, std::uint64_t id, std::string_view reply) {
@@ -168,15 +202,25 @@ void Node::handle_stream_reply(Time now, std::uint64_t id, std::string_view repl
     s.count(C::kStreamRepliesUnknown);
     return;
   }
+  const Impl::PendingStream ps = it->second;
   s.pending_streams.erase(it);
   s.count(C::kStreamBytesReceived, reply.size());
-  msg::PushPull pp;
-  const codec::DecodeStatus st = codec::decode(reply, s.stream_limits, &pp);
+  msg::Stream st_reply;
+  const codec::DecodeStatus st = codec::decode(reply, s.stream_limits, &st_reply);
   if (st != codec::DecodeStatus::kOk) {
     s.count_decode_error(st);
     return;
   }
-  s.merge(now, pp);
+  if (ps.probe_seq != 0) {
+    s.on_tcp_ping_reply(ps, st_reply);
+    return;
+  }
+  const auto* pp = std::get_if<msg::PushPull>(&st_reply);
+  if (pp == nullptr) {
+    s.count(C::kMalformedBadField);
+    return;
+  }
+  s.merge(now, *pp);
   s.joined_ = true;
 }
 
@@ -229,6 +273,7 @@ std::vector<StreamRequest> Node::take_stream_requests() {
   return std::exchange(impl_->out_streams, {});
 }
 std::vector<Event> Node::take_events() { return std::exchange(impl_->events, {}); }
+std::vector<std::string> Node::take_notices() { return std::exchange(impl_->notices, {}); }
 
 bool Node::joined() const { return impl_->joined_; }
 
@@ -243,13 +288,14 @@ const Member& Node::self() const { return impl_->self_rec().member; }
 
 std::vector<std::pair<std::string, std::uint64_t>> Node::counters() const {
   std::vector<std::pair<std::string, std::uint64_t>> out;
-  out.reserve(kCounterNames.size() + 3);
+  out.reserve(kCounterNames.size() + 4);
   for (std::size_t i = 0; i < kCounterNames.size(); ++i) {
     out.emplace_back(std::string(kCounterNames[i]), impl_->counters[i]);
   }
   out.emplace_back("members_known", impl_->table.size());
   out.emplace_back("members_live", impl_->table.live_count());
   out.emplace_back("broadcast_queue", impl_->queue.size());
+  out.emplace_back("awareness", static_cast<std::uint64_t>(impl_->awareness.score()));
   return out;
 }
 

@@ -9,14 +9,17 @@
 //   * after every call drains the outputs: take_datagrams() (best effort, UDP),
 //     take_stream_requests() (reliable request/response over TCP; the caller
 //     reports the outcome with handle_stream_reply / handle_stream_error),
-//     and take_events() (membership changes, in order).
+//     take_events() (membership changes, in order) and take_notices()
+//     (log lines).
 // Addresses are "ip:port" strings ("[v6]:port" for IPv6); the caller resolves
 // host names before passing seeds in.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,6 +35,10 @@ enum class MemberState : std::uint8_t { kAlive, kSuspect, kDead, kLeft };
 // "alive", "suspect", "dead", "left"
 std::string_view to_string(MemberState state);
 
+// Member metadata: free-form key/value labels gossiped with the member
+// (e.g. {"zone": "eu-1", "weight": "2"}). Bounded by Config::max_metadata_size.
+using Tags = std::map<std::string, std::string>;
+
 struct Member {
   std::string name;
   std::string address;   // gossip address, "ip:port"
@@ -39,12 +46,13 @@ struct Member {
   MemberState state = MemberState::kAlive;
   std::uint64_t incarnation = 0;
   Time state_since{};    // when this node last saw the state change
+  Tags tags{};           // metadata, see Tags
 };
 
 struct Event {
   enum class Kind : std::uint8_t {
     kJoined,   // first time this member is known (state alive)
-    kUpdated,  // address or service changed
+    kUpdated,  // address, service or tags changed (member stays alive)
     kAlive,    // suspect/dead/left -> alive (refuted or rejoined)
     kSuspect,
     kDead,
@@ -55,41 +63,82 @@ struct Event {
 };
 std::string_view to_string(Event::Kind kind);
 
+// Every timing and bound of the protocol. The defaults are the "lan" profile
+// (gossip/profiles.h explains the choice of each value); profile_config()
+// returns the others. Durations scaled "by awareness" are multiplied by
+// (awareness score + 1), see awareness.h.
 struct Config {
+  // ---- identity ---------------------------------------------------------
   std::string name;       // unique member name
   std::string advertise;  // "ip:port" other members reach us at (UDP and TCP)
   std::string service;    // "ip:port" or empty for a router-only member
-
-  Duration probe_interval = std::chrono::milliseconds(500);
-  Duration probe_timeout = std::chrono::milliseconds(200);
-  int indirect_checks = 3;          // k members asked to probe indirectly
-  int suspicion_mult = 4;           // suspicion timeout = mult * max(1, log10(n)) * probe_interval
-  int retransmit_mult = 4;          // λ: each update is piggybacked ~λ·log(n+1) times
-  Duration gossip_interval = std::chrono::milliseconds(100);
-  int gossip_nodes = 3;             // fan-out of the gossip timer
-  Duration push_pull_interval = std::chrono::seconds(30);  // periodic full-state sync
-  Duration join_retry_interval = std::chrono::seconds(1);
-  Duration dead_forget_after = std::chrono::seconds(60);   // dead/left members dropped after this
-  std::size_t max_packet_size = 1400;
-
-  // --- additions beyond the original contract (defaults are fine) ---
+  Tags tags;              // metadata gossiped with us (see max_metadata_size)
   // Incarnation to start from. A restarted member that reuses its name comes
   // back alive even if others still remember an older life: when it learns
   // its own stale state (push-pull reply, or a suspect/dead about itself in an
   // ack), it refutes with a higher incarnation. Setting this to e.g. the wall
   // clock in seconds makes the very first Alive win as well.
   std::uint64_t incarnation = 0;
-  // Lifeguard: a suspicion starts at max_mult * timeout and shrinks towards
-  // the suspicion timeout as other members confirm it. 1 = plain SWIM.
+
+  // ---- failure detection (SWIM + Lifeguard) -------------------------------
+  // One probe per period (scaled by awareness): ping a member, wait for an
+  // ack until the probe timeout, then ask indirect_checks relays (and try
+  // TCP); a member with no ack by the end of the period becomes suspect.
+  Duration probe_interval = std::chrono::milliseconds(200);
+  // Direct-ack timeout towards a member we have no round-trip sample for yet
+  // (the first probe); afterwards srtt + 4*rttvar (rtt.h), clamped to
+  // [probe_timeout_floor, probe_timeout_ceiling]. Scaled by awareness. Must
+  // be below probe_interval.
+  Duration probe_timeout = std::chrono::milliseconds(80);
+  Duration probe_timeout_floor = std::chrono::milliseconds(10);
+  Duration probe_timeout_ceiling = std::chrono::milliseconds(80);
+  int indirect_checks = 3;          // k relays asked to probe indirectly; also
+                                    // the confirmations a suspicion waits for
+  // Lifeguard local health: score 0..awareness_max; 0 disables scaling.
+  int awareness_max = 8;
+  // When a direct UDP probe gets no ack, also ping the member over a stream
+  // (TCP). If that answers, UDP looks blocked: no suspicion, one notice.
+  bool tcp_fallback_probe = true;
+  // At most one "UDP looks blocked" notice per member per this interval.
+  Duration udp_blocked_notice_interval = std::chrono::minutes(5);
+  // Suspicion timeout: min = suspicion_mult * max(1, log10(n)) *
+  // probe_interval; it starts at suspicion_max_timeout_mult * min and shrinks
+  // to min as indirect_checks other members confirm (suspicion.h). 1 = SWIM.
+  int suspicion_mult = 4;
   int suspicion_max_timeout_mult = 3;
+
+  // ---- dissemination ------------------------------------------------------
+  int retransmit_mult = 4;          // λ: each update is piggybacked ~λ·log10(n+1) times
+  Duration gossip_interval = std::chrono::milliseconds(100);
+  int gossip_nodes = 3;             // fan-out of the gossip timer
+  std::size_t max_packet_size = 1400;  // bytes per datagram, updates packed to fit
+
+  // ---- anti-entropy, joining, healing -------------------------------------
+  Duration push_pull_interval = std::chrono::seconds(30);  // periodic full-state sync
+  Duration join_retry_interval = std::chrono::seconds(1);
   // Acks carry a digest of the sender's live view; when our view has
   // differed from our peers' for this long, we sync with the peer at once
   // (and at most once per this interval) instead of waiting for the periodic
   // push-pull. Zero disables.
   Duration digest_sync_interval = std::chrono::seconds(2);
+  // Partition healing: this often, a full-state sync with every seed that is
+  // not a live member and with a few members that died (not left) within
+  // heal_dead_window, so two halves that declared each other dead merge
+  // again. Zero disables.
+  Duration heal_interval = std::chrono::seconds(30);
+  Duration heal_dead_window = std::chrono::minutes(10);
+  Duration dead_forget_after = std::chrono::seconds(60);   // dead/left members dropped after this
+
+  // ---- bounds ---------------------------------------------------------------
   std::size_t max_members = 10000;         // members beyond this are ignored (and counted)
   std::size_t max_broadcasts = 4096;       // piggyback queue bound
   std::size_t max_stream_size = 4 << 20;   // push-pull request/reply bound, bytes
+  // Encoded size of service + tags; larger metadata is refused (validate()).
+  std::size_t max_metadata_size = 512;
+  // News about a member more than this many incarnations ahead of what we
+  // know is refused and counted (a corrupt or hostile peer could otherwise
+  // push a member to the top of the 64-bit range, where it can never refute).
+  std::uint64_t max_incarnation_jump = std::uint64_t{1} << 32;
 };
 
 struct Datagram {
@@ -106,6 +155,10 @@ struct StreamRequest {
 class Node {
  public:
   Node(Config config, std::uint64_t seed);
+  // Why `config` cannot run (empty name, metadata over max_metadata_size,
+  // probe_timeout >= probe_interval, ...), or nullopt when it can. Call it
+  // at start-up; a Node built from an invalid config behaves unspecified.
+  static std::optional<std::string> validate(const Config& config);
   ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
@@ -137,6 +190,14 @@ class Node {
   std::vector<Datagram> take_datagrams();
   std::vector<StreamRequest> take_stream_requests();
   std::vector<Event> take_events();
+  // Human-readable lines worth logging once (rate-limited here), e.g.
+  // "UDP to n3 (10.0.0.3:7946) looks blocked; TCP probe succeeded".
+  std::vector<std::string> take_notices();
+
+  // Changes our service endpoint and tags: bumps our incarnation and gossips
+  // it, so every member sees kUpdated. Returns false (and changes nothing)
+  // when the metadata is over max_metadata_size.
+  bool set_metadata(Time now, std::string service, Tags tags);
 
   // True once a seed answered, another member contacted us, or we are alone.
   bool joined() const;

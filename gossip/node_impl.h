@@ -5,6 +5,9 @@
 //   node_output.cc  datagrams, streams, the piggyback queue, gossip rounds
 //   node_rules.cc   alive/suspect/dead precedence, refutation, state merge
 //   node_probe.cc   probing, ping/ack/ping-req/nack, digests, discovery
+//   node_fallback.cc  TCP fallback probes, stream dispatch, notices
+//   node_heal.cc    partition healing (retry seeds and the recently dead)
+//   node_meta.cc    metadata changes, config validation
 //   node_timers.cc  tick(): probe period, suspicion expiry, forgetting,
 //                   gossip, push-pull, join retries; next_deadline()
 #pragma once
@@ -16,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "awareness.h"
 #include "broadcast_queue.h"
 #include "codec.h"
 #include "member_table.h"
@@ -36,6 +40,8 @@ enum class C : std::uint8_t {
   kNacksSent, kNacksReceived, kRelaysDropped,
   kProbesFailed, kSuspicions, kRefutations, kMembersDead, kMembersLeft, kMembersForgotten,
   kMembersRejected, kBroadcastsDropped, kPushPulls, kDiscoverySyncs, kStaleCorrections, kDigestSyncs,
+  kProbesLate, kBuddyPings, kTcpPingsSent, kTcpPingsReceived, kUdpBlocked, kHealSyncs,
+  kIncarnationJumpsRefused, kNoticesDropped, kMetadataUpdates,
   kCount,
 };
 
@@ -53,14 +59,22 @@ struct Node::Impl {
   static constexpr Time kNever = Time::max();
   static constexpr std::size_t kMaxRelays = 256;
   static constexpr std::size_t kMaxPendingStreams = 64;
+  static constexpr std::size_t kMaxNotices = 64;
+  static constexpr std::size_t kMaxHealAddresses = 128;
+  static constexpr std::size_t kHealDeadPerRound = 3;
 
   struct Probe {
     std::uint64_t seq = 0;
     std::string target;
     std::uint64_t incarnation = 0;  // target's incarnation when the probe began
+    Time sent_at{};
     Time indirect_at{};
     bool acked = false;
     bool indirect_sent = false;
+    int relays_asked = 0;
+    int nacks = 0;
+    bool tcp_acked = false;
+    std::uint64_t tcp_stream = 0;  // pending TCP ping, 0 = none
   };
   struct Relay {
     std::uint64_t orig_seq = 0;
@@ -70,12 +84,18 @@ struct Node::Impl {
   struct PendingStream {
     bool join = false;
     std::string to;
+    std::uint64_t probe_seq = 0;  // non-zero: a TCP fallback ping for that probe
+  };
+  struct DeadAddress {
+    std::string address;
+    Time died_at{};
   };
 
   Config cfg;
   std::mt19937_64 rng;
   MemberTable table;
   BroadcastQueue queue;
+  Awareness awareness;
   codec::DecodeLimits packet_limits;
   codec::DecodeLimits stream_limits;
 
@@ -87,6 +107,10 @@ struct Node::Impl {
   Time next_probe_at = kNever;
   Time next_gossip_at = kNever;
   Time next_push_pull_at = kNever;
+  Time next_heal_at = kNever;
+  // Members that died (not left) recently, by name: partition healing
+  // retries their addresses for heal_dead_window. At most kMaxHealAddresses.
+  std::map<std::string, DeadAddress> dead_addresses;
   std::optional<Probe> probe;
   std::map<std::uint64_t, Relay> relays;
   std::map<std::uint64_t, PendingStream> pending_streams;
@@ -104,10 +128,15 @@ struct Node::Impl {
   std::vector<Datagram> out_datagrams;
   std::vector<StreamRequest> out_streams;
   std::vector<Event> events;
+  std::vector<std::string> notices;
   std::array<std::uint64_t, static_cast<std::size_t>(C::kCount)> counters{};
 
   Impl(Config c, std::uint64_t seed)
-      : cfg(std::move(c)), rng(seed), table(cfg.name), queue(cfg.max_broadcasts) {
+      : cfg(std::move(c)),
+        rng(seed),
+        table(cfg.name),
+        queue(cfg.max_broadcasts),
+        awareness(cfg.awareness_max) {
     packet_limits.max_bytes = std::max<std::size_t>(cfg.max_packet_size, 512) * 4;
     stream_limits.max_bytes = cfg.max_stream_size;
     stream_limits.max_members = cfg.max_members + 1;
@@ -116,6 +145,7 @@ struct Node::Impl {
     self.address = cfg.advertise;
     self.service = cfg.service;
     self.incarnation = cfg.incarnation;
+    self.tags = cfg.tags;
     table.insert(std::move(self), rng);
   }
 
@@ -124,6 +154,15 @@ struct Node::Impl {
   const MemberRecord& self_rec() const { return *table.find(cfg.name); }
 
   void emit(Event::Kind kind, const Member& m) { events.push_back(Event{kind, m}); }
+  void notice(std::string line);
+
+  // Probe period and direct-ack timeout towards `rec`, both scaled by local
+  // health (awareness.h); the timeout follows measured round trips (rtt.h).
+  Duration probe_interval_now() const { return awareness.scale(cfg.probe_interval); }
+  Duration probe_timeout_for(const MemberRecord* rec) const;
+  // News `heard` about a member we know at `known` that jumps implausibly far
+  // ahead (Config::max_incarnation_jump): refuse it and count it.
+  bool implausible(std::uint64_t known, std::uint64_t heard);
 
   // ---- output ----------------------------------------------------------
   int retransmit_limit() const;
@@ -140,6 +179,7 @@ struct Node::Impl {
   void gossip_round();
   msg::PushPull local_state(bool join) const;
   void send_stream(const std::string& to, bool join);
+  bool stream_pending_to(const std::string& to) const;
 
   // ---- SWIM state rules ------------------------------------------------
   msg::Alive self_alive() const;
@@ -156,8 +196,21 @@ struct Node::Impl {
 
   // ---- probing -----------------------------------------------------------
   void start_probe(Time now);
-  void send_indirect();
-  void finish_probe(Time now);
+  void send_indirect(Time now);
+  // Judges the probe that is ending. `late`: this tick came long after it
+  // was due (we were paused or starved), so a missing ack says nothing
+  // about the target.
+  void finish_probe(Time now, bool late);
+
+  // ---- TCP fallback (node_fallback.cc) --------------------------------------
+  void send_tcp_ping(const MemberRecord& target);
+  std::string answer_stream(Time now, const msg::Stream& request);
+  void on_tcp_ping_reply(const PendingStream& ps, const msg::Stream& reply);
+  void udp_blocked(Time now, MemberRecord& rec);
+
+  // ---- partition healing (node_heal.cc) -------------------------------------
+  void remember_dead(const Member& m, Time now);
+  void heal(Time now);
 
   // ---- inbound -------------------------------------------------------------
   // A member we have never heard of probes us: gossip about it has missed
@@ -165,13 +218,13 @@ struct Node::Impl {
   void discover(Time now, const std::string& address);
   void on_ping(Time now, const std::string& from, const msg::Ping& p);
   // Order-independent digest of the live view: the sum of a 64-bit FNV-1a
-  // over (name, incarnation, address, service) of every alive or suspect
+  // over (name, incarnation, address, service, tags) of every alive or suspect
   // member. Never 0 (0 means "no digest" on the wire).
   std::uint64_t live_digest() const;
   // Views that stay different for digest_sync_interval get a full sync with
   // the peer that disagrees; short-lived differences (gossip in flight) do not.
   void check_digest(Time now, std::uint64_t theirs, const std::string& peer_address);
-  void on_ack(Time now, const msg::Ack& a);
+  void on_ack(Time now, const std::string& from, const msg::Ack& a);
   void on_ping_req(Time now, const std::string& from, const msg::PingReq& r);
   void on_message(Time now, const std::string& from, const msg::Message& m);
   void count_decode_error(codec::DecodeStatus st);

@@ -23,7 +23,11 @@ void Node::Impl::send(const std::string& to, std::vector<msg::Message> primary) 
   std::size_t used = codec::packet_header_size();
   for (const auto& m : primary) used += codec::encoded_size(m);
   const std::size_t budget = cfg.max_packet_size > used ? cfg.max_packet_size - used : 0;
-  std::vector<msg::Message> extra = queue.take(budget, retransmit_limit());
+  // Never more messages than a receiver decodes (codec::DecodeLimits).
+  const std::size_t room = packet_limits.max_messages > primary.size()
+                               ? packet_limits.max_messages - primary.size()
+                               : 0;
+  std::vector<msg::Message> extra = queue.take(budget, retransmit_limit(), room);
   for (auto& m : extra) primary.push_back(std::move(m));
   send_exactly(to, std::move(primary));
 }
@@ -49,7 +53,8 @@ void Node::Impl::gossip_round() {
   if (targets.empty()) return;
   const std::size_t header = codec::packet_header_size();
   const std::size_t budget = cfg.max_packet_size > header ? cfg.max_packet_size - header : 0;
-  const std::vector<msg::Message> batch = queue.take(budget, retransmit_limit());
+  const std::vector<msg::Message> batch =
+      queue.take(budget, retransmit_limit(), packet_limits.max_messages);
   for (const MemberRecord* t : targets) send_exactly(t->member.address, batch);
 }
 
@@ -59,9 +64,17 @@ msg::PushPull Node::Impl::local_state(bool join) const {
   pp.source = cfg.name;
   for (const auto& [name, rec] : table.all()) {
     const Member& m = rec.member;
-    pp.members.push_back(msg::MemberEntry{m.name, m.address, m.service, m.incarnation, m.state});
+    pp.members.push_back(
+        msg::MemberEntry{m.name, m.address, m.service, m.incarnation, m.state, m.tags});
   }
   return pp;
+}
+
+bool Node::Impl::stream_pending_to(const std::string& to) const {
+  for (const auto& [id, ps] : pending_streams) {
+    if (ps.to == to && ps.probe_seq == 0) return true;
+  }
+  return false;
 }
 
 void Node::Impl::send_stream(const std::string& to, bool join) {

@@ -7,6 +7,14 @@ namespace ringd::gossip {
 
 using node_detail::Overloaded;
 
+Duration Node::Impl::probe_timeout_for(const MemberRecord* rec) const {
+  const Duration base =
+      rec == nullptr ? cfg.probe_timeout
+                     : rec->rtt.timeout(cfg.probe_timeout, cfg.probe_timeout_floor,
+                                        cfg.probe_timeout_ceiling);
+  return awareness.scale(base);
+}
+
 void Node::Impl::start_probe(Time now) {
   probe.reset();
   if (leaving) return;
@@ -16,31 +24,56 @@ void Node::Impl::start_probe(Time now) {
   p.seq = next_seq++;
   p.target = target->member.name;
   p.incarnation = target->member.incarnation;
-  p.indirect_at = now + cfg.probe_timeout;
+  p.sent_at = now;
+  p.indirect_at = now + probe_timeout_for(target);
   probe = p;
   count(C::kPingsSent);
-  send(target->member.address,
-       {msg::Ping{p.seq, p.target, cfg.name, self_rec().member.address}});
+  std::vector<msg::Message> primary;
+  if (target->member.state == MemberState::kSuspect) {
+    // Buddy rule (Lifeguard): tell the suspect first, so it refutes before
+    // it acks and the ack already carries its new Alive.
+    count(C::kBuddyPings);
+    primary.push_back(msg::Suspect{p.target, target->member.incarnation, cfg.name});
+  }
+  primary.push_back(msg::Ping{p.seq, p.target, cfg.name, self_rec().member.address});
+  send(target->member.address, std::move(primary));
 }
 
-void Node::Impl::send_indirect() {
+void Node::Impl::send_indirect(Time now) {
+  (void)now;
   probe->indirect_sent = true;
   const MemberRecord* target = table.find(probe->target);
   if (target == nullptr || !is_live(target->member.state)) return;
   auto relays_to = table.random_members(rng, static_cast<std::size_t>(std::max(cfg.indirect_checks, 0)),
                                         MemberTable::Pick::kAlive, probe->target);
+  probe->relays_asked = static_cast<int>(relays_to.size());
   for (const MemberRecord* r : relays_to) {
     count(C::kPingReqsSent);
     send(r->member.address, {msg::PingReq{probe->seq, probe->target, target->member.address,
                                           cfg.name, self_rec().member.address}});
   }
+  if (cfg.tcp_fallback_probe) send_tcp_ping(*target);
 }
 
-void Node::Impl::finish_probe(Time now) {
-  if (!probe || probe->acked) return;
+void Node::Impl::finish_probe(Time now, bool late) {
+  if (!probe) return;
+  if (probe->tcp_stream != 0) pending_streams.erase(probe->tcp_stream);
+  if (probe->acked) return;
+  if (late) {
+    // Our own timers ran late: whatever the target did, we could not have
+    // heard it in time. Lifeguard: that is a sign of our own ill health.
+    count(C::kProbesLate);
+    awareness.apply(1);
+    return;
+  }
   count(C::kProbesFailed);
-  const MemberRecord* rec = table.find(probe->target);
+  MemberRecord* rec = table.find(probe->target);
   if (rec == nullptr || !is_live(rec->member.state)) return;
+  if (probe->tcp_acked) {
+    udp_blocked(now, *rec);
+    return;
+  }
+  awareness.apply(Awareness::failed_probe_delta(probe->relays_asked, probe->nacks));
   // A newer incarnation arrived meanwhile: that is news of life, not death.
   if (rec->member.incarnation != probe->incarnation) return;
   apply_suspect(now, msg::Suspect{probe->target, rec->member.incarnation, cfg.name});
@@ -81,7 +114,7 @@ void Node::Impl::on_ping(Time now, const std::string& from, const msg::Ping& p) 
 }
 
 // Order-independent digest of the live view: the sum of a 64-bit FNV-1a
-// over (name, incarnation, address, service) of every alive or suspect
+// over (name, incarnation, address, service, tags) of every alive or suspect
 // member. Never 0 (0 means "no digest" on the wire).
 std::uint64_t Node::Impl::live_digest() const {
   std::uint64_t sum = 0;
@@ -97,6 +130,10 @@ std::uint64_t Node::Impl::live_digest() const {
     mix(std::string_view(reinterpret_cast<const char*>(&m.incarnation), sizeof m.incarnation));
     mix(m.address);
     mix(m.service);
+    for (const auto& [k, v] : m.tags) {
+      mix(k);
+      mix(v);
+    }
     sum += h;
   }
   return sum == 0 ? 1 : sum;
@@ -119,12 +156,15 @@ void Node::Impl::check_digest(Time now, std::uint64_t theirs, const std::string&
   send_stream(peer_address, false);
 }
 
-void Node::Impl::on_ack(Time now, const msg::Ack& a) {
+void Node::Impl::on_ack(Time now, const std::string& from, const msg::Ack& a) {
   if (probe && probe->seq == a.seq) {
     if (!probe->acked) {
       count(C::kAcksReceived);
       probe->acked = true;
-      if (const MemberRecord* t = table.find(probe->target); t != nullptr) {
+      awareness.apply(-1);
+      if (MemberRecord* t = table.find(probe->target); t != nullptr) {
+        // Only a direct answer measures our link to the target.
+        if (from == t->member.address) t->rtt.sample(now - probe->sent_at);
         check_digest(now, a.digest, t->member.address);
       }
     }
@@ -147,17 +187,27 @@ void Node::Impl::on_ping_req(Time now, const std::string& from, const msg::PingR
     return;
   }
   const std::uint64_t seq = next_seq++;
-  relays[seq] = Relay{r.seq, from, now + cfg.probe_timeout};
+  const MemberRecord* target = table.find(r.target);
+  relays[seq] = Relay{r.seq, from, now + probe_timeout_for(target)};
   count(C::kPingsSent);
-  send(r.target_address, {msg::Ping{seq, r.target, cfg.name, self_rec().member.address}});
+  std::vector<msg::Message> primary;
+  if (target != nullptr && target->member.state == MemberState::kSuspect) {
+    count(C::kBuddyPings);  // buddy rule for relayed probes too
+    primary.push_back(msg::Suspect{r.target, target->member.incarnation, cfg.name});
+  }
+  primary.push_back(msg::Ping{seq, r.target, cfg.name, self_rec().member.address});
+  send(r.target_address, std::move(primary));
 }
 
 void Node::Impl::on_message(Time now, const std::string& from, const msg::Message& m) {
   std::visit(Overloaded{
                  [&](const msg::Ping& p) { on_ping(now, from, p); },
-                 [&](const msg::Ack& a) { on_ack(now, a); },
+                 [&](const msg::Ack& a) { on_ack(now, from, a); },
                  [&](const msg::Nack& n) {
-                   if (probe && probe->seq == n.seq) count(C::kNacksReceived);
+                   if (probe && probe->seq == n.seq) {
+                     count(C::kNacksReceived);
+                     ++probe->nacks;
+                   }
                  },
                  [&](const msg::PingReq& r) { on_ping_req(now, from, r); },
                  [&](const msg::Alive& a) { apply_alive(now, a); },

@@ -8,7 +8,13 @@ namespace ringd::gossip {
 
 msg::Alive Node::Impl::self_alive() const {
   const Member& s = self_rec().member;
-  return msg::Alive{s.name, s.address, s.service, s.incarnation};
+  return msg::Alive{s.name, s.address, s.service, s.incarnation, s.tags};
+}
+
+bool Node::Impl::implausible(std::uint64_t known, std::uint64_t heard) {
+  if (heard <= known || heard - known <= cfg.max_incarnation_jump) return false;
+  count(C::kIncarnationJumpsRefused);
+  return true;
 }
 
 // Someone claims something about us that is not "alive at our incarnation":
@@ -17,6 +23,7 @@ void Node::Impl::refute(std::uint64_t heard) {
   Member& s = self_rec().member;
   s.incarnation = std::max(s.incarnation, heard) + 1;
   count(C::kRefutations);
+  awareness.apply(1);  // Lifeguard: having to refute hints we are slow
   broadcast(s.name, self_alive());
 }
 
@@ -29,9 +36,10 @@ void Node::Impl::correct(msg::Message m) {
 void Node::Impl::apply_alive(Time now, const msg::Alive& a) {
   if (a.name == cfg.name) {
     const Member& s = self_rec().member;
-    if (leaving) return;
+    if (leaving || implausible(s.incarnation, a.incarnation)) return;
     if (a.incarnation > s.incarnation ||
-        (a.incarnation == s.incarnation && (a.address != s.address || a.service != s.service))) {
+        (a.incarnation == s.incarnation &&
+         (a.address != s.address || a.service != s.service || a.tags != s.tags))) {
       refute(a.incarnation);
     }
     return;
@@ -42,7 +50,7 @@ void Node::Impl::apply_alive(Time now, const msg::Alive& a) {
       count(C::kMembersRejected);
       return;
     }
-    Member m{a.name, a.address, a.service, MemberState::kAlive, a.incarnation, now};
+    Member m{a.name, a.address, a.service, MemberState::kAlive, a.incarnation, now, a.tags};
     MemberRecord& added = table.insert(std::move(m), rng);
     emit(Event::Kind::kJoined, added.member);
     broadcast(a.name, a);
@@ -50,10 +58,14 @@ void Node::Impl::apply_alive(Time now, const msg::Alive& a) {
   }
   Member& m = rec->member;
   if (a.incarnation <= m.incarnation) return;  // old news (or a conflict we ignore)
-  const bool changed = a.address != m.address || a.service != m.service;
+  if (implausible(m.incarnation, a.incarnation)) return;
+  // A member restarted on a new address (or with new metadata) takes its
+  // old place here: same name, higher incarnation, new details.
+  const bool changed = a.address != m.address || a.service != m.service || a.tags != m.tags;
   m.incarnation = a.incarnation;
   m.address = a.address;
   m.service = a.service;
+  m.tags = a.tags;
   if (m.state != MemberState::kAlive) {
     m.state = MemberState::kAlive;
     m.state_since = now;
@@ -70,7 +82,7 @@ void Node::Impl::start_suspicion(Time now, MemberRecord& rec, const std::string&
   rec.suspect_start = now;
   rec.suspect_min = suspicion_timeout(cfg.suspicion_mult, n, cfg.probe_interval);
   rec.suspect_max = rec.suspect_min * std::max(cfg.suspicion_max_timeout_mult, 1);
-  rec.expected_confirmations = expected_confirmations(cfg.suspicion_mult, n);
+  rec.expected_confirmations = expected_confirmations(cfg.indirect_checks, n);
   rec.confirmers.assign(1, from);
   rec.suspect_deadline = now + suspicion_timeout_after(0, rec.expected_confirmations,
                                                        rec.suspect_min, rec.suspect_max);
@@ -78,7 +90,7 @@ void Node::Impl::start_suspicion(Time now, MemberRecord& rec, const std::string&
 
 void Node::Impl::apply_suspect(Time now, const msg::Suspect& s) {
   if (s.name == cfg.name) {
-    if (leaving) return;
+    if (leaving || implausible(self_rec().member.incarnation, s.incarnation)) return;
     if (s.incarnation >= self_rec().member.incarnation) {
       refute(s.incarnation);
     } else {
@@ -93,7 +105,7 @@ void Node::Impl::apply_suspect(Time now, const msg::Suspect& s) {
     correct(msg::Dead{m.name, m.incarnation, cfg.name, m.state == MemberState::kLeft});
     return;
   }
-  if (s.incarnation < m.incarnation) return;
+  if (s.incarnation < m.incarnation || implausible(m.incarnation, s.incarnation)) return;
   switch (m.state) {
     case MemberState::kDead:
     case MemberState::kLeft:
@@ -128,7 +140,7 @@ void Node::Impl::apply_suspect(Time now, const msg::Suspect& s) {
 
 void Node::Impl::apply_dead(Time now, const msg::Dead& d) {
   if (d.name == cfg.name) {
-    if (leaving) return;
+    if (leaving || implausible(self_rec().member.incarnation, d.incarnation)) return;
     if (d.incarnation >= self_rec().member.incarnation) {
       refute(d.incarnation);
     } else {
@@ -139,7 +151,7 @@ void Node::Impl::apply_dead(Time now, const msg::Dead& d) {
   MemberRecord* rec = table.find(d.name);
   if (rec == nullptr) return;
   Member& m = rec->member;
-  if (d.incarnation < m.incarnation) return;
+  if (d.incarnation < m.incarnation || implausible(m.incarnation, d.incarnation)) return;
   if (m.state == MemberState::kLeft) return;
   if (m.state == MemberState::kDead && !d.left) return;
   m.state = d.left ? MemberState::kLeft : MemberState::kDead;
@@ -147,6 +159,11 @@ void Node::Impl::apply_dead(Time now, const msg::Dead& d) {
   m.state_since = now;
   rec->confirmers.clear();
   count(d.left ? C::kMembersLeft : C::kMembersDead);
+  if (d.left) {
+    dead_addresses.erase(m.name);  // a goodbye is final: never heal towards it
+  } else {
+    remember_dead(m, now);
+  }
   emit(d.left ? Event::Kind::kLeft : Event::Kind::kDead, m);
   broadcast(d.name, d);
 }
@@ -155,7 +172,7 @@ void Node::Impl::merge(Time now, const msg::PushPull& pp) {
   for (const auto& e : pp.members) {
     switch (e.state) {
       case MemberState::kAlive:
-        apply_alive(now, msg::Alive{e.name, e.address, e.service, e.incarnation});
+        apply_alive(now, msg::Alive{e.name, e.address, e.service, e.incarnation, e.tags});
         break;
       case MemberState::kSuspect:
       case MemberState::kDead:  // hearsay death: only suspect, our probes decide

@@ -13,6 +13,7 @@ void Node::Impl::expire_suspicions(Time now) {
     m.state_since = now;
     rec.confirmers.clear();
     count(C::kMembersDead);
+    remember_dead(m, now);
     emit(Event::Kind::kDead, m);
     broadcast(name, msg::Dead{name, m.incarnation, cfg.name, false});
   }
@@ -55,14 +56,18 @@ void Node::Impl::tick(Time now) {
       ++it;
     }
   }
-  if (probe && !probe->acked && !probe->indirect_sent && probe->indirect_at <= now) {
-    send_indirect();
-  }
   if (next_probe_at <= now) {
-    finish_probe(now);
+    // A tick far behind schedule means we were paused or starved; the
+    // probe in flight cannot be judged fairly (see finish_probe).
+    const bool late = now - next_probe_at > cfg.probe_interval / 2;
+    finish_probe(now, late);
     start_probe(now);
-    next_probe_at += cfg.probe_interval;
-    if (next_probe_at <= now) next_probe_at = now + cfg.probe_interval;
+    const Duration period = probe_interval_now();
+    next_probe_at += period;
+    if (next_probe_at <= now) next_probe_at = now + period;
+  }
+  if (probe && !probe->acked && !probe->indirect_sent && probe->indirect_at <= now) {
+    send_indirect(now);
   }
   expire_suspicions(now);
   forget_dead(now);
@@ -80,6 +85,10 @@ void Node::Impl::tick(Time now) {
       }
     }
   }
+  if (next_heal_at <= now) {
+    next_heal_at = now + cfg.heal_interval;
+    heal(now);
+  }
   if (!joined_ && join_retry_at <= now) {
     join_retry_at = now + cfg.join_retry_interval;
     send_joins();
@@ -96,7 +105,7 @@ void Node::Impl::send_joins() {
 
 Time Node::Impl::next_deadline() const {
   if (!started) return kNever;
-  Time t = std::min(next_probe_at, next_push_pull_at);
+  Time t = std::min({next_probe_at, next_push_pull_at, next_heal_at});
   if (probe && !probe->acked && !probe->indirect_sent) t = std::min(t, probe->indirect_at);
   if (!queue.empty()) t = std::min(t, next_gossip_at);
   if (!joined_) t = std::min(t, join_retry_at);

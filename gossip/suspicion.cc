@@ -15,8 +15,8 @@ Duration suspicion_timeout(int suspicion_mult, std::size_t n, Duration probe_int
   return std::chrono::milliseconds(ms);
 }
 
-int expected_confirmations(int suspicion_mult, std::size_t n) {
-  const int k = std::max(suspicion_mult - 2, 0);
+int expected_confirmations(int indirect_checks, std::size_t n) {
+  const int k = std::max(indirect_checks, 0);
   if (n < 2 || static_cast<std::size_t>(k) > n - 2) return 0;
   return k;
 }

@@ -30,9 +30,11 @@ namespace ringd::gossip {
 Duration suspicion_timeout(int suspicion_mult, std::size_t n, Duration probe_interval);
 
 // How many independent confirmations a suspicion waits for before its
-// timeout reaches the minimum: suspicion_mult - 2, but 0 when the cluster is
-// too small to supply them (n - 2 < k), as nobody else could confirm.
-int expected_confirmations(int suspicion_mult, std::size_t n);
+// timeout reaches the minimum: k = indirect_checks (the paper's K; each
+// confirmation is another member whose own probe, direct and indirect,
+// failed), but 0 when the cluster is too small to supply them (n - 2 < k:
+// besides the suspect and the first accuser nobody else could confirm).
+int expected_confirmations(int indirect_checks, std::size_t n);
 
 // Total suspicion timeout after `confirmations` of `expected` confirmations.
 // Never below `min`, never above `max` (max < min counts as min).

@@ -32,18 +32,41 @@ TEST(GossipSuspicion, TimeoutScalesWithLog10OfClusterSize) {
   }
 }
 
-TEST(GossipSuspicion, ExpectedConfirmations) {
+TEST(GossipSuspicion, ExpectedConfirmationsAreTheIndirectChecks) {
+  // Lifeguard: K = indirect_checks independent confirmations, unless the
+  // cluster is too small to supply them (n - 2 < K: besides the suspect and
+  // the first accuser there are not K others).
   struct Case {
-    int mult;
+    int k;
     std::size_t n;
     int want;
   };
   const Case cases[] = {
-      {4, 1, 0}, {4, 2, 0}, {4, 3, 0},  // too few others to confirm
-      {4, 4, 2}, {4, 10, 2}, {6, 10, 4}, {6, 5, 0}, {2, 100, 0}, {1, 100, 0},
+      {3, 0, 0}, {3, 1, 0}, {3, 2, 0}, {3, 4, 0},  // too few others to confirm
+      {3, 5, 3}, {3, 10, 3}, {3, 1000, 3}, {5, 10, 5}, {5, 6, 0}, {0, 100, 0}, {-1, 100, 0},
   };
   for (const auto& c : cases) {
-    EXPECT_EQ(expected_confirmations(c.mult, c.n), c.want) << "mult=" << c.mult << " n=" << c.n;
+    EXPECT_EQ(expected_confirmations(c.k, c.n), c.want) << "k=" << c.k << " n=" << c.n;
+  }
+}
+
+TEST(GossipSuspicion, LifeguardBoundsForTheLanProfile) {
+  // lan: probe 200 ms, suspicion_mult 4, max 3x, k = 3.
+  struct Case {
+    std::size_t n;
+    int confirmations;
+    std::int64_t want_ms;
+  };
+  const Case cases[] = {
+      {10, 0, 2400}, {10, 1, 1600}, {10, 2, 1132}, {10, 3, 800},
+      {100, 0, 4800}, {100, 1, 3200}, {100, 3, 1600},
+      {4, 0, 800},  // nobody could confirm: min at once
+  };
+  for (const auto& c : cases) {
+    const Duration min = suspicion_timeout(4, c.n, ms(200));
+    const int k = expected_confirmations(3, c.n);
+    EXPECT_EQ(suspicion_timeout_after(c.confirmations, k, min, min * 3), ms(c.want_ms))
+        << "n=" << c.n << " c=" << c.confirmations;
   }
 }
 

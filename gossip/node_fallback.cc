@@ -1,0 +1,72 @@
+// gossip/node_fallback.cc — TCP fallback probes, stream dispatch and notices
+// (see node_impl.h).
+//
+// A firewall that drops UDP but passes TCP (or a NAT that forgets UDP
+// mappings) makes a healthy member miss every UDP probe. When a direct probe
+// times out we therefore also ping the target over a stream, next to the
+// indirect UDP probes. If only the stream answers, the member is reachable:
+// we do not suspect it, count it (udp_blocked) and leave one notice for the
+// operator, at most once per member per udp_blocked_notice_interval.
+#include "node_impl.h"
+
+namespace ringd::gossip {
+
+void Node::Impl::notice(std::string line) {
+  if (notices.size() >= kMaxNotices) {
+    count(C::kNoticesDropped);
+    return;
+  }
+  notices.push_back(std::move(line));
+}
+
+void Node::Impl::send_tcp_ping(const MemberRecord& target) {
+  const std::string& to = target.member.address;
+  if (to.empty() || to == cfg.advertise || pending_streams.size() >= kMaxPendingStreams) return;
+  const std::uint64_t id = next_stream_id++;
+  std::string bytes = codec::encode(msg::Stream{
+      msg::Ping{probe->seq, probe->target, cfg.name, self_rec().member.address}});
+  pending_streams[id] = PendingStream{false, to, probe->seq};
+  probe->tcp_stream = id;
+  count(C::kTcpPingsSent);
+  count(C::kStreamsSent);
+  count(C::kStreamBytesSent, bytes.size());
+  out_streams.push_back(StreamRequest{id, to, std::move(bytes)});
+}
+
+std::string Node::Impl::answer_stream(Time now, const msg::Stream& request) {
+  if (const auto* pp = std::get_if<msg::PushPull>(&request)) {
+    merge(now, *pp);
+    if (started) joined_ = true;
+    return codec::encode(local_state(false));
+  }
+  if (const auto* ping = std::get_if<msg::Ping>(&request)) {
+    count(C::kTcpPingsReceived);
+    if (ping->target != cfg.name) {
+      count(C::kWrongTarget);
+      return {};
+    }
+    return codec::encode(msg::Stream{msg::Ack{ping->seq, cfg.name, live_digest()}});
+  }
+  return {};  // an Ack is a reply, never a request
+}
+
+void Node::Impl::on_tcp_ping_reply(const PendingStream& ps, const msg::Stream& reply) {
+  const auto* ack = std::get_if<msg::Ack>(&reply);
+  if (ack == nullptr || !probe || probe->seq != ps.probe_seq || ack->seq != ps.probe_seq ||
+      ack->source != probe->target) {
+    count(C::kStaleAcks);
+    return;
+  }
+  probe->tcp_acked = true;
+}
+
+void Node::Impl::udp_blocked(Time now, MemberRecord& rec) {
+  count(C::kUdpBlocked);
+  const auto& last = rec.udp_blocked_notice_at;
+  if (last && now - *last < cfg.udp_blocked_notice_interval) return;
+  rec.udp_blocked_notice_at = now;
+  notice("UDP to " + rec.member.name + " (" + rec.member.address +
+         ") looks blocked; TCP probe succeeded");
+}
+
+}  // namespace ringd::gossip
