@@ -34,7 +34,9 @@ po::options_description agent_options() {
       ("resp-max-output-buffer", po::value<std::size_t>(), "unsent reply bytes before a RESP client is dropped (default 33554432)")
       ("requirepass-file", po::value<std::string>(), "file holding the RESP password (AUTH); none by default")
       ("log-level", po::value<std::string>(), "trace|debug|info|warn|error|off (default info)")
-      ("ring-points", po::value<std::uint32_t>(), "virtual nodes per service endpoint (default 160)")
+      ("ring", po::value<std::string>(), "ring scheme: default|maglev|nginx|ketama (default: default)")
+      ("ring-points", po::value<std::uint32_t>(), "virtual nodes per service endpoint, default ring (default 1024)")
+      ("maglev-table-size", po::value<std::uint32_t>(), "Maglev table size, a prime (default 65537)")
       ("probe-interval-ms", po::value<int>(), "SWIM probe period (default 500)")
       ("probe-timeout-ms", po::value<int>(), "direct probe timeout (default 200)")
       ("suspicion-mult", po::value<int>(), "suspicion timeout multiplier (default 4)")
@@ -48,7 +50,7 @@ po::options_description agent_options() {
 const std::vector<std::string>& known_keys() {
   static const std::vector<std::string> keys = {
       "node", "bind", "advertise", "join", "service", "resp", "http", "resp-unix", "resp-max-clients",
-      "resp-timeout", "resp-threads", "resp-max-output-buffer", "requirepass-file", "log-level", "ring-points",
+      "resp-timeout", "resp-threads", "resp-max-output-buffer", "requirepass-file", "log-level", "ring", "ring-points", "maglev-table-size",
       "probe-interval-ms", "probe-timeout-ms", "suspicion-mult", "gossip-interval-ms",
       "push-pull-interval-ms", "leave-timeout-ms"};
   return keys;
@@ -135,6 +137,12 @@ std::string host_name() {
 
 }  // namespace
 
+ring::Options ring_options(const AgentConfig& config) {
+  return ring::Options{.points_per_node = config.ring_points,
+                       .mode = config.ring_mode,
+                       .maglev_table_size = config.maglev_table_size};
+}
+
 std::string agent_usage() {
   std::ostringstream out;
   out << "usage: ringd agent --node NAME --bind IP:PORT --join HOST:PORT [--join ...]\n"
@@ -178,7 +186,10 @@ AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
   pick(vm, file, "requirepass-file", requirepass_file);
   if (!requirepass_file.empty()) c.requirepass = read_password_file(requirepass_file);
   pick(vm, file, "log-level", c.log_level);
+  std::string ring_mode = std::string(ring::to_string(c.ring_mode));
+  pick(vm, file, "ring", ring_mode);
   pick(vm, file, "ring-points", c.ring_points);
+  pick(vm, file, "maglev-table-size", c.maglev_table_size);
   pick(vm, file, "probe-interval-ms", probe_interval);
   pick(vm, file, "probe-timeout-ms", probe_timeout);
   pick(vm, file, "suspicion-mult", suspicion_mult);
@@ -213,6 +224,14 @@ AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
     throw ConfigError("--log-level " + c.log_level + ": expected one of trace, debug, info, warn, error, off");
   }
   require_positive("ring-points", c.ring_points);
+  if (auto mode = ring::parse_mode(ring_mode)) {
+    c.ring_mode = *mode;
+  } else {
+    throw ConfigError("--ring " + ring_mode + ": expected one of default, maglev, nginx, ketama");
+  }
+  if (c.maglev_table_size <= 2 || !ring::is_prime(c.maglev_table_size)) {
+    throw ConfigError("--maglev-table-size " + std::to_string(c.maglev_table_size) + ": must be a prime above 2");
+  }
   require_positive("probe-interval-ms", probe_interval);
   require_positive("probe-timeout-ms", probe_timeout);
   require_positive("suspicion-mult", suspicion_mult);

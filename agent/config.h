@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gossip/node.h"
+#include "ring/ring.h"
 
 namespace ringd::agent {
 
@@ -32,7 +33,9 @@ struct AgentConfig {
   std::size_t resp_max_output_buffer = 32u << 20;
   std::optional<std::string> requirepass;  // read from --requirepass-file
   std::string log_level = "info";
-  std::uint32_t ring_points = 160;
+  std::uint32_t ring_points = ring::kDefaultPointsPerNode;  // --ring-points (default mode)
+  ring::Mode ring_mode = ring::Mode::kDefault;                // --ring
+  std::uint32_t maglev_table_size = ring::kDefaultMaglevTableSize;  // --maglev-table-size
   int leave_timeout_ms = 1000;     // longest graceful-leave wait
   gossip::Config gossip;           // timings; name/advertise/service filled in
 };
@@ -42,5 +45,8 @@ struct AgentConfig {
 // --help was asked for (the caller prints agent_usage()).
 AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help);
 std::string agent_usage();
+
+// The ring options the flags describe (for RingPublisher).
+ring::Options ring_options(const AgentConfig& config);
 
 }  // namespace ringd::agent

@@ -82,7 +82,23 @@ Json members_json(const gossip::Node& node) {
 }
 
 Json ring_json(const ring::Ring& ring) {
-  return {{"checksum", ring.checksum()}, {"nodes", ring.nodes()}, {"points", ring.point_count()}};
+  // Each node's fraction of the key space, and its weight where not 1.
+  Json shares = Json::object();
+  Json weights = Json::object();
+  for (std::size_t i = 0; i < ring.nodes().size(); ++i) {
+    shares[ring.nodes()[i]] = ring.shares()[i];
+    if (ring.weights()[i] != 1) weights[ring.nodes()[i]] = ring.weights()[i];
+  }
+  Json out = {{"checksum", ring.checksum()},
+              {"mode", std::string(ring::to_string(ring.mode()))},
+              {"node_count", ring.nodes().size()},
+              {"nodes", ring.nodes()},
+              {"points", ring.point_count()},
+              {"shares", shares}};
+  if (ring.mode() == ring::Mode::kDefault) out["points_per_node"] = ring.options().points_per_node;
+  if (ring.mode() == ring::Mode::kMaglev) out["table_size"] = ring.options().maglev_table_size;
+  if (!weights.empty()) out["weights"] = weights;
+  return out;
 }
 
 HttpResponse handle_api(const HttpRequest& request, const ApiSources& sources) {
@@ -108,9 +124,23 @@ HttpResponse handle_api(const HttpRequest& request, const ApiSources& sources) {
   // /lookup
   auto key = query_param(target, "key");
   if (!key) return error_response(request, http::status::bad_request, "missing or malformed query parameter: key");
+  // Optional n: the failover list of up to n distinct nodes, owner first.
+  std::size_t n = 0;
+  if (auto text = query_param(target, "n")) {
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+    if (ec != std::errc() || end != text->data() + text->size() || n == 0) {
+      return error_response(request, http::status::bad_request, "query parameter n must be a positive integer");
+    }
+  }
   auto ring = sources.ring->current();
   const std::string* node = ring->owner(*key);
-  return json_response(request, http::status::ok, {{"key", *key}, {"node", node ? Json(*node) : Json(nullptr)}});
+  Json body = {{"key", *key}, {"node", node ? Json(*node) : Json(nullptr)}};
+  if (n > 0) {
+    Json nodes = Json::array();
+    for (const std::string* owner : ring->owners(*key, n)) nodes.push_back(*owner);
+    body["nodes"] = nodes;
+  }
+  return json_response(request, http::status::ok, body);
 }
 
 }  // namespace ringd::agent
