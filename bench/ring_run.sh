@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Runs the ring benchmarks and prints a Markdown section to stdout (bench/run.sh
+# puts it into bench/RESULTS.md; never paste numbers by hand).
+#
+#   bench/ring_run.sh            # uses build/; BUILD=build-x bench/ring_run.sh
+#   QUICK=1 bench/ring_run.sh    # one repetition, fewer keys: a smoke run
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+for bin in ring_bench ring_quality; do
+  [[ -x $BUILD/bench/$bin ]] || { echo "bench/ring_run.sh: $BUILD/bench/$bin missing; build first" >&2; exit 2; }
+done
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+reps=3 quality_args=()
+if [[ ${QUICK:-0} == 1 ]]; then reps=1 quality_args=(--quick); fi
+"$BUILD/bench/ring_bench" --benchmark_format=json --benchmark_repetitions=$reps \
+  --benchmark_report_aggregates_only=true >"$tmp/ring.json" 2>"$tmp/ring.err"
+"$BUILD/bench/ring_quality" "${quality_args[@]}" >"$tmp/quality.md"
+
+echo "## Ring: lookup, build, balance, movement (\`bench/ring_run.sh\`)"
+echo
+echo "\`$BUILD/bench/ring_bench --benchmark_repetitions=$reps\` (median, CPU time per operation; load average"\
+     "at start $(cut -d' ' -f1-3 /proc/loadavg)) and \`$BUILD/bench/ring_quality ${quality_args[*]}\`."
+echo
+/usr/bin/python3 - "$tmp/ring.json" <<'PY'
+import json, sys
+
+doc = json.load(open(sys.argv[1]))
+med = {}
+for b in doc["benchmarks"]:
+    if b.get("aggregate_name", "median") != "median" or b.get("run_type") == "aggregate" and b["aggregate_name"] != "median":
+        continue
+    med[b["run_name"]] = b
+
+def ns(name):
+    b = med.get(name)
+    if not b:
+        return None
+    scale = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[b["time_unit"]]
+    return b["cpu_time"] * scale
+
+def fmt(v, unit="ns", digits=1):
+    return "—" if v is None else ("%.*f %s" % (digits, v, unit))
+
+print("### Lookup, 40-byte URL keys, hashing included")
+print()
+print("| N | default ring (bucket index) | binary search, same points | speedup | Maglev | nginx mode | ketama mode |")
+print("|---|---|---|---|---|---|---|")
+for n in (10, 100, 1000, 5000):
+    d, b, m = ns("BM_Lookup/%d" % n), ns("BM_LookupBinarySearch/%d" % n), ns("BM_LookupMaglev/%d" % n)
+    g, k = ns("BM_LookupNginx/%d" % n), ns("BM_LookupKetama/%d" % n)
+    speed = "%.1f×" % (b / d) if d and b else "—"
+    print("| %d | %s | %s | %s | %s | %s | %s |" % (n, fmt(d), fmt(b), speed, fmt(m), fmt(g), fmt(k)))
+print()
+print("XXH3-64 of the key alone: %s. owners(key, 3): %s at N=10, %s at N=1000." % (
+    fmt(ns("BM_HashKey")), fmt(ns("BM_Owners3/10")), fmt(ns("BM_Owners3/1000"))))
+print()
+print("### Build from scratch, and memory of the lookup structures")
+print()
+print("| N | default (1,024 points/node) | MB | 160 points/node | MB | Maglev | MB |")
+print("|---|---|---|---|---|---|---|")
+for n in (10, 100, 1000, 5000):
+    row = [str(n)]
+    for name in ("BM_Build/%d", "BM_Build160/%d", "BM_BuildMaglev/%d"):
+        b = med.get(name % n)
+        row.append(fmt(ns(name % n) / 1e6 if b else None, "ms", 2))
+        row.append("%.1f" % b["MB"] if b else "—")
+    print("| " + " | ".join(row) + " |")
+print()
+d, b = ns("BM_Lookup/1000"), ns("BM_LookupBinarySearch/1000")
+build = ns("BM_Build/1000")
+print("Targets at N=1000: default lookup %s (target ≤ 25 ns): %s; %.1f× binary search (target ≥ 4×): %s;"
+      " rebuild %s (target ≤ 5 ms): %s." % (
+          fmt(d), "met" if d and d <= 25 else "NOT met", b / d if d and b else 0,
+          "met" if d and b and b / d >= 4 else "NOT met", fmt(build / 1e6 if build else None, "ms", 2),
+          "met" if build and build <= 5e6 else "NOT met"))
+print()
+PY
+cat "$tmp/quality.md"
