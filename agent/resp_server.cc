@@ -1,12 +1,20 @@
 #include "agent/resp_server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <thread>
-#include <unordered_set>
 
 #include <spdlog/spdlog.h>
 
@@ -15,7 +23,6 @@
 namespace ringd::agent {
 namespace {
 
-using unix_socket = asio::local::stream_protocol::socket;
 using boost::system::error_code;
 
 // Seconds on CLOCK_MONOTONIC_COARSE: a vDSO read, cheap enough per request.
@@ -25,14 +32,30 @@ std::int64_t coarse_now_s() {
   return static_cast<std::int64_t>(ts.tv_sec);
 }
 
-template <typename Endpoint>
-std::string endpoint_text(const Endpoint& ep) {
-  if constexpr (std::is_same_v<Endpoint, tcp::endpoint>) {
-    const auto addr = ep.address();
-    return (addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string()) + ":" + std::to_string(ep.port());
-  } else {
-    return ep.path() + ":0";  // Redis prints Unix peers as "path:0"
+// "ip:port" ("[v6]:port") of a socket's peer or local end; "path:0" for Unix
+// sockets, as Redis prints them in CLIENT INFO.
+std::string socket_name(int fd, bool peer) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  auto* sa = reinterpret_cast<sockaddr*>(&ss);
+  if ((peer ? getpeername(fd, sa, &len) : getsockname(fd, sa, &len)) != 0) return {};
+  char host[INET6_ADDRSTRLEN] = {};
+  if (ss.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+    return std::string(host) + ":" + std::to_string(ntohs(in->sin_port));
   }
+  if (ss.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+    return "[" + std::string(host) + "]:" + std::to_string(ntohs(in6->sin6_port));
+  }
+  if (ss.ss_family == AF_UNIX) {
+    const auto* un = reinterpret_cast<const sockaddr_un*>(&ss);
+    const std::size_t max = len > offsetof(sockaddr_un, sun_path) ? len - offsetof(sockaddr_un, sun_path) : 0;
+    return std::string(un->sun_path, strnlen(un->sun_path, max)) + ":0";
+  }
+  return {};
 }
 
 void field(std::string& out, std::string_view name, std::string_view value) {
@@ -159,215 +182,232 @@ class RingBackend final : public resp::Backend {
   std::shared_ptr<const ring::Ring> ring_;
 };
 
-// The connections of one worker, for the idle sweep and for stop(). Only
-// touched on that worker's thread.
-struct ConnBase;
-struct Registry {
-  std::unordered_set<ConnBase*> conns;
-};
-
-struct ConnBase {
-  ConnBase(std::shared_ptr<Shared> s, std::shared_ptr<Registry> r) : shared(std::move(s)), registry(std::move(r)) {
-    registry->conns.insert(this);
-  }
-  virtual ~ConnBase() {
-    registry->conns.erase(this);
-    shared->stats.connected_clients.fetch_sub(1, std::memory_order_relaxed);
-  }
-  virtual void close() = 0;
-
-  std::shared_ptr<Shared> shared;
-  std::shared_ptr<Registry> registry;
-  std::int64_t last_active_s = coarse_now_s();
+// One client connection, owned by the loop that accepted it.
+struct Conn {
+  Conn(int fd_, Shared& shared) : fd(fd_), backend(shared), session(backend, shared.stats, shared.session_options) {}
+  int fd;
+  RingBackend backend;
+  resp::Session session;
   std::string pending;        // replies the kernel has not taken yet
-  bool writer_active = false; // flush() is running
-  bool reader_done = false;   // serve() returned; flush() closes when done
+  bool closing = false;       // close once `pending` is sent (QUIT, protocol error)
+  std::int64_t last_active_s = coarse_now_s();
 };
 
-template <typename Socket>
-struct Conn final : ConnBase {
-  Conn(std::shared_ptr<Shared> s, std::shared_ptr<Registry> r, Socket sock)
-      : ConnBase(std::move(s), std::move(r)), socket(std::move(sock)) {}
-  void close() override {
-    error_code ignored;
-    socket.close(ignored);
-  }
-  void shutdown() {
-    error_code ignored;
-    socket.shutdown(Socket::shutdown_both, ignored);
-    socket.close(ignored);
-  }
-  Socket socket;
-};
+}  // namespace
 
-// Sends what the reader left in `pending`, while the reader keeps going.
-template <typename Socket>
-asio::awaitable<void> flush(std::shared_ptr<Conn<Socket>> c) {
-  std::string chunk;
-  while (!c->pending.empty()) {
-    chunk.clear();
-    chunk.swap(c->pending);
-    error_code ec;
-    co_await asio::async_write(c->socket, asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) {
-      c->close();
-      break;
-    }
-    c->last_active_s = coarse_now_s();
+class RespServer::Loop {
+ public:
+  Loop(std::shared_ptr<Shared> shared, std::vector<int> listeners)
+      : shared_(std::move(shared)), listeners_(std::move(listeners)) {
+    ep_ = epoll_create1(EPOLL_CLOEXEC);
+    wake_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (ep_ < 0 || wake_ < 0) throw boost::system::system_error(errno, boost::system::system_category(), "epoll");
+    add(wake_, EPOLLIN);
+    // EPOLLEXCLUSIVE: a new connection wakes one loop, not all of them.
+    for (int fd : listeners_) add(fd, EPOLLIN | EPOLLEXCLUSIVE);
+    out_.reserve(64 * 1024);
   }
-  c->pending.clear();
-  c->writer_active = false;
-  if (c->reader_done) c->shutdown();
-}
 
-// Hands one batch of replies to the kernel: one send() when it takes them
-// all (the usual case), else queues them for flush(). False: drop the client.
-template <typename Socket>
-bool deliver(const std::shared_ptr<Conn<Socket>>& c, const std::string& out) {
-  if (c->writer_active) {
-    c->pending.append(out);
-  } else {
-    error_code ec;
-    std::size_t sent = c->socket.write_some(asio::buffer(out), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      sent = 0;
-    } else if (ec) {
-      return false;
+  ~Loop() {
+    stop();
+    for (auto& c : conns_) {
+      if (c) ::close(c->fd);
     }
-    if (sent == out.size()) return true;
-    c->pending.assign(out, sent);
-    c->writer_active = true;
-    asio::co_spawn(c->socket.get_executor(), flush(c), asio::detached);
+    ::close(wake_);
+    ::close(ep_);
   }
-  if (c->pending.size() > c->shared->options.max_output_buffer) {
-    c->shared->stats.output_buffer_drops.fetch_add(1, std::memory_order_relaxed);
+
+  void start() { thread_ = std::thread([this] { run(); }); }
+
+  void stop() {
+    if (!thread_.joinable()) return;
+    stopping_.store(true, std::memory_order_release);
+    const std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(wake_, &one, sizeof(one));
+    thread_.join();
+  }
+
+ private:
+  void add(int fd, std::uint32_t events) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.fd = fd;
+    epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
+  }
+
+  void set_events(int fd, std::uint32_t events) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.fd = fd;
+    epoll_ctl(ep_, EPOLL_CTL_MOD, fd, &ev);
+  }
+
+  bool is_listener(int fd) const {
+    for (int l : listeners_) {
+      if (l == fd) return true;
+    }
     return false;
   }
-  return true;
-}
 
-template <typename Socket>
-void describe_client(Socket& socket, resp::ClientState& client) {
-  error_code ec;
-  auto peer = socket.remote_endpoint(ec);
-  if (!ec) client.addr = endpoint_text(peer);
-  auto local = socket.local_endpoint(ec);
-  if (!ec) client.laddr = endpoint_text(local);
-  client.fd = static_cast<int>(socket.native_handle());
-}
-
-template <typename Socket>
-asio::awaitable<void> serve(std::shared_ptr<Conn<Socket>> c) {
-  RingBackend backend(*c->shared);
-  resp::Session session(backend, c->shared->stats, c->shared->session_options);
-  describe_client(c->socket, session.client());
-  error_code ec;
-  c->socket.non_blocking(true, ec);
-  std::array<char, 16 * 1024> in;
-  std::string out;
-  out.reserve(4096);
-  bool readable = true;  // data may be waiting already: read before waiting
-  for (bool keep = true; keep;) {
-    out.clear();
-    if (session.paused()) {
-      keep = session.resume(out);
-    } else {
-      if (!readable) {
-        co_await c->socket.async_wait(Socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) break;
+  void run() {
+    std::array<epoll_event, 256> events{};
+    const int timeout = shared_->options.timeout_s;
+    std::int64_t next_sweep = coarse_now_s() + 1;
+    while (!stopping_.load(std::memory_order_acquire)) {
+      const int n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), timeout > 0 ? 1000 : -1);
+      for (int i = 0; i < n; ++i) {
+        const int fd = events[static_cast<std::size_t>(i)].data.fd;
+        const std::uint32_t ev = events[static_cast<std::size_t>(i)].events;
+        if (fd == wake_) continue;
+        if (is_listener(fd)) {
+          accept_all(fd);
+          continue;
+        }
+        Conn* c = conn(fd);
+        if (c == nullptr) continue;
+        if ((ev & EPOLLOUT) != 0 && !flush(*c)) continue;
+        if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !c->closing) on_readable(*c);
       }
-      const std::size_t n = c->socket.read_some(asio::buffer(in), ec);
-      if (ec == asio::error::would_block || ec == asio::error::try_again) {
-        readable = false;
+      if (timeout > 0 && coarse_now_s() >= next_sweep) {
+        next_sweep = coarse_now_s() + 1;
+        sweep(timeout);
+      }
+    }
+  }
+
+  Conn* conn(int fd) {
+    const auto i = static_cast<std::size_t>(fd);
+    return i < conns_.size() ? conns_[i].get() : nullptr;
+  }
+
+  void accept_all(int listener) {
+    resp::Stats& stats = shared_->stats;
+    for (;;) {
+      const int fd = accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) return;  // EAGAIN (another loop took it), EMFILE, ...: keep serving
+      stats.connections_received.fetch_add(1, std::memory_order_relaxed);
+      if (stats.connected_clients.fetch_add(1, std::memory_order_relaxed) >=
+          static_cast<std::int64_t>(shared_->options.max_clients)) {
+        // Redis refuses a connection over maxclients with this line.
+        static constexpr std::string_view kMsg = "-ERR max number of clients reached\r\n";
+        [[maybe_unused]] auto w = ::write(fd, kMsg.data(), kMsg.size());
+        ::close(fd);
+        stats.connected_clients.fetch_sub(1, std::memory_order_relaxed);
+        stats.connections_rejected.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
-      if (ec) break;  // EOF, reset, or closed by the idle sweep / stop()
-      // A full buffer may have left bytes behind; epoll (edge-triggered in
-      // Asio) would not report them again, so read again before waiting.
-      readable = n == in.size();
-      c->last_active_s = coarse_now_s();
-      session.client().last_s = c->last_active_s;
-      keep = session.feed(std::string_view(in.data(), n), out);
-    }
-    if (!out.empty() && !deliver(c, out)) break;
-  }
-  c->reader_done = true;
-  if (!c->writer_active) c->shutdown();
-}
-
-}  // namespace
-
-struct RespServer::Worker {
-  explicit Worker(asio::io_context* shared_io) : io(shared_io) {
-    if (io == nullptr) {
-      own.emplace(1);
-      io = &*own;
+      const int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));  // fails harmlessly on Unix sockets
+      const auto i = static_cast<std::size_t>(fd);
+      if (i >= conns_.size()) conns_.resize(std::max<std::size_t>(i + 1, conns_.size() * 2));
+      conns_[i] = std::make_unique<Conn>(fd, *shared_);
+      resp::ClientState& client = conns_[i]->session.client();
+      client.addr = socket_name(fd, true);
+      client.laddr = socket_name(fd, false);
+      client.fd = fd;
+      add(fd, EPOLLIN);
     }
   }
-  std::shared_ptr<Registry> registry = std::make_shared<Registry>();
-  std::optional<asio::io_context> own;  // set when this worker has its own thread
-  asio::io_context* io;
-  std::thread thread;
-  std::optional<asio::steady_timer> sweep;
+
+  void close_conn(Conn& c) {
+    const int fd = c.fd;
+    ::close(fd);  // also leaves the epoll set
+    conns_[static_cast<std::size_t>(fd)].reset();
+    shared_->stats.connected_clients.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  // One read, the replies of every complete command in it, one write.
+  void on_readable(Conn& c) {
+    const ssize_t n = ::read(c.fd, in_.data(), in_.size());
+    if (n <= 0) {
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+      close_conn(c);  // EOF or reset
+      return;
+    }
+    c.last_active_s = coarse_now_s();
+    c.session.client().last_s = c.last_active_s;
+    out_.clear();
+    bool keep = c.session.feed(std::string_view(in_.data(), static_cast<std::size_t>(n)), out_);
+    if (!deliver(c)) return;
+    while (keep && c.session.paused()) {  // a big batch of replies, in slices
+      out_.clear();
+      keep = c.session.resume(out_);
+      if (!deliver(c)) return;
+    }
+    if (!keep) {
+      c.closing = true;
+      if (c.pending.empty()) close_conn(c);
+    }
+  }
+
+  // Sends out_ (after anything still pending). False: the client is gone.
+  bool deliver(Conn& c) {
+    if (out_.empty()) return true;
+    if (!c.pending.empty()) {
+      c.pending.append(out_);
+    } else {
+      const ssize_t w = ::send(c.fd, out_.data(), out_.size(), MSG_NOSIGNAL);
+      if (w < 0 && errno != EAGAIN && errno != EINTR) {
+        close_conn(c);
+        return false;
+      }
+      const auto sent = static_cast<std::size_t>(std::max<ssize_t>(w, 0));
+      if (sent == out_.size()) return true;
+      c.pending.assign(out_, sent);
+      set_events(c.fd, EPOLLIN | EPOLLOUT);
+    }
+    if (c.pending.size() > shared_->options.max_output_buffer) {
+      shared_->stats.output_buffer_drops.fetch_add(1, std::memory_order_relaxed);
+      close_conn(c);
+      return false;
+    }
+    return true;
+  }
+
+  // Writable again: send what is pending. False: the connection was closed.
+  bool flush(Conn& c) {
+    const ssize_t w = ::send(c.fd, c.pending.data(), c.pending.size(), MSG_NOSIGNAL);
+    if (w < 0 && errno != EAGAIN && errno != EINTR) {
+      close_conn(c);
+      return false;
+    }
+    if (w > 0) {
+      c.pending.erase(0, static_cast<std::size_t>(w));
+      c.last_active_s = coarse_now_s();
+    }
+    if (!c.pending.empty()) return true;
+    if (c.closing) {
+      close_conn(c);
+      return false;
+    }
+    std::string().swap(c.pending);  // give back a large buffer
+    set_events(c.fd, EPOLLIN);
+    return true;
+  }
+
+  void sweep(int timeout) {
+    const std::int64_t now = coarse_now_s();
+    for (auto& c : conns_) {
+      if (c && now - c->last_active_s > timeout) {
+        shared_->stats.idle_timeouts.fetch_add(1, std::memory_order_relaxed);
+        close_conn(*c);
+      }
+    }
+  }
+
+  std::shared_ptr<Shared> shared_;
+  std::vector<int> listeners_;  // owned by RespServer's acceptors
+  int ep_ = -1;
+  int wake_ = -1;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+  std::vector<std::unique_ptr<Conn>> conns_;  // by fd
+  std::array<char, 16 * 1024> in_{};
+  std::string out_;
 };
 
-namespace {
-
-// Closes the connections of one worker that were idle for timeout_s.
-asio::awaitable<void> sweep_loop(asio::steady_timer& timer, std::shared_ptr<Registry> registry,
-                                 std::shared_ptr<Shared> shared) {
-  const int timeout = shared->options.timeout_s;
-  for (;;) {
-    timer.expires_after(std::chrono::seconds(1));
-    error_code ec;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return;
-    const std::int64_t now = coarse_now_s();
-    std::vector<ConnBase*> idle;
-    for (ConnBase* c : registry->conns) {
-      if (now - c->last_active_s > timeout) idle.push_back(c);
-    }
-    for (ConnBase* c : idle) {
-      shared->stats.idle_timeouts.fetch_add(1, std::memory_order_relaxed);
-      c->close();
-    }
-  }
-}
-
-// Redis refuses a connection over maxclients with this line, then closes.
-template <typename Socket>
-void refuse(Socket& socket, resp::Stats& stats) {
-  static constexpr std::string_view kMsg = "-ERR max number of clients reached\r\n";
-  error_code ec;
-  socket.non_blocking(true, ec);
-  socket.write_some(asio::buffer(kMsg.data(), kMsg.size()), ec);
-  socket.close(ec);
-  stats.connections_rejected.fetch_add(1, std::memory_order_relaxed);
-}
-
-// The registry is per worker: create the connection on the worker's thread.
-template <typename Socket>
-void spawn_connection(asio::io_context& io, std::shared_ptr<Shared> shared, std::shared_ptr<Registry> registry,
-                      Socket socket) {
-  auto pending = std::make_shared<Socket>(std::move(socket));
-  asio::post(io, [shared = std::move(shared), registry = std::move(registry), pending] {
-    auto conn = std::make_shared<Conn<Socket>>(shared, registry, std::move(*pending));
-    asio::co_spawn(conn->socket.get_executor(), serve(conn), asio::detached);
-  });
-}
-
-}  // namespace
-
-template <typename Socket>
-void RespServer::start_connection(Worker& w, Socket socket) {
-  spawn_connection(*w.io, shared_, w.registry, std::move(socket));
-}
-
 RespServer::RespServer(asio::io_context& io, const RingPublisher& publisher, RespServerOptions options)
-    : io_(io),
-      acceptor_(io),
-      unix_acceptor_(io),
-      shared_(std::make_shared<Shared>(publisher, std::move(options))) {}
+    : acceptor_(io), unix_acceptor_(io), shared_(std::make_shared<Shared>(publisher, std::move(options))) {}
 
 RespServer::~RespServer() { stop(); }
 
@@ -386,95 +426,36 @@ void RespServer::publish_members(std::vector<gossip::Member> members) {
                          std::memory_order_release);
 }
 
-RespServer::Worker& RespServer::next_worker() {
-  Worker& w = *workers_[next_];
-  next_ = (next_ + 1) % workers_.size();
-  return w;
-}
-
 void RespServer::start(const tcp::endpoint& endpoint) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
   acceptor_.bind(endpoint);
   acceptor_.listen(asio::socket_base::max_listen_connections);
+  acceptor_.non_blocking(true);
   shared_->tcp_port = acceptor_.local_endpoint().port();
+  std::vector<int> listeners{acceptor_.native_handle()};
   const std::string& path = shared_->options.unix_path;
   if (!path.empty()) {
     ::unlink(path.c_str());  // a stale socket file from a previous run
     unix_acceptor_.open();
     unix_acceptor_.bind(asio::local::stream_protocol::endpoint(path));
     unix_acceptor_.listen(asio::socket_base::max_listen_connections);
+    unix_acceptor_.non_blocking(true);
+    listeners.push_back(unix_acceptor_.native_handle());
   }
   const int threads = std::max(1, shared_->options.threads);
-  for (int i = 0; i < threads; ++i) {
-    workers_.push_back(std::make_unique<Worker>(threads == 1 ? &io_ : nullptr));
-  }
-  for (auto& w : workers_) {
-    if (shared_->options.timeout_s > 0) {
-      w->sweep.emplace(*w->io);
-      asio::co_spawn(*w->io, sweep_loop(*w->sweep, w->registry, shared_), asio::detached);
-    }
-    if (w->own) {
-      w->thread = std::thread([io = w->io] {
-        auto guard = asio::make_work_guard(*io);
-        io->run();
-      });
-    }
-  }
-  asio::co_spawn(io_, accept_loop(), asio::detached);
-  if (unix_acceptor_.is_open()) asio::co_spawn(io_, accept_unix_loop(), asio::detached);
+  for (int i = 0; i < threads; ++i) loops_.push_back(std::make_unique<Loop>(shared_, listeners));
+  for (auto& loop : loops_) loop->start();
 }
 
 void RespServer::stop() {
-  if (stopped_) return;
-  stopped_ = true;
+  for (auto& loop : loops_) loop->stop();
+  loops_.clear();  // closes the connections
   error_code ignored;
-  acceptor_.close(ignored);
+  if (acceptor_.is_open()) acceptor_.close(ignored);
   if (unix_acceptor_.is_open()) {
     unix_acceptor_.close(ignored);
     ::unlink(shared_->options.unix_path.c_str());
-  }
-  for (auto& w : workers_) {
-    if (!w->own) continue;
-    w->io->stop();
-    if (w->thread.joinable()) w->thread.join();
-    w->sweep.reset();
-    w->own.reset();  // destroys the connections' coroutines on this thread
-  }
-}
-
-asio::awaitable<void> RespServer::accept_loop() {
-  for (;;) {
-    Worker& w = next_worker();
-    error_code ec;
-    tcp::socket socket = co_await acceptor_.async_accept(*w.io, asio::redirect_error(asio::use_awaitable, ec));
-    if (!acceptor_.is_open()) co_return;
-    if (ec) continue;  // e.g. EMFILE: drop this one, keep serving
-    shared_->stats.connections_received.fetch_add(1, std::memory_order_relaxed);
-    if (shared_->stats.connected_clients.load() >= static_cast<std::int64_t>(shared_->options.max_clients)) {
-      refuse(socket, shared_->stats);
-      continue;
-    }
-    shared_->stats.connected_clients.fetch_add(1, std::memory_order_relaxed);
-    socket.set_option(tcp::no_delay(true), ec);
-    start_connection(w, std::move(socket));
-  }
-}
-
-asio::awaitable<void> RespServer::accept_unix_loop() {
-  for (;;) {
-    Worker& w = next_worker();
-    error_code ec;
-    unix_socket socket = co_await unix_acceptor_.async_accept(*w.io, asio::redirect_error(asio::use_awaitable, ec));
-    if (!unix_acceptor_.is_open()) co_return;
-    if (ec) continue;
-    shared_->stats.connections_received.fetch_add(1, std::memory_order_relaxed);
-    if (shared_->stats.connected_clients.load() >= static_cast<std::int64_t>(shared_->options.max_clients)) {
-      refuse(socket, shared_->stats);
-      continue;
-    }
-    shared_->stats.connected_clients.fetch_add(1, std::memory_order_relaxed);
-    start_connection(w, std::move(socket));
   }
 }
 

@@ -1,30 +1,30 @@
 // agent/resp_server.h — the RESP listener nginx talks to.
 //
-// Threads. With threads == 1 every connection runs on the agent's own
-// io_context (the gossip thread). With threads == N > 1 the server runs N
-// io_contexts, one thread each; the acceptors stay on the agent's
-// io_context and hand each new socket to the next worker, round robin.
-// Connections never move between threads, and nothing a lookup touches takes
-// a lock: each batch pins the ring snapshot with one atomic shared_ptr load
+// Threads. The server runs `threads` I/O threads of its own (default 1),
+// apart from the agent's io_context (gossip, HTTP), so a burst of lookups
+// never delays a probe and the other way round. Each thread runs one
+// epoll loop; the listening sockets are in every loop's epoll set
+// (EPOLLEXCLUSIVE: one thread wakes per connection) and a connection stays
+// on the thread that accepted it. Nothing a lookup touches takes a lock:
+// each batch pins the ring snapshot with one atomic shared_ptr load
 // (RingPublisher), counters are relaxed atomics, and the member list INFO
 // shows is published the same way by publish_members().
 //
-// One connection, one coroutine on its worker: wait until the socket is
-// readable, read what is there (non-blocking), let a resp::Session answer
-// every complete command, write the replies of the batch with one send().
-// That is one epoll_wait, one read and one write per request when a client
-// sends one request at a time; a pipelined batch costs the same. Only when
-// the kernel will not take all the replies does a second coroutine start to
-// flush them while the first keeps reading: a client whose unsent replies
-// grow past max_output_buffer is dropped (it is not reading).
+// Why epoll and not Asio here: a lookup costs a few hundred nanoseconds, so
+// the server's cost is its system calls. Per readable socket the loop does
+// one read() and one write() (all the replies of the batch), the same as
+// the floor server in bench/; Asio's reactor adds an epoll_ctl or a
+// speculative read per operation and a completion hop. The listeners are
+// still bound with Asio (errors as boost::system::system_error).
 //
 // Limits: max_clients (extra connections get Redis's "-ERR max number of
-// clients reached" and are closed), an idle timeout (a sweep each second on
-// every worker closes clients idle longer than timeout_s, as Redis's
-// `timeout`), the resp::Limits on input, and the output cap above.
+// clients reached" and are closed), an idle timeout (each thread sweeps once
+// a second, as Redis's `timeout`), the resp::Limits on input, and an output
+// cap: a client keeps being read while its replies wait for it, and is
+// dropped once more than max_output_buffer bytes are unsent (it is not
+// reading), as Redis's client-output-buffer-limit does.
 #pragma once
 
-#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,7 +42,7 @@ struct RespServerOptions {
   std::size_t max_clients = 10000;             // open RESP connections, TCP + Unix
   int timeout_s = 0;                           // close clients idle this long; 0 = never
   std::size_t max_output_buffer = 32u << 20;   // unsent reply bytes before a client is dropped
-  int threads = 1;                             // I/O threads (1 = the agent's io_context)
+  int threads = 1;                             // I/O threads
   std::optional<std::string> password;         // requirepass (AUTH); nullopt = none
   resp::Limits limits;
 };
@@ -54,10 +54,10 @@ class RespServer {
   RespServer(const RespServer&) = delete;
   RespServer& operator=(const RespServer&) = delete;
 
-  // Binds the TCP endpoint (and the Unix socket when configured), starts the
-  // worker threads and starts accepting; throws boost::system::system_error.
+  // Binds the TCP endpoint (and the Unix socket when configured) and starts
+  // the I/O threads; throws boost::system::system_error.
   void start(const tcp::endpoint& endpoint);
-  // Stops accepting and closes every connection; joins the worker threads.
+  // Stops the threads and closes every connection. Also run by the destructor.
   void stop();
   bool listening() const { return acceptor_.is_open(); }
 
@@ -69,23 +69,14 @@ class RespServer {
   std::uint64_t connections_accepted() const;
   std::uint64_t connections_open() const;
 
-  struct Shared;    // state every connection reads (resp_server.cc)
-  struct Worker;    // one io_context and its connections
+  struct Shared;  // what every connection reads (resp_server.cc)
+  class Loop;     // one I/O thread
 
  private:
-  asio::awaitable<void> accept_loop();
-  asio::awaitable<void> accept_unix_loop();
-  Worker& next_worker();
-  template <typename Socket>
-  void start_connection(Worker& w, Socket socket);
-
-  asio::io_context& io_;
   tcp::acceptor acceptor_;
   asio::local::stream_protocol::acceptor unix_acceptor_;
-  std::shared_ptr<Shared> shared_;  // also held by every connection
-  std::vector<std::unique_ptr<Worker>> workers_;
-  std::size_t next_ = 0;
-  bool stopped_ = false;
+  std::shared_ptr<Shared> shared_;
+  std::vector<std::unique_ptr<Loop>> loops_;
 };
 
 }  // namespace ringd::agent
