@@ -78,7 +78,7 @@ declare -A PID=([redis]=$REDIS_PID [ringd]=$RINGD_PID [floor]=$FLOOR_PID)
 # CPU time of every thread of a process in ns: the first field of
 # /proc/PID/task/*/schedstat is utime + stime with ns resolution (the
 # /proc/PID/stat ticks are 10 ms, too coarse for short runs).
-cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{t += $1} END {printf "%d", t}'; }
+cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{t += $1} END {printf "%.0f", t}'; }
 
 # One run: server case transport -> appends "server case transport rps p50 p99 us_per_req" to $RUN/results
 run_one() {
