@@ -95,6 +95,8 @@ class Cluster {
   bool paused(std::size_t i) const { return nodes_.at(i).paused; }
   std::uint64_t generation(std::size_t i) const { return nodes_.at(i).generation; }
   std::optional<std::size_t> index_of_name(std::string_view name) const;
+  // The member currently at this address, if any.
+  std::optional<std::size_t> index_of_addr(const std::string& addr) const { return index_of(addr); }
   Time now() const { return loop_.now(); }
   std::uint64_t seed() const { return seed_; }
 
