@@ -23,8 +23,9 @@ bool RingPublisher::rebuild(const std::vector<gossip::Member>& members) {
     bool live = m.state == gossip::MemberState::kAlive || m.state == gossip::MemberState::kSuspect;
     if (live && !m.service.empty()) endpoints.push_back({m.service, weight_from_tags(m.tags)});
   }
-  auto next = ring::Ring::build_weighted(std::move(endpoints), options_);
+  // Built from the current ring: unchanged endpoints' points are reused.
   auto previous = current();
+  auto next = ring::Ring::build_weighted_from(*previous, std::move(endpoints), options_);
   bool changed = previous->checksum() != next->checksum();
   if (changed || !ready()) ring_.store(std::move(next), std::memory_order_release);
   ready_.store(true, std::memory_order_release);

@@ -15,6 +15,8 @@
 //                              Ring::build from scratch (default points, Maglev,
 //                              and 160 points per node for comparison);
 //                              counter "MB" = memory of the lookup structures.
+//   BM_Update/N                a join or leave as the agent rebuilds it:
+//                              build_weighted_from the current ring.
 #include "ring/ring.h"
 
 #include <benchmark/benchmark.h>
@@ -133,6 +135,24 @@ BENCHMARK(BM_Build)->Arg(10)->Arg(100)->Arg(1000)->Arg(5000)->Unit(benchmark::kM
 
 void BM_Build160(benchmark::State& state) { build(state, Options{.points_per_node = 160}); }
 BENCHMARK(BM_Build160)->Arg(100)->Arg(1000)->Arg(5000)->Unit(benchmark::kMillisecond);
+
+// What the agent does on a join or leave: Ring::build_weighted_from the
+// current ring, alternately adding and removing one endpoint.
+void BM_Update(benchmark::State& state) {
+  const auto nodes = make_nodes(static_cast<int>(state.range(0)));
+  std::vector<ringd::ring::WeightedNode> base, grown;
+  for (const auto& n : nodes) base.push_back({n, 1});
+  grown = base;
+  grown.push_back({"192.168.0.1:8000", 1});
+  std::shared_ptr<const Ring> ring = Ring::build_weighted(base);
+  bool add = true;
+  for (auto _ : state) {
+    ring = Ring::build_weighted_from(*ring, add ? grown : base);
+    benchmark::DoNotOptimize(ring.get());
+    add = !add;
+  }
+}
+BENCHMARK(BM_Update)->Arg(10)->Arg(100)->Arg(1000)->Arg(5000)->Unit(benchmark::kMillisecond);
 
 void BM_BuildMaglev(benchmark::State& state) { build(state, Options{.mode = Mode::kMaglev}); }
 BENCHMARK(BM_BuildMaglev)->Arg(10)->Arg(100)->Arg(1000)->Arg(5000)->Unit(benchmark::kMillisecond);

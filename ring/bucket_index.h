@@ -61,6 +61,14 @@ class PointIndex {
   // beyond 2^31 points.
   static PointIndex build(const PointList& points);
 
+  // A new index from this one without re-sorting (bucket_merge.cc): points
+  // whose node maps to kDropped in `remap` go, the others take node
+  // remap[node] (which must keep node order), and `added` is merged in,
+  // ties ordered by node. Equal to build() over the resulting point set when
+  // build()'s input is in node order, as Ring's is. Linear in the points.
+  static constexpr std::uint32_t kDropped = 0xffffffffu;
+  PointIndex merged(const std::vector<std::uint32_t>& remap, const PointList& added) const;
+
   // The first point with hash >= h, wrapping to 0 past the last. Requires
   // size() > 0.
   std::size_t find(std::uint64_t h) const {
@@ -83,6 +91,11 @@ class PointIndex {
 
  private:
   std::uint32_t size_ = 0;
+  // Allocates for `size` points and sets the bucket count for it.
+  static PointIndex with_capacity(std::size_t size);
+  // Fills first_ from the sorted hashes in one pass.
+  void index_sorted();
+
   unsigned shift_ = 63;  // 64 - bucket bits
   // Plain arrays, not vectors: filled by the sort, never value-initialised.
   std::unique_ptr<std::uint64_t[]> hashes_;

@@ -131,7 +131,7 @@ std::shared_ptr<const Ring> Ring::build(std::vector<std::string> nodes, Options 
   return build_weighted(std::move(weighted), options);
 }
 
-std::shared_ptr<const Ring> Ring::build_weighted(std::vector<WeightedNode> nodes, Options options) {
+std::shared_ptr<Ring> Ring::prepare(std::vector<WeightedNode> nodes, Options options) {
   // Ring() is private, so make_shared cannot reach it.
   std::shared_ptr<Ring> ring(new Ring());
   if (options.points_per_node == 0) options.points_per_node = 1;
@@ -151,19 +151,99 @@ std::shared_ptr<const Ring> Ring::build_weighted(std::vector<WeightedNode> nodes
     ring->nodes_.push_back(std::move(n.endpoint));
     ring->weights_.push_back(std::clamp<std::uint32_t>(n.weight, 1, kMaxWeight));
   }
-
   if (options.mode == Mode::kMaglev) {
     options.maglev_table_size = maglev_table_size(options.maglev_table_size, ring->nodes_.size());
   }
   ring->options_ = options;
-  if (options.mode == Mode::kMaglev) {
+  ring->position_shift_ = options.mode == Mode::kDefault || options.mode == Mode::kMaglev ? 0 : 32;
+  return ring;
+}
+
+void Ring::finish() {
+  compute_shares();
+  checksum_ = to_hex16(xxh3_64(checksum_input(nodes_, weights_, options_)));
+}
+
+std::shared_ptr<const Ring> Ring::build_weighted(std::vector<WeightedNode> nodes, Options options) {
+  auto ring = prepare(std::move(nodes), options);
+  if (ring->options_.mode == Mode::kMaglev) {
     ring->build_maglev();
   } else {
     ring->build_points();
   }
-  ring->compute_shares();
-  ring->checksum_ = to_hex16(xxh3_64(checksum_input(ring->nodes_, ring->weights_, options)));
+  ring->finish();
   return ring;
+}
+
+std::shared_ptr<const Ring> Ring::build_weighted_from(const Ring& previous, std::vector<WeightedNode> nodes,
+                                                      Options options) {
+  auto ring = prepare(std::move(nodes), options);
+  const Options& o = ring->options_;
+  const Options& p = previous.options_;
+  const bool reusable = (o.mode == Mode::kDefault || o.mode == Mode::kNginx) && o.mode == p.mode &&
+                        (o.mode != Mode::kDefault || o.points_per_node == p.points_per_node);
+  if (!reusable) {
+    if (o.mode == Mode::kMaglev) {
+      ring->build_maglev();
+    } else {
+      ring->build_points();
+    }
+    ring->finish();
+    return ring;
+  }
+
+  // Old node index -> new index, or dropped (gone, or its weight changed:
+  // then all its points are regenerated as an added node's).
+  std::vector<std::uint32_t> remap(previous.nodes_.size(), PointIndex::kDropped);
+  std::vector<bool> kept(ring->nodes_.size(), false);
+  for (std::size_t i = 0, j = 0; i < previous.nodes_.size() && j < ring->nodes_.size();) {
+    const int c = previous.nodes_[i].compare(ring->nodes_[j]);
+    if (c < 0) {
+      ++i;
+    } else if (c > 0) {
+      ++j;
+    } else {
+      if (previous.weights_[i] == ring->weights_[j]) {
+        remap[i] = static_cast<std::uint32_t>(j);
+        kept[j] = true;
+      }
+      ++i;
+      ++j;
+    }
+  }
+  PointList added;
+  for (std::uint32_t n = 0; n < ring->nodes_.size(); ++n) {
+    if (!kept[n]) ring->add_points(n, added);
+  }
+  if (added.hashes.size() * 8 > previous.points_.size() + added.hashes.size()) {
+    ring->build_points();  // mostly new: a full build is cheaper
+  } else {
+    ring->points_ = previous.points_.merged(remap, added);
+  }
+  ring->finish();
+  return ring;
+}
+
+void Ring::add_points(std::uint32_t n, PointList& out) const {
+  const std::string& name = nodes_[n];
+  switch (options_.mode) {
+    case Mode::kDefault: {
+      const std::uint64_t count = std::uint64_t{options_.points_per_node} * weights_[n];
+      for (std::uint64_t i = 0; i < count; ++i) out.add(xxh3_64(name, i), n);
+      break;
+    }
+    case Mode::kNginx:
+      add_nginx_points(name, weights_[n], n, out);
+      break;
+    case Mode::kKetama: {
+      std::uint64_t total_weight = 0;
+      for (std::uint32_t w : weights_) total_weight += w;
+      add_ketama_points(name, weights_[n], nodes_.size(), total_weight, n, out);
+      break;
+    }
+    case Mode::kMaglev:
+      break;
+  }
 }
 
 void Ring::build_points() {
@@ -177,24 +257,13 @@ void Ring::build_points() {
 
   PointList points;
   points.reserve(expected);
-  position_shift_ = options_.mode == Mode::kDefault ? 0 : 32;
-  for (std::uint32_t n = 0; n < nodes_.size(); ++n) {
-    const std::string& name = nodes_[n];
-    switch (options_.mode) {
-      case Mode::kDefault: {
-        const std::uint64_t count = std::uint64_t{options_.points_per_node} * weights_[n];
-        for (std::uint64_t i = 0; i < count; ++i) points.add(xxh3_64(name, i), n);
-        break;
-      }
-      case Mode::kNginx:
-        add_nginx_points(name, weights_[n], n, points);
-        break;
-      case Mode::kKetama:
-        add_ketama_points(name, weights_[n], nodes_.size(), total_weight, n, points);
-        break;
-      case Mode::kMaglev:
-        break;
+  if (options_.mode == Mode::kKetama) {
+    // Every server's group count depends on the totals: compute them once.
+    for (std::uint32_t n = 0; n < nodes_.size(); ++n) {
+      add_ketama_points(nodes_[n], weights_[n], nodes_.size(), total_weight, n, points);
     }
+  } else {
+    for (std::uint32_t n = 0; n < nodes_.size(); ++n) add_points(n, points);
   }
   points_ = PointIndex::build(points);
 }
@@ -210,19 +279,21 @@ void Ring::compute_shares() {
     return;
   }
   // Point i owns (hash[i-1], hash[i]]; point 0 also the wrap past the last.
+  // Arcs are summed as doubles: 53 bits of precision is plenty for a share.
   const std::size_t n = points_.size();
-  std::vector<long double> arcs(nodes_.size(), 0.0L);
+  std::uint64_t previous = points_.hash(n - 1);
   for (std::size_t i = 0; i < n; ++i) {
-    const std::uint64_t previous = points_.hash(i == 0 ? n - 1 : i - 1);
-    arcs[points_.node(i)] += static_cast<long double>(points_.hash(i) - previous);
+    const std::uint64_t hash = points_.hash(i);
+    shares_[points_.node(i)] += static_cast<double>(hash - previous);
+    previous = hash;
   }
-  long double total = 0;
-  for (long double a : arcs) total += a;
+  double total = 0;
+  for (double a : shares_) total += a;
   if (total == 0) {
     shares_[points_.node(0)] = 1.0;  // every point at one hash: point 0 owns all
     return;
   }
-  for (std::size_t i = 0; i < arcs.size(); ++i) shares_[i] = static_cast<double>(arcs[i] / total);
+  for (double& a : shares_) a /= total;
 }
 
 std::uint64_t Ring::key_hash(std::string_view key) const {

@@ -73,6 +73,15 @@ class Ring {
   // The same with weights (a duplicate endpoint takes its largest weight).
   static std::shared_ptr<const Ring> build_weighted(std::vector<WeightedNode> nodes, Options options = {});
 
+  // The ring build_weighted(nodes, options) returns (identical points,
+  // lookups and checksum), built from `previous` when that is cheaper: same
+  // options, default or nginx mode, and the added endpoints hold at most an
+  // eighth of the points. Unchanged endpoints' points are then reused and
+  // merged with the new ones in one pass (bucket_merge.cc) instead of hashed
+  // and sorted again. RingPublisher rebuilds this way.
+  static std::shared_ptr<const Ring> build_weighted_from(const Ring& previous, std::vector<WeightedNode> nodes,
+                                                         Options options = {});
+
   // The endpoint owning `key`; nullptr when the ring is empty. The pointer
   // stays valid as long as this Ring does.
   const std::string* owner(std::string_view key) const;
@@ -109,6 +118,11 @@ class Ring {
 
  private:
   Ring() = default;
+  // A ring with the canonical node set (sorted, unique, weights clamped) and
+  // normalised options, but no lookup structures yet.
+  static std::shared_ptr<Ring> prepare(std::vector<WeightedNode> nodes, Options options);
+  void finish();  // shares and checksum
+  void add_points(std::uint32_t node, PointList& out) const;
   void build_points();
   void build_maglev();
   void compute_shares();

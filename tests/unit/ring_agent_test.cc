@@ -5,6 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
+#include <thread>
+
 #include "agent/config.h"
 #include "agent/http_api.h"
 #include "agent/ring_publisher.h"
@@ -82,6 +85,49 @@ TEST(RingAgentPublisherTest, ChecksumIgnoresOrderAndSuspicion) {
   EXPECT_TRUE(b.rebuild({member("c", "10.0.0.3:80"), member("a", "10.0.0.1:80", gossip::MemberState::kDead),
                          member("b", "10.0.0.2:80")}));
   EXPECT_EQ(b.current()->nodes().size(), 2u);
+}
+
+// The publisher under load: readers look up keys while the writer rebuilds
+// (incrementally, from the current ring) between two member sets; every
+// answer is the old ring's or the new ring's, never anything else.
+TEST(RingAgentPublisherTest, LookupsDuringRebuildsSeeOldOrNewRing) {
+  std::vector<gossip::Member> set_a, set_b;
+  for (int i = 1; i <= 10; ++i) set_a.push_back(member("a" + std::to_string(i), "10.0.1." + std::to_string(i) + ":80"));
+  set_b = set_a;
+  set_b.erase(set_b.begin() + 3);                          // one leaves
+  set_b.push_back(member("b", "10.0.2.1:80"));             // one joins
+  set_b[0].tags = {{"weight", "2"}};                       // one changes weight
+  RingPublisher publisher(ring::Options{.points_per_node = 256});
+  publisher.rebuild(set_b);
+  const std::string checksum_b = publisher.current()->checksum();
+  auto ring_b = publisher.current();
+  publisher.rebuild(set_a);
+  auto ring_a = publisher.current();
+  constexpr int kKeys = 256;
+  std::vector<std::string> keys, owner_a, owner_b;
+  for (int i = 0; i < kKeys; ++i) {
+    keys.push_back("/documents/" + std::to_string(i));
+    owner_a.push_back(*ring_a->owner(keys.back()));
+    owner_b.push_back(*ring_b->owner(keys.back()));
+  }
+  std::atomic<bool> done{false};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 3; ++r) {
+    readers.emplace_back([&, r] {
+      long local = 0;
+      for (std::size_t k = static_cast<std::size_t>(r); !done.load() || local < kKeys; k = (k + 1) % kKeys, ++local) {
+        auto snapshot = publisher.current();
+        const std::string* owner = snapshot->owner(keys[k]);
+        const std::string& want = snapshot->checksum() == checksum_b ? owner_b[k] : owner_a[k];
+        if (owner == nullptr || *owner != want) failures.fetch_add(1);
+      }
+    });
+  }
+  for (int s = 0; s < 200; ++s) EXPECT_TRUE(publisher.rebuild(s % 2 == 0 ? set_b : set_a));
+  done.store(true);
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 class RingAgentApiTest : public ::testing::Test {
