@@ -454,19 +454,26 @@ int main(int argc, char** argv) {
 
   // --- targets ---
   out << "### Targets\n\n";
-  const bool calm_ok = calm["10% loss"].members_killed == 0 &&
-                       calm["one member paused 1 s, once a minute"].members_killed == 0 &&
-                       calm["one member paused 5 s, once a minute"].members_killed == 0 &&
-                       calm["one member paused 10 s, once a minute"].members_killed == 0;
-  out << "- Zero false deaths at N = 100 with 10% loss and with a paused member (1, 5, 10 s) "
-         "over "
-      << fixed(seconds(length) / 60, 0) << " simulated minutes: "
-      << (calm_ok ? "**met**" : "**not met**") << " (10% loss: "
-      << calm["10% loss"].members_killed << "; paused 1/5/10 s: "
-      << calm["one member paused 1 s, once a minute"].members_killed << "/"
-      << calm["one member paused 5 s, once a minute"].members_killed << "/"
-      << calm["one member paused 10 s, once a minute"].members_killed << ")"
-      << (quick ? " — quick run; the target is for one hour" : "") << ".\n";
+  const char* kPaused[] = {"one member paused 1 s, once a minute",
+                           "one member paused 5 s, once a minute",
+                           "one member paused 10 s, once a minute"};
+  const bool calm_ran = calm.count("10% loss") != 0 && calm.count(kPaused[0]) != 0 &&
+                        calm.count(kPaused[1]) != 0 && calm.count(kPaused[2]) != 0;
+  if (calm_ran) {
+    const bool calm_ok = calm["10% loss"].members_killed == 0 && calm[kPaused[0]].members_killed == 0 &&
+                         calm[kPaused[1]].members_killed == 0 && calm[kPaused[2]].members_killed == 0;
+    out << "- Zero false deaths at N = 100 with 10% loss and with a paused member (1, 5, 10 s) "
+           "over "
+        << fixed(seconds(length) / 60, 0) << " simulated minutes: "
+        << (calm_ok ? "**met**" : "**not met**") << " (members wrongly declared dead — 10% loss: "
+        << calm["10% loss"].members_killed << "; paused 1/5/10 s: "
+        << calm[kPaused[0]].members_killed << "/" << calm[kPaused[1]].members_killed << "/"
+        << calm[kPaused[2]].members_killed << ")"
+        << (seconds(length) < 3600 ? " — a shorter run; the target is for one hour" : "") << ".\n";
+  } else {
+    out << "- Zero false deaths at N = 100 with 10% loss and with a paused member: not measured "
+           "(--only).\n";
+  }
   if (all_dead_median.count(1000) != 0 && all_dead_median.count(10) != 0) {
     const double a = all_dead_median[10];
     const double b = all_dead_median[1000];

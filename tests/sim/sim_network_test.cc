@@ -319,6 +319,30 @@ TEST(SimNetwork, RestartAtANewAddressTakesItsPlace) {
   EXPECT_TRUE(Checker::converged(c, &why)) << why;
 }
 
+// A filter that drops datagrams (UDP) but not streams (TCP) between two
+// members: the TCP fallback probe keeps them alive, and one notice says so.
+TEST(SimNetwork, UdpBlockedButTcpWorksIsNoSuspicion) {
+  Cluster c(sim_seed(116));
+  c.add_and_start(6);
+  ASSERT_TRUE(c.run_until([&] { return c.converged(); }, sec(10)));
+  const std::string a = c.addr(1);
+  const std::string b = c.addr(2);
+  c.set_filter([a, b](const std::string& from, const std::string& to, std::string&) {
+    return (from == a && to == b) || (from == b && to == a);
+  });
+  // No relays either: only n1 and n2 exist as far as the probes go.
+  for (std::size_t i : {0, 3, 4, 5}) c.crash(i);
+  const std::size_t before = c.notices().size();
+  c.run_for(sec(30));
+  EXPECT_TRUE(c.sees(1, 2, MemberState::kAlive));
+  EXPECT_TRUE(c.sees(2, 1, MemberState::kAlive));
+  bool blocked_notice = false;
+  for (std::size_t k = before; k < c.notices().size(); ++k) {
+    blocked_notice = blocked_notice || c.notices()[k].find("UDP") != std::string::npos;
+  }
+  EXPECT_TRUE(blocked_notice);
+}
+
 TEST(SimNetwork, SameSeedSameBytesDifferentSeedDifferentBytes) {
   auto run = [](std::uint64_t seed) {
     SimOptions o;

@@ -305,6 +305,12 @@ void Cluster::drain(std::size_t i) {
     checker_.on_event(*this, i, e);
     if (event_hook_) event_hook_(i, e);
   }
+  for (auto& line : n.node->take_notices()) {
+    std::ostringstream text;
+    text << (loop_.now().count() / 1000000) << "ms " << n.name << ": " << line;
+    digest_bytes(text.str());
+    notices_.push_back(text.str());
+  }
   for (auto& d : n.node->take_datagrams()) send_datagram(i, std::move(d));
   for (auto& r : n.node->take_stream_requests()) send_stream(i, std::move(r));
   checker_.after_step(*this, i);

@@ -176,6 +176,8 @@ class Cluster {
   Checker& checker() { return checker_; }
   const Checker& checker() const { return checker_; }
   const std::vector<std::string>& trace() const { return trace_; }
+  // Every member's notices (Node::take_notices), "<ms>ms <name>: <line>".
+  const std::vector<std::string>& notices() const { return notices_; }
   std::uint64_t trace_digest() const { return digest_; }
   // Events that did not change the observer's view of a member.
   const std::vector<std::string>& violations() const { return violations_; }
@@ -245,6 +247,7 @@ class Cluster {
   EventHook event_hook_;
   DeliveryHook delivery_hook_;
   std::vector<std::string> trace_;
+  std::vector<std::string> notices_;
   std::uint64_t digest_ = 0xcbf29ce484222325ULL;
   std::vector<std::string> violations_;
   std::uint64_t datagrams_sent_ = 0;
