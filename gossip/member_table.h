@@ -30,6 +30,7 @@ struct MemberRecord {
   Member member;
   // Suspicion bookkeeping, meaningful while member.state == kSuspect.
   Time suspect_start{};
+  Time suspect_origin{};   // when the first suspicion began (kept across restarts)
   Time suspect_deadline{};
   Duration suspect_min{};  // timeout bounds fixed when the suspicion started
   Duration suspect_max{};

@@ -121,6 +121,7 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(C::kCount)> kCou
     "discovery_syncs", "stale_corrections", "digest_syncs",
     "probes_late", "buddy_pings", "tcp_pings_sent", "tcp_pings_received", "udp_blocked",
     "heal_syncs", "incarnation_jumps_refused", "notices_dropped", "metadata_updates",
+    "suspicions_held",
 };
 
 }  // namespace
@@ -136,6 +137,7 @@ void Node::start(Time now, std::vector<std::string> seeds) {
   s.started = true;
   MemberRecord& self = s.self_rec();
   self.member.state_since = now;
+  s.last_contact = now;
   s.emit(Event::Kind::kJoined, self.member);
   std::sort(seeds.begin(), seeds.end());
   seeds.erase(std::unique(seeds.begin(), seeds.end()), seeds.end());
@@ -211,6 +213,7 @@ void Node::handle_stream_reply(Time now, std::uint64_t id, std::string_view repl
     s.count_decode_error(st);
     return;
   }
+  s.last_contact = now;
   if (ps.probe_seq != 0) {
     s.on_tcp_ping_reply(ps, st_reply);
     return;

@@ -104,7 +104,7 @@ struct Config {
   // Suspicion timeout: min = suspicion_mult * max(1, log10(n)) *
   // probe_interval; it starts at suspicion_max_timeout_mult * min and shrinks
   // to min as indirect_checks other members confirm (suspicion.h). 1 = SWIM.
-  int suspicion_mult = 4;
+  int suspicion_mult = 5;
   int suspicion_max_timeout_mult = 3;
 
   // ---- dissemination ------------------------------------------------------

@@ -41,7 +41,7 @@ enum class C : std::uint8_t {
   kProbesFailed, kSuspicions, kRefutations, kMembersDead, kMembersLeft, kMembersForgotten,
   kMembersRejected, kBroadcastsDropped, kPushPulls, kDiscoverySyncs, kStaleCorrections, kDigestSyncs,
   kProbesLate, kBuddyPings, kTcpPingsSent, kTcpPingsReceived, kUdpBlocked, kHealSyncs,
-  kIncarnationJumpsRefused, kNoticesDropped, kMetadataUpdates,
+  kIncarnationJumpsRefused, kNoticesDropped, kMetadataUpdates, kSuspicionsHeld,
   kCount,
 };
 
@@ -116,6 +116,10 @@ struct Node::Impl {
   std::map<std::uint64_t, PendingStream> pending_streams;
   std::uint64_t next_seq = 1;
   std::uint64_t next_stream_id = 1;
+  // Last proof that our own network works both ways: an ack or nack to one of
+  // our probes, or a stream reply. See expire_suspicions.
+  Time last_contact{};
+  bool cut_off = false;  // as last judged by expire_suspicions
   Time last_discovery = kNever;  // kNever = no discovery yet
   Time mismatch_since = kNever;  // digests have differed since then
   Time last_digest_sync = kNever;

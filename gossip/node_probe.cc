@@ -161,6 +161,7 @@ void Node::Impl::on_ack(Time now, const std::string& from, const msg::Ack& a) {
     if (!probe->acked) {
       count(C::kAcksReceived);
       probe->acked = true;
+      last_contact = now;
       awareness.apply(-1);
       if (MemberRecord* t = table.find(probe->target); t != nullptr) {
         // Only a direct answer measures our link to the target.
@@ -207,6 +208,7 @@ void Node::Impl::on_message(Time now, const std::string& from, const msg::Messag
                    if (probe && probe->seq == n.seq) {
                      count(C::kNacksReceived);
                      ++probe->nacks;
+                     last_contact = now;
                    }
                  },
                  [&](const msg::PingReq& r) { on_ping_req(now, from, r); },

@@ -80,6 +80,7 @@ void Node::Impl::apply_alive(Time now, const msg::Alive& a) {
 void Node::Impl::start_suspicion(Time now, MemberRecord& rec, const std::string& from) {
   const std::size_t n = table.live_count();
   rec.suspect_start = now;
+  rec.suspect_origin = now;
   rec.suspect_min = suspicion_timeout(cfg.suspicion_mult, n, cfg.probe_interval);
   rec.suspect_max = rec.suspect_min * std::max(cfg.suspicion_max_timeout_mult, 1);
   rec.expected_confirmations = expected_confirmations(cfg.indirect_checks, n);

@@ -5,10 +5,38 @@
 
 namespace ringd::gossip {
 
+// A suspicion gives the suspect time to hear of it and refute. That only
+// works while we are connected: cut off (no ack, nack or stream reply for
+// three probe periods, e.g. isolated or just resumed from a pause) we could
+// neither have spread the suspicion nor heard the refutation. So instead of
+// declaring the member dead we hold the suspicion: restart its clock and
+// gossip it again, for at most kMaxHoldFactor times its longest timeout.
+// When contact comes back every suspicion restarts once more (and is
+// gossiped again), so the suspect gets a fair chance to refute: what we sent
+// while cut off went nowhere. With nobody but us and the suspect left there
+// is no one to be cut off from; we decide.
 void Node::Impl::expire_suspicions(Time now) {
+  constexpr int kMaxHoldFactor = 4;
+  const bool was_cut_off = cut_off;
+  cut_off = now - last_contact > cfg.probe_interval * 3 && table.live_count() >= 3;
+  const bool reconnected = was_cut_off && !cut_off;
   for (auto& [name, rec] : table.all_mut()) {
     Member& m = rec.member;
-    if (m.state != MemberState::kSuspect || rec.suspect_deadline > now) continue;
+    if (m.state != MemberState::kSuspect) continue;
+    if (reconnected && now - rec.suspect_origin < rec.suspect_max * kMaxHoldFactor) {
+      rec.suspect_start = now;
+      rec.suspect_deadline = std::max(rec.suspect_deadline, now + rec.suspect_max);
+      broadcast(name, msg::Suspect{name, m.incarnation, cfg.name});
+      continue;
+    }
+    if (rec.suspect_deadline > now) continue;
+    if (cut_off && now - rec.suspect_origin < rec.suspect_max * kMaxHoldFactor) {
+      count(C::kSuspicionsHeld);
+      rec.suspect_start = now;
+      rec.suspect_deadline = now + rec.suspect_max;
+      broadcast(name, msg::Suspect{name, m.incarnation, cfg.name});
+      continue;
+    }
     m.state = MemberState::kDead;
     m.state_since = now;
     rec.confirmers.clear();
