@@ -99,5 +99,38 @@ TEST(GossipBroadcastQueue, BoundedEvictingTheMostSent) {
   EXPECT_EQ(q.dropped(), 1u);
 }
 
+TEST(GossipBroadcastQueue, AliveGoesFirstAmongEqualsAndLeadsThePacket) {
+  BroadcastQueue q;
+  q.push("a", msg::Suspect{"a", 1, "x"}, 10);
+  q.push("b", alive("b", 1), 10);
+  q.push("c", msg::Dead{"c", 1, "x", false}, 10);
+  q.push("d", alive("d", 1), 10);
+  // Room for two: both Alives win over newer Suspect/Dead.
+  auto two = q.take(20, 10);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_TRUE(std::holds_alternative<msg::Alive>(two[0]));
+  EXPECT_TRUE(std::holds_alternative<msg::Alive>(two[1]));
+  // Fewer transmissions still come first: now a and c (0 sends) beat b, d.
+  auto next = q.take(20, 10);
+  ASSERT_EQ(next.size(), 2u);
+  EXPECT_EQ(name_of(next[0]) + name_of(next[1]), "ca");
+  // All four: the packet leads with the Alives.
+  auto all = q.take(100, 10);
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_TRUE(std::holds_alternative<msg::Alive>(all[0]));
+  EXPECT_TRUE(std::holds_alternative<msg::Alive>(all[1]));
+}
+
+TEST(GossipBroadcastQueue, MaxCountBoundsTheMessagesPerPacket) {
+  BroadcastQueue q;
+  for (int i = 0; i < 1000; ++i) {
+    std::string name(1, 'm');
+    name += std::to_string(i);
+    q.push(name, alive("m", 1), 5);
+  }
+  EXPECT_EQ(q.take(1 << 20, 10, 256).size(), 256u);
+  EXPECT_EQ(q.take(1400, 10).size(), 280u);  // 1400 / 5
+}
+
 }  // namespace
 }  // namespace ringd::gossip
