@@ -18,6 +18,12 @@
 //   prober can tell "the target is gone" (relays nack) from "I am cut off"
 //   (relays silent too). A probe judged at a tick more than half a period
 //   late is dropped without suspicion (the missing ack is our fault).
+// * A member that is cut off (no ack, nack or stream reply for three probe
+//   periods: isolated, or just back from a pause) holds its suspicions
+//   instead of declaring deaths, and restarts and re-gossips them when
+//   contact returns (bounded by 4x the longest suspicion timeout). Without
+//   this, an isolated member's verdicts spread after it reconnects and kill
+//   healthy members that never heard they were suspected.
 // * Buddy rule (Lifeguard): a ping to a member we hold as suspect starts with
 //   that Suspect, so the member refutes before it acks and its new Alive
 //   rides back on the ack. Relays do the same for relayed pings.
