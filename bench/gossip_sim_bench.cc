@@ -20,6 +20,7 @@
 //     against log2 N.
 // The real clock is read only to report how long each part took to simulate.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -33,6 +34,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/sim_cluster.h"
@@ -89,6 +91,7 @@ class Views {
     }
   }
   // Every one of the first k members sees the first k alive.
+  std::size_t alive_pairs() const { return alive_pairs_; }
   bool all_alive(std::size_t k) const {
     if (alive_pairs_ < k * k) return false;
     for (std::size_t o = 0; o < k; ++o) {
@@ -121,6 +124,7 @@ SimOptions bench_options() {
 
 struct ScaleRun {
   bool ok = false;
+  double wall_s = 0;
   std::string why;
   Duration join_took{};
   Duration first_dead{};
@@ -136,6 +140,14 @@ struct ScaleRun {
 ScaleRun run_scale(std::size_t n, std::uint64_t seed) {
   ScaleRun r;
   Cluster c(seed, bench_options());
+  const auto wall0 = WallClock::now();
+  auto progress = [&](const char* phase) {
+    std::ostringstream line;
+    line << "gossip_sim_bench:   N=" << n << " seed " << seed << ": " << phase << " at "
+         << fixed(seconds(c.now() - std::chrono::seconds(1000)), 1) << " s virtual, "
+         << fixed(wall_since(wall0), 1) << " s wall\n";
+    std::cerr << line.str();
+  };
   const std::size_t total = n + 1;  // member n joins later (dissemination)
   Views views(total);
   // The crash victim and when members learned of its fate.
@@ -162,14 +174,23 @@ ScaleRun run_scale(std::size_t n, std::uint64_t seed) {
   });
   for (std::size_t i = 0; i < total; ++i) c.add_node();
   const Time t_start = c.now();
-  for (std::size_t i = 0; i < n; ++i) {
-    c.start(i, i == 0 ? std::vector<std::string>{} : std::vector<std::string>{c.addr(0)});
+  // Members join through member 0, 100 per second of virtual time (a
+  // thousand processes started in the same millisecond is not a deployment).
+  c.start(0, {});
+  for (std::size_t i = 1; i < n; ++i) {
+    if (i % 10 == 0) c.run_for(ms(100));
+    c.start(i, {c.addr(0)});
   }
-  if (!c.run_until_polled([&] { return views.all_alive(n); }, sec(120), ms(100))) {
+  bool joined = false;
+  for (int k = 0; k < 24 && !joined; ++k) {
+    joined = c.run_until_polled([&] { return views.all_alive(n); }, sec(5), ms(100));
+  }
+  if (!joined) {
     r.why = "join did not converge in 120 s";
     return r;
   }
   r.join_took = c.now() - t_start;
+  progress("joined");
   c.run_for(sec(5));
 
   // Idle traffic over 10 s.
@@ -184,6 +205,7 @@ ScaleRun run_scale(std::size_t n, std::uint64_t seed) {
   r.stream_bytes_per_member_s = static_cast<double>(c.stream_bytes() - s0) / member_s;
 
   // Dissemination: a new member joins through member 0.
+  progress("idle traffic measured");
   const Time t_join = c.now();
   c.start(n, {c.addr(0)});
   if (!c.run_until_polled([&] { return views.all_alive(total); }, sec(60), ms(10))) {
@@ -194,6 +216,7 @@ ScaleRun run_scale(std::size_t n, std::uint64_t seed) {
   c.run_for(sec(5));
 
   // Crash detection: crash a random member other than the seed.
+  progress("new member known to all");
   std::mt19937_64 rng(ringd::sim::mix_seed(seed ^ 0xc7a54ULL));
   victim = std::uniform_int_distribution<std::size_t>(1, n - 1)(rng);
   c.crash(*victim);
@@ -211,7 +234,9 @@ ScaleRun run_scale(std::size_t n, std::uint64_t seed) {
   r.all_dead = *all_dead - crashed_at;
   r.first_suspect = first_suspect ? *first_suspect - crashed_at : Duration::zero();
   r.false_deaths = false_deaths;
+  r.wall_s = wall_since(wall0);
   r.ok = true;
+  progress("crash known to all");
   return r;
 }
 
@@ -277,6 +302,19 @@ CalmRun run_calm(std::size_t n, std::uint64_t seed, Duration length, double loss
   return r;
 }
 
+// Runs the jobs on `threads` threads (each job owns its Cluster; nothing is
+// shared between them).
+void run_parallel(const std::vector<std::function<void()>>& jobs, unsigned threads) {
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t k = next++; k < jobs.size(); k = next++) jobs[k]();
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -285,6 +323,7 @@ int main(int argc, char** argv) {
   std::int64_t minutes = 0;         // 0: 60, or 10 with --quick
   std::string only;                 // run only the false-death scenario with this name
   std::vector<std::size_t> sizes_flag;
+  unsigned threads = 2;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) {
       quick = true;
@@ -296,10 +335,12 @@ int main(int argc, char** argv) {
       std::istringstream list(argv[++i]);
       std::string item;
       while (std::getline(list, item, ',')) sizes_flag.push_back(std::stoul(item));
+    } else if (std::strcmp(argv[i], "--jobs") == 0 && i + 1 < argc) {
+      threads = static_cast<unsigned>(std::max(1, std::atoi(argv[++i])));
     } else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
       only = argv[++i];
     } else {
-      std::cerr << "usage: gossip_sim_bench [--quick] [--minutes M] [--no-scale] [--only SCENARIO]\n";
+      std::cerr << "usage: gossip_sim_bench [--quick] [--jobs J] [--sizes 10,100] [--minutes M] [--no-scale] [--only SCENARIO]\n";
       return 2;
     }
   }
@@ -327,19 +368,65 @@ int main(int argc, char** argv) {
     double wall_s;
   };
   std::vector<Row> rows;
+  std::vector<std::function<void()>> scale_jobs;
+  rows.reserve(sizes.size());
   for (std::size_t n : sizes) {
     const std::uint64_t seeds = quick ? 3 : (n >= 1000 ? 3 : 5);
-    Row row{n, {}, 0};
-    const auto w = WallClock::now();
-    for (std::uint64_t s = 1; s <= seeds; ++s) {
-      std::cerr << "gossip_sim_bench: N=" << n << " seed " << s << "...\n";
-      ScaleRun r = run_scale(n, s);
-      if (!r.ok) std::cerr << "gossip_sim_bench: N=" << n << " seed " << s << ": " << r.why << "\n";
-      row.runs.push_back(std::move(r));
-    }
-    row.wall_s = wall_since(w);
-    rows.push_back(std::move(row));
+    rows.push_back(Row{n, std::vector<ScaleRun>(seeds), 0});
   }
+  for (auto& row : rows) {
+    for (std::uint64_t s = 1; s <= row.runs.size(); ++s) {
+      scale_jobs.push_back([&row, s] {
+        std::cerr << "gossip_sim_bench: N=" + std::to_string(row.n) + " seed " + std::to_string(s) + "...\n";
+        row.runs[s - 1] = run_scale(row.n, s);
+        if (!row.runs[s - 1].ok) {
+          std::cerr << "gossip_sim_bench: N=" << row.n << " seed " << s << ": "
+                    << row.runs[s - 1].why << "\n";
+        }
+      });
+    }
+  }
+  // --- false deaths ---
+  const std::size_t calm_n = 100;
+  const Duration length = minutes > 0 ? Duration(std::chrono::minutes(minutes))
+                          : quick     ? Duration(std::chrono::minutes(10))
+                                      : Duration(std::chrono::hours(1));
+  struct Scenario {
+    std::string name;
+    double loss;
+    Duration pause;
+    int shorten = 1;  // simulate length / shorten
+  };
+  const std::vector<Scenario> scenarios = {
+      {"0% loss", 0.0, Duration::zero()},
+      {"10% loss", 0.10, Duration::zero()},
+      // A fourth of the time: under 30% loss the members exchange so many
+      // suspicions and refutations that an hour takes ~10 min to simulate.
+      {"30% loss", 0.30, Duration::zero(), 4},
+      {"one member paused 1 s, once a minute", 0.0, sec(1)},
+      {"one member paused 5 s, once a minute", 0.0, sec(5)},
+      {"one member paused 10 s, once a minute", 0.0, sec(10)},
+  };
+  std::vector<CalmRun> calm_runs(scenarios.size());
+  std::vector<std::function<void()>> jobs;
+  // Longest first, so the long jobs overlap: N = 1000, the calm hours, the rest.
+  std::size_t big = 0;
+  for (const auto& row : rows) big += row.n >= 1000 ? row.runs.size() : 0;
+  for (std::size_t k = scale_jobs.size() - big; k < scale_jobs.size(); ++k) jobs.push_back(scale_jobs[k]);
+  for (std::size_t k = 0; k < scenarios.size(); ++k) {
+    if (!only.empty() && scenarios[k].name != only) continue;
+    jobs.push_back([&, k] {
+      const Scenario& sc = scenarios[k];
+      std::cerr << "gossip_sim_bench: false deaths, " + sc.name + "...\n";
+      calm_runs[k] = run_calm(calm_n, 7, length / sc.shorten, sc.loss, sc.pause);
+    });
+  }
+  for (std::size_t k = 0; k < scale_jobs.size() - big; ++k) jobs.push_back(scale_jobs[k]);
+  run_parallel(jobs, threads);
+  for (auto& row : rows) {
+    for (const auto& r : row.runs) row.wall_s += r.wall_s;
+  }
+
   auto ok_runs = [](const Row& row) {
     std::vector<const ScaleRun*> v;
     for (const auto& r : row.runs) {
@@ -364,7 +451,7 @@ int main(int argc, char** argv) {
 
   out << "### Crash detection (a member crashes; virtual time until others have it dead)\n\n";
   out << "| N | seeds ok | first suspect | first member knows | every member knows (median) "
-         "| every member, min–max | false deaths | wall time |\n";
+         "| every member, min–max | false deaths | wall time (sum over seeds) |\n";
   out << "|---|---|---|---|---|---|---|---|\n";
   std::map<std::size_t, double> all_dead_median;
   for (const auto& row : rows) {
@@ -413,45 +500,25 @@ int main(int argc, char** argv) {
   }
   out << "\n";
 
-  // --- false deaths ---
-  const std::size_t calm_n = 100;
-  const Duration length = minutes > 0 ? Duration(std::chrono::minutes(minutes))
-                          : quick     ? Duration(std::chrono::minutes(10))
-                                      : Duration(std::chrono::hours(1));
-  struct Scenario {
-    std::string name;
-    double loss;
-    Duration pause;
-    int shorten = 1;  // simulate length / shorten
-  };
-  const std::vector<Scenario> scenarios = {
-      {"0% loss", 0.0, Duration::zero()},
-      {"10% loss", 0.10, Duration::zero()},
-      // A fourth of the time: under 30% loss the members exchange so many
-      // suspicions and refutations that an hour takes ~10 min to simulate.
-      {"30% loss", 0.30, Duration::zero(), 4},
-      {"one member paused 1 s, once a minute", 0.0, sec(1)},
-      {"one member paused 5 s, once a minute", 0.0, sec(5)},
-      {"one member paused 10 s, once a minute", 0.0, sec(10)},
-  };
   out << "### False deaths (N = " << calm_n
       << "; loss on every link; a pause stops one member, a different one each minute)\n\n";
   out << "| scenario | simulated | members wrongly declared dead | per member-hour | dead events | suspect events | wall time |\n";
   out << "|---|---|---|---|---|---|---|\n";
   std::map<std::string, CalmRun> calm;
-  for (const auto& s : scenarios) {
+  for (std::size_t k = 0; k < scenarios.size(); ++k) {
+    const Scenario& s = scenarios[k];
     if (!only.empty() && s.name != only) continue;
-    std::cerr << "gossip_sim_bench: false deaths, " << s.name << "...\n";
     const Duration len = length / s.shorten;
     const double member_hours = static_cast<double>(calm_n) * seconds(len) / 3600.0;
-    const CalmRun r = run_calm(calm_n, 7, len, s.loss, s.pause);
+    const CalmRun& r = calm_runs[k];
     calm[s.name] = r;
-    out << "| " << s.name << " | " << fixed(seconds(len) / 60, 0) << " min | " << r.members_killed << " | "
-        << fixed(static_cast<double>(r.members_killed) / member_hours, 3) << " | " << r.dead_events
-        << " | " << r.suspect_events << " | " << fixed(r.wall_s, 1) << " s |\n";
+    out << "| " << s.name << " | " << fixed(seconds(len) / 60, 0) << " min | "
+              << r.members_killed << " | "
+              << fixed(static_cast<double>(r.members_killed) / member_hours, 3) << " | "
+              << r.dead_events << " | " << r.suspect_events << " | " << fixed(r.wall_s, 1)
+              << " s |\n";
   }
   out << "\n";
-
   // --- targets ---
   out << "### Targets\n\n";
   const char* kPaused[] = {"one member paused 1 s, once a minute",

@@ -185,11 +185,9 @@ TEST(SimNetwork, StallOf300msIsNotADeath) {
   EXPECT_EQ(deaths_from_pauses(sim_seed(107), ms(300)), 0u);
 }
 
-// Issue 3's target (no false deaths with a member paused 1 to 10 s). Disabled:
-// with the lan profile (probe interval 200 ms, suspicion 0.8 s at n = 10,
-// shrinking to it with 3 confirmations) a 1 s pause is a death. Run with
-// --gtest_also_run_disabled_tests.
-TEST(SimNetwork, DISABLED_PauseOfOneSecondIsNotADeath) {
+// Part of issue 3's target (no false deaths with a member paused 1 to 10 s;
+// the benchmark measures the longer pauses at N = 100).
+TEST(SimNetwork, PauseOfOneSecondIsNotADeath) {
   EXPECT_EQ(deaths_from_pauses(sim_seed(107), sec(1)), 0u);
 }
 
