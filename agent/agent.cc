@@ -55,7 +55,7 @@ int run_agent(const AgentConfig& config) {
   auto seeds = resolve_seeds(config.join);
 
   GossipDriver gossip(io, config.gossip, seed);
-  RingPublisher publisher(ring::Options{config.ring_points});
+  RingPublisher publisher(ring_options(config));
   RespServerOptions resp_options;
   resp_options.unix_path = config.resp_unix;
   resp_options.max_clients = config.resp_max_clients;

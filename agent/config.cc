@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "agent/address.h"
+#include "gossip/profiles.h"
 
 namespace ringd::agent {
 namespace po = boost::program_options;
@@ -37,11 +38,13 @@ po::options_description agent_options() {
       ("ring", po::value<std::string>(), "ring scheme: default|maglev|nginx|ketama (default: default)")
       ("ring-points", po::value<std::uint32_t>(), "virtual nodes per service endpoint, default ring (default 1024)")
       ("maglev-table-size", po::value<std::uint32_t>(), "Maglev table size, a prime (default 65537)")
-      ("probe-interval-ms", po::value<int>(), "SWIM probe period (default 500)")
-      ("probe-timeout-ms", po::value<int>(), "direct probe timeout (default 200)")
-      ("suspicion-mult", po::value<int>(), "suspicion timeout multiplier (default 4)")
-      ("gossip-interval-ms", po::value<int>(), "gossip fan-out period (default 100)")
-      ("push-pull-interval-ms", po::value<int>(), "full-state sync period (default 30000)")
+      ("tag", po::value<std::vector<std::string>>(), "member tag KEY=VALUE, repeatable (weight=N sets the ring weight)")
+      ("profile", po::value<std::string>(), "gossip timings: lan|wan|local (default lan); the flags below override it")
+      ("probe-interval-ms", po::value<int>(), "SWIM probe period (lan: 200)")
+      ("probe-timeout-ms", po::value<int>(), "first direct probe timeout, before round trips are measured (lan: 80)")
+      ("suspicion-mult", po::value<int>(), "suspicion timeout multiplier (lan: 5)")
+      ("gossip-interval-ms", po::value<int>(), "gossip fan-out period (lan: 100)")
+      ("push-pull-interval-ms", po::value<int>(), "full-state sync period (lan: 30000)")
       ("leave-timeout-ms", po::value<int>(), "longest wait for a graceful leave to spread (default 1000)");
   return desc;
 }
@@ -51,7 +54,7 @@ const std::vector<std::string>& known_keys() {
   static const std::vector<std::string> keys = {
       "node", "bind", "advertise", "join", "service", "resp", "http", "resp-unix", "resp-max-clients",
       "resp-timeout", "resp-threads", "resp-max-output-buffer", "requirepass-file", "log-level", "ring", "ring-points", "maglev-table-size",
-      "probe-interval-ms", "probe-timeout-ms", "suspicion-mult", "gossip-interval-ms",
+      "tag", "profile", "probe-interval-ms", "probe-timeout-ms", "suspicion-mult", "gossip-interval-ms",
       "push-pull-interval-ms", "leave-timeout-ms"};
   return keys;
 }
@@ -168,8 +171,10 @@ AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
 
   AgentConfig c;
   c.node = host_name();
-  int probe_interval = 500, probe_timeout = 200, gossip_interval = 100, push_pull = 30000;
-  int suspicion_mult = c.gossip.suspicion_mult;
+  // Timings: the profile's, each overridable (-1 = not given).
+  std::string profile = "lan";
+  int probe_interval = -1, probe_timeout = -1, gossip_interval = -1, push_pull = -1, suspicion_mult = -1;
+  std::vector<std::string> tags;
   pick(vm, file, "node", c.node);
   pick(vm, file, "bind", c.bind);
   pick(vm, file, "advertise", c.advertise);
@@ -190,6 +195,8 @@ AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
   pick(vm, file, "ring", ring_mode);
   pick(vm, file, "ring-points", c.ring_points);
   pick(vm, file, "maglev-table-size", c.maglev_table_size);
+  pick(vm, file, "tag", tags);
+  pick(vm, file, "profile", profile);
   pick(vm, file, "probe-interval-ms", probe_interval);
   pick(vm, file, "probe-timeout-ms", probe_timeout);
   pick(vm, file, "suspicion-mult", suspicion_mult);
@@ -232,29 +239,41 @@ AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
   if (c.maglev_table_size <= 2 || !ring::is_prime(c.maglev_table_size)) {
     throw ConfigError("--maglev-table-size " + std::to_string(c.maglev_table_size) + ": must be a prime above 2");
   }
-  require_positive("probe-interval-ms", probe_interval);
-  require_positive("probe-timeout-ms", probe_timeout);
-  require_positive("suspicion-mult", suspicion_mult);
-  require_positive("gossip-interval-ms", gossip_interval);
-  require_positive("push-pull-interval-ms", push_pull);
   require_positive("leave-timeout-ms", c.leave_timeout_ms);
-  if (probe_timeout >= probe_interval) {
+  auto base = gossip::profile_config(profile);
+  if (!base) throw ConfigError("--profile " + profile + ": expected one of lan, wan, local");
+  c.gossip = *base;
+  using std::chrono::milliseconds;
+  auto override_ms = [](const char* flag, int value, gossip::Duration& out) {
+    if (value == -1) return;
+    require_positive(flag, value);
+    out = milliseconds(value);
+  };
+  override_ms("probe-interval-ms", probe_interval, c.gossip.probe_interval);
+  override_ms("probe-timeout-ms", probe_timeout, c.gossip.probe_timeout);
+  override_ms("gossip-interval-ms", gossip_interval, c.gossip.gossip_interval);
+  override_ms("push-pull-interval-ms", push_pull, c.gossip.push_pull_interval);
+  if (suspicion_mult != -1) {
+    require_positive("suspicion-mult", suspicion_mult);
+    c.gossip.suspicion_mult = suspicion_mult;
+  }
+  if (c.gossip.probe_timeout >= c.gossip.probe_interval) {
     throw ConfigError("--probe-timeout-ms must be less than --probe-interval-ms");
+  }
+  for (const auto& tag : tags) {
+    auto eq = tag.find('=');
+    if (eq == 0 || eq == std::string::npos) throw ConfigError("--tag " + tag + ": expected KEY=VALUE");
+    c.gossip.tags[tag.substr(0, eq)] = tag.substr(eq + 1);
   }
 
   // Canonical forms, so "::1" and "[0:0::1]" compare equal everywhere.
   c.advertise = format_endpoint(*parse_endpoint(c.advertise));
   if (!c.service.empty()) c.service = format_endpoint(*parse_endpoint(c.service));
 
-  using std::chrono::milliseconds;
   c.gossip.name = c.node;
   c.gossip.advertise = c.advertise;
   c.gossip.service = c.service;
-  c.gossip.probe_interval = milliseconds(probe_interval);
-  c.gossip.probe_timeout = milliseconds(probe_timeout);
-  c.gossip.suspicion_mult = suspicion_mult;
-  c.gossip.gossip_interval = milliseconds(gossip_interval);
-  c.gossip.push_pull_interval = milliseconds(push_pull);
+  if (auto problem = gossip::Node::validate(c.gossip)) throw ConfigError(*problem);
   return c;
 }
 

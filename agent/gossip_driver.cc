@@ -83,6 +83,7 @@ void GossipDriver::flush() {
   for (auto& r : node_.take_stream_requests()) {
     asio::co_spawn(io_, send_stream(std::move(r)), asio::detached);
   }
+  for (const auto& notice : node_.take_notices()) spdlog::warn("{}", notice);  // rate-limited by the node
   auto events = node_.take_events();
   if (!events.empty() && on_events_) on_events_(events);
   check_leave();

@@ -76,7 +76,8 @@ Json members_json(const gossip::Node& node) {
                        {"address", m.address},
                        {"state", std::string(gossip::to_string(m.state))},
                        {"incarnation", m.incarnation},
-                       {"service", nullable(m.service)}});
+                       {"service", nullable(m.service)},
+                       {"tags", m.tags}});
   }
   return {{"self", node.self().name}, {"members", members}};
 }

@@ -57,6 +57,23 @@ TEST(AgentConfigTest, FlagsFillGossipConfig) {
   EXPECT_EQ(c.gossip.probe_interval, std::chrono::milliseconds(300));
 }
 
+TEST(AgentConfigTest, ProfileThenOverridesAndTags) {
+  auto lan = parse({"--node", "n1"});
+  auto wan = parse({"--node", "n1", "--profile", "wan"});
+  EXPECT_LT(lan.gossip.probe_interval, wan.gossip.probe_interval);
+  auto tuned = parse({"--node", "n1", "--profile", "wan", "--suspicion-mult", "9", "--tag", "weight=2", "--tag",
+                      "zone=a=b"});
+  EXPECT_EQ(tuned.gossip.probe_interval, wan.gossip.probe_interval);
+  EXPECT_EQ(tuned.gossip.suspicion_mult, 9);
+  EXPECT_EQ(tuned.gossip.tags.at("weight"), "2");
+  EXPECT_EQ(tuned.gossip.tags.at("zone"), "a=b");
+  EXPECT_NE(error_of({"--profile", "mars"}).find("--profile mars"), std::string::npos);
+  EXPECT_NE(error_of({"--tag", "novalue"}).find("--tag novalue"), std::string::npos);
+  std::string big(200, 'x');
+  EXPECT_NE(error_of({"--tag", "a=" + big, "--tag", "b=" + big, "--tag", "c=" + big}).find("metadata"),
+            std::string::npos);
+}
+
 TEST(AgentConfigTest, ConfigFileUnderFlags) {
   std::string path = ::testing::TempDir() + "ringd_config_test.json";
   {
