@@ -1,46 +1,56 @@
 #!/usr/bin/env bash
-# Runs the benchmarks and writes bench/RESULTS.md from what they print.
+# Runs every benchmark and writes bench/RESULTS.md from what they print.
 #
-#   bench/run.sh            # uses build/ (run deploy/test.sh or build first)
+#   bench/run.sh                 # uses build/ (run deploy/test.sh or build first)
+#   SECTIONS="ring resp" bench/run.sh   # a subset: ring gossip membership resp
 #
-# Never edit RESULTS.md by hand: rerun this script.
+# Never edit RESULTS.md by hand: rerun this script. Each section is produced
+# by its own script or program, which prints Markdown on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
+SECTIONS=${SECTIONS:-"ring gossip membership resp"}
 OUT=bench/RESULTS.md
-[[ -x $BUILD/bench/ring_bench ]] || { echo "bench/run.sh: $BUILD/bench/ring_bench missing; build first" >&2; exit 2; }
+export BUILD
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-"$BUILD/bench/ring_bench" --benchmark_format=json --benchmark_repetitions=3 \
-  --benchmark_report_aggregates_only=true >"$tmp/ring.json" 2>"$tmp/ring.err"
-/usr/bin/python3 bench/membership_bench.py --n 10 30 --trials 3 --idle-seconds 20 >"$tmp/cluster.md"
+run_section() {
+  case $1 in
+    ring) bench/ring_run.sh ;;
+    gossip)
+      echo "## Membership, simulated (\`$BUILD/bench/gossip_sim_bench\`)"
+      echo
+      "$BUILD/bench/gossip_sim_bench" ;;
+    membership)
+      echo "## Membership, real processes (\`/usr/bin/python3 bench/membership_bench.py --n 10 30 --trials 3 --idle-seconds 20\`)"
+      echo
+      /usr/bin/python3 bench/membership_bench.py --n 10 30 --trials 3 --idle-seconds 20 ;;
+    resp)
+      echo "## RESP server (\`bench/resp_bench.sh $BUILD\`)"
+      echo
+      bench/resp_bench.sh "$BUILD" ;;
+    *) echo "bench/run.sh: unknown section $1" >&2; exit 2 ;;
+  esac
+}
+
+for s in $SECTIONS; do
+  echo "bench/run.sh: running $s" >&2
+  run_section "$s" >"$tmp/$s.md"
+done
 
 {
   echo "# Benchmark results"
   echo
   echo "Written by \`bench/run.sh\` on $(date -u +%Y-%m-%d) — do not edit by hand."
   echo
-  echo "- machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB, Linux $(uname -r)"
+  echo "- machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB, Linux $(uname -r); load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo
-  echo "## Ring lookup and build (\`$BUILD/bench/ring_bench\`, median of 3)"
-  echo
-  /usr/bin/python3 - "$tmp/ring.json" <<'PY'
-import json, sys
-doc = json.load(open(sys.argv[1]))
-print("| benchmark | time per op (CPU) |")
-print("|---|---|")
-for b in doc["benchmarks"]:
-    if b.get("aggregate_name") != "median":
-        continue
-    unit = b["time_unit"]
-    print(f"| {b['run_name']} | {b['cpu_time']:.1f} {unit} |")
-PY
-  echo
-  echo "## Membership (\`/usr/bin/python3 bench/membership_bench.py --n 10 30 --trials 3 --idle-seconds 20\`)"
-  echo
-  cat "$tmp/cluster.md"
+  for s in $SECTIONS; do
+    cat "$tmp/$s.md"
+    echo
+  done
 } >"$OUT"
-echo "wrote $OUT"
+echo "wrote $OUT" >&2
