@@ -12,6 +12,7 @@ BUILD=${BUILD:-build}
 SECTIONS=${SECTIONS:-"ring gossip membership resp"}
 OUT=bench/RESULTS.md
 export BUILD
+load_at_start=$(cut -d" " -f1-3 /proc/loadavg)
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -45,7 +46,7 @@ done
   echo
   echo "Written by \`bench/run.sh\` on $(date -u +%Y-%m-%d) — do not edit by hand."
   echo
-  echo "- machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB, Linux $(uname -r); load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "- machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB, Linux $(uname -r); load average at start $load_at_start"
   echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo
   for s in $SECTIONS; do
