@@ -31,7 +31,7 @@ po::options_description agent_options() {
       ("resp-unix", po::value<std::string>(), "also serve RESP on this Unix socket path")
       ("resp-max-clients", po::value<std::size_t>(), "most RESP connections at once (default 10000)")
       ("resp-timeout", po::value<int>(), "close RESP clients idle this many seconds; 0 = never (default 0)")
-      ("resp-threads", po::value<int>(), "RESP I/O threads; 1 = share the agent's thread (default 1)")
+      ("resp-threads", po::value<int>(), "RESP I/O threads, apart from the gossip thread (default 1)")
       ("resp-max-output-buffer", po::value<std::size_t>(), "unsent reply bytes before a RESP client is dropped (default 33554432)")
       ("requirepass-file", po::value<std::string>(), "file holding the RESP password (AUTH); none by default")
       ("log-level", po::value<std::string>(), "trace|debug|info|warn|error|off (default info)")
