@@ -5,23 +5,13 @@
 
 #include "agent/address.h"
 #include "agent/config.h"
+#include "agent_args.h"
 
 namespace ringd::agent {
 namespace {
 
-AgentConfig parse(std::vector<std::string> args) {
-  bool help = false;
-  return parse_agent_args(args, &help);
-}
-
-std::string error_of(std::vector<std::string> args) {
-  try {
-    parse(std::move(args));
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::error_of;
+using testing::parse;
 
 TEST(AddressTest, SplitsHostPortForms) {
   auto v4 = split_host_port("10.0.0.7:8000");

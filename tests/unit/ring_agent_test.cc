@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "agent/config.h"
+#include "agent_args.h"
 #include "agent/http_api.h"
 #include "agent/ring_publisher.h"
 
@@ -17,19 +18,8 @@ namespace {
 
 using Json = nlohmann::json;
 
-AgentConfig parse(std::vector<std::string> args) {
-  bool help = false;
-  return parse_agent_args(args, &help);
-}
-
-std::string error_of(std::vector<std::string> args) {
-  try {
-    parse(std::move(args));
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::error_of;
+using testing::parse;
 
 TEST(RingAgentConfigTest, RingFlags) {
   const AgentConfig d = parse({});
