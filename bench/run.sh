@@ -3,6 +3,10 @@
 #
 #   bench/run.sh                 # uses build/ (run deploy/test.sh or build first)
 #   SECTIONS="ring resp" bench/run.sh   # a subset: ring gossip membership resp
+#   SECTIONS="ring resp,gossip membership" bench/run.sh
+#                                # groups split by commas run side by side
+#   GOSSIP_ARGS="--quick" bench/run.sh  # flags for gossip_sim_bench (the full
+#                                # run simulates N = 1000 and takes an hour)
 #
 # Never edit RESULTS.md by hand: rerun this script. Each section is produced
 # by its own script or program, which prints Markdown on stdout.
@@ -10,6 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 SECTIONS=${SECTIONS:-"ring gossip membership resp"}
+GOSSIP_ARGS=${GOSSIP_ARGS:-}
 OUT=bench/RESULTS.md
 export BUILD
 load_at_start=$(cut -d" " -f1-3 /proc/loadavg)
@@ -21,9 +26,10 @@ run_section() {
   case $1 in
     ring) bench/ring_run.sh ;;
     gossip)
-      echo "## Membership, simulated (\`$BUILD/bench/gossip_sim_bench\`)"
+      echo "## Membership, simulated (\`$BUILD/bench/gossip_sim_bench $GOSSIP_ARGS\`)"
       echo
-      "$BUILD/bench/gossip_sim_bench" ;;
+      # shellcheck disable=SC2086 # flags split on purpose
+      "$BUILD/bench/gossip_sim_bench" $GOSSIP_ARGS ;;
     membership)
       echo "## Membership, real processes (\`/usr/bin/python3 bench/membership_bench.py --n 10 30 --trials 3 --idle-seconds 20\`)"
       echo
@@ -36,10 +42,19 @@ run_section() {
   esac
 }
 
-for s in $SECTIONS; do
-  echo "bench/run.sh: running $s" >&2
-  run_section "$s" >"$tmp/$s.md"
+run_group() {
+  for s in $1; do
+    echo "bench/run.sh: running $s" >&2
+    run_section "$s" >"$tmp/$s.md"
+  done
+}
+IFS=, read -ra groups <<<"$SECTIONS"
+pids=()
+for g in "${groups[@]}"; do
+  run_group "$g" &
+  pids+=($!)
 done
+for p in "${pids[@]}"; do wait "$p"; done
 
 {
   echo "# Benchmark results"
@@ -49,7 +64,11 @@ done
   echo "- machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB, Linux $(uname -r); load average at start $load_at_start"
   echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo
-  for s in $SECTIONS; do
+  if ((${#groups[@]} > 1)); then
+    echo "Section groups run side by side: $(printf '[%s] ' "${groups[@]}")— figures may include the other group's load."
+    echo
+  fi
+  for s in ${SECTIONS//,/ }; do
     cat "$tmp/$s.md"
     echo
   done
