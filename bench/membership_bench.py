@@ -129,10 +129,11 @@ def measure(cluster_class, n, trials, idle_seconds):
         cpu = [1000 * (cpu_seconds(p.pid) - before[p.name]) / elapsed for p in cluster.nodes]
         rss = [rss_mb(p.pid) for p in cluster.nodes]
         kills, leaves = [], []
+        gone = set()  # stopped in earlier trials; asking them would fail
         for t in range(trials):
             victim = cluster.nodes[-1 - 2 * t]
             leaver = cluster.nodes[-2 - 2 * t]
-            others = [p for p in cluster.nodes if p is not victim]
+            others = [p for p in cluster.nodes if p is not victim and p.name not in gone]
             started = time.monotonic()
             victim.kill()
             wait_until(lambda: seen_everywhere(cluster, victim, others, cluster.dead), 120,
@@ -145,6 +146,7 @@ def measure(cluster_class, n, trials, idle_seconds):
                        f"{leaver.name} {cluster.left}", interval=0.01)
             leaves.append(time.monotonic() - started)
             leaver.stop()
+            gone.update({victim.name, leaver.name})
         return {"kill": kills, "leave": leaves, "rss": rss, "cpu": cpu}
     finally:
         cluster.close()
