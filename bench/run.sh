@@ -34,10 +34,7 @@ run_section() {
       echo "## Membership, real processes (\`/usr/bin/python3 bench/membership_bench.py --n 10 30 --trials 3 --idle-seconds 20\`)"
       echo
       /usr/bin/python3 bench/membership_bench.py --n 10 30 --trials 3 --idle-seconds 20 ;;
-    resp)
-      echo "## RESP server (\`bench/resp_bench.sh $BUILD\`)"
-      echo
-      bench/resp_bench.sh "$BUILD" ;;
+    resp) bench/resp_bench.sh "$BUILD" ;;  # prints its own heading
     *) echo "bench/run.sh: unknown section $1" >&2; exit 2 ;;
   esac
 }
