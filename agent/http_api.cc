@@ -115,7 +115,20 @@ HttpResponse handle_api(const HttpRequest& request, const ApiSources& sources) {
     return response;
   }
   if (path == "/members") return json_response(request, http::status::ok, members_json(*sources.node));
-  if (path == "/ring") return json_response(request, http::status::ok, ring_json(*sources.ring->current()));
+  if (path == "/ring") {
+    // The ring of every endpoint, and the service rings with their RESP
+    // database numbers (SELECT n).
+    const auto set = sources.ring->rings();
+    Json body = ring_json(*set->all);
+    Json services = Json::array();
+    for (std::size_t i = 0; i < set->services.size(); ++i) {
+      const ring::Ring& ring = *set->rings[i];
+      services.push_back({{"db", i + 1}, {"name", set->services[i]}, {"checksum", ring.checksum()},
+                          {"nodes", ring.nodes()}});
+    }
+    body["services"] = services;
+    return json_response(request, http::status::ok, body);
+  }
   if (path == "/health") {
     bool ready = sources.ready();
     return json_response(request, ready ? http::status::ok : http::status::service_unavailable,

@@ -91,14 +91,58 @@ namespace {
 
 using Shared = RespServer::Shared;
 
-// resp::Backend over the published ring; one per connection. begin_batch()
-// pins the current snapshot, so a pipeline batch sees one ring and the
-// views handed out stay valid for the batch.
+// The ring set a loop's connections read: reloaded from the publisher only
+// when its generation moved, so a batch costs one atomic load, not an
+// atomic shared_ptr copy. One per loop thread; a connection's views stay
+// valid for its batch because batches of one loop never overlap.
+class RingCache {
+ public:
+  explicit RingCache(const RingPublisher& publisher) : publisher_(publisher) {}
+
+  // The current set; `generation` identifies it.
+  const RingSet& refresh() {
+    const std::uint64_t g = publisher_.generation();
+    if (g != generation_ || set_ == nullptr) {
+      set_ = publisher_.rings();
+      generation_ = g;
+    }
+    return *set_;
+  }
+  std::uint64_t generation() const { return generation_; }
+
+ private:
+  const RingPublisher& publisher_;
+  std::shared_ptr<const RingSet> set_;
+  std::uint64_t generation_ = 0;
+};
+
+// What a connection reads after its service vanished from the cluster.
+const ring::Ring& empty_ring() {
+  static const std::shared_ptr<const ring::Ring> ring = ring::Ring::build({});
+  return *ring;
+}
+
+// resp::Backend over the published rings; one per connection. begin_batch()
+// pins the loop's current set, so a pipeline batch sees one ring and the
+// views handed out stay valid for the batch. SELECT remembers the service by
+// name: if the numbering changes later (a service appears or is forgotten),
+// the connection keeps reading the service it chose, and reads an empty ring
+// once that service is gone.
 class RingBackend final : public resp::Backend {
  public:
-  explicit RingBackend(const Shared& shared) : shared_(shared) {}
+  RingBackend(const Shared& shared, RingCache& cache) : shared_(shared), cache_(cache) {}
 
-  void begin_batch() override { ring_ = shared_.publisher.current(); }
+  void begin_batch() override {
+    set_ = &cache_.refresh();
+    if (resolved_ == cache_.generation() && ring_ != nullptr) return;
+    resolved_ = cache_.generation();
+    if (service_.empty()) {
+      ring_ = set_->all.get();
+    } else {
+      const ring::Ring* ring = set_->find(service_);
+      ring_ = ring != nullptr ? ring : &empty_ring();
+    }
+  }
 
   std::string_view owner(std::string_view key) override {
     const std::string* node = ring_->owner(key);
@@ -112,6 +156,19 @@ class RingBackend final : public resp::Backend {
   std::span<const std::string> nodes() override { return ring_->nodes(); }
   std::string_view checksum() override { return ring_->checksum(); }
   std::int64_t now_seconds() override { return coarse_now_s(); }
+
+  std::span<const std::string> services() override { return set_->services; }
+  bool select(std::size_t db) override {
+    if (db >= databases()) return false;
+    if (db == 0 || set_->services.empty()) {
+      service_.clear();
+      ring_ = set_->all.get();
+    } else {
+      service_ = set_->services[db - 1];
+      ring_ = set_->rings[db - 1].get();
+    }
+    return true;
+  }
 
   bool info_section(std::string_view name, std::string& out) override {
     if (name == "server") return server_section(out), true;
@@ -148,14 +205,23 @@ class RingBackend final : public resp::Backend {
     field(out, "blocked_clients", std::uint64_t{0});
   }
 
+  // The ring of every endpoint (db 0), then one line per service (db 1..k).
   void ring_section(std::string& out) const {
+    const ring::Ring& all = *set_->all;
     out.append("# Ring\r\n");
-    field(out, "ring_nodes", ring_->nodes().size());
-    field(out, "ring_checksum", ring_->checksum());
-    field(out, "ring_points_per_node", ring_->options().points_per_node);
-    field(out, "ring_points", ring_->point_count());
-    for (std::size_t i = 0; i < ring_->nodes().size(); ++i) {
-      field(out, "node" + std::to_string(i), ring_->nodes()[i]);
+    field(out, "ring_nodes", all.nodes().size());
+    field(out, "ring_checksum", all.checksum());
+    field(out, "ring_points_per_node", all.options().points_per_node);
+    field(out, "ring_points", all.point_count());
+    for (std::size_t i = 0; i < all.nodes().size(); ++i) {
+      field(out, "node" + std::to_string(i), all.nodes()[i]);
+    }
+    field(out, "ring_services", set_->services.size());
+    for (std::size_t i = 0; i < set_->services.size(); ++i) {
+      const ring::Ring& ring = *set_->rings[i];
+      field(out, "db" + std::to_string(i + 1),
+            "service=" + set_->services[i] + ",nodes=" + std::to_string(ring.nodes().size()) +
+                ",checksum=" + ring.checksum());
     }
   }
 
@@ -179,12 +245,17 @@ class RingBackend final : public resp::Backend {
   }
 
   const Shared& shared_;
-  std::shared_ptr<const ring::Ring> ring_;
+  RingCache& cache_;
+  const RingSet* set_ = nullptr;       // pinned by begin_batch()
+  const ring::Ring* ring_ = nullptr;   // the selected database's ring in set_
+  std::uint64_t resolved_ = 0;         // cache generation ring_ was looked up in
+  std::string service_;                // selected service; "" = every endpoint
 };
 
 // One client connection, owned by the loop that accepted it.
 struct Conn {
-  Conn(int fd_, Shared& shared) : fd(fd_), backend(shared), session(backend, shared.stats, shared.session_options) {}
+  Conn(int fd_, Shared& shared, RingCache& cache)
+      : fd(fd_), backend(shared, cache), session(backend, shared.stats, shared.session_options) {}
   int fd;
   RingBackend backend;
   resp::Session session;
@@ -198,7 +269,7 @@ struct Conn {
 class RespServer::Loop {
  public:
   Loop(std::shared_ptr<Shared> shared, std::vector<int> listeners)
-      : shared_(std::move(shared)), listeners_(std::move(listeners)) {
+      : shared_(std::move(shared)), listeners_(std::move(listeners)), cache_(shared_->publisher) {
     ep_ = epoll_create1(EPOLL_CLOEXEC);
     wake_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (ep_ < 0 || wake_ < 0) throw boost::system::system_error(errno, boost::system::system_category(), "epoll");
@@ -300,7 +371,7 @@ class RespServer::Loop {
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));  // fails harmlessly on Unix sockets
       const auto i = static_cast<std::size_t>(fd);
       if (i >= conns_.size()) conns_.resize(std::max<std::size_t>(i + 1, conns_.size() * 2));
-      conns_[i] = std::make_unique<Conn>(fd, *shared_);
+      conns_[i] = std::make_unique<Conn>(fd, *shared_, cache_);
       resp::ClientState& client = conns_[i]->session.client();
       client.addr = socket_name(fd, true);
       client.laddr = socket_name(fd, false);
@@ -401,6 +472,7 @@ class RespServer::Loop {
   int wake_ = -1;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
+  RingCache cache_;
   std::vector<std::unique_ptr<Conn>> conns_;  // by fd
   std::array<char, 16 * 1024> in_{};
   std::string out_;

@@ -1,6 +1,8 @@
 #include "agent/ring_publisher.h"
 
+#include <algorithm>
 #include <charconv>
+#include <map>
 
 namespace ringd::agent {
 
@@ -14,20 +16,58 @@ std::uint32_t weight_from_tags(const gossip::Tags& tags) {
   return weight;
 }
 
-RingPublisher::RingPublisher(ring::Options options)
-    : options_(options), ring_(ring::Ring::build({}, options)) {}
+std::string_view service_from_tags(const gossip::Tags& tags) {
+  auto it = tags.find("service");
+  return it == tags.end() ? std::string_view() : std::string_view(it->second);
+}
+
+const ring::Ring* RingSet::find(std::string_view name) const {
+  auto it = std::lower_bound(services.begin(), services.end(), name);
+  if (it == services.end() || *it != name) return nullptr;
+  return rings[static_cast<std::size_t>(it - services.begin())].get();
+}
+
+const ring::Ring* RingSet::db(std::size_t db) const {
+  if (db == 0) return all.get();
+  return db <= rings.size() ? rings[db - 1].get() : nullptr;
+}
+
+RingPublisher::RingPublisher(ring::Options options) : options_(options) {
+  auto set = std::make_shared<RingSet>();
+  set->all = ring::Ring::build({}, options);
+  rings_.store(std::move(set));
+}
 
 bool RingPublisher::rebuild(const std::vector<gossip::Member>& members) {
   std::vector<ring::WeightedNode> endpoints;
+  std::map<std::string, std::vector<ring::WeightedNode>, std::less<>> by_service;
   for (const auto& m : members) {
-    bool live = m.state == gossip::MemberState::kAlive || m.state == gossip::MemberState::kSuspect;
-    if (live && !m.service.empty()) endpoints.push_back({m.service, weight_from_tags(m.tags)});
+    if (m.service.empty()) continue;
+    const std::string_view service = service_from_tags(m.tags);
+    auto* list = service.empty() ? nullptr : &by_service.try_emplace(std::string(service)).first->second;
+    const bool live = m.state == gossip::MemberState::kAlive || m.state == gossip::MemberState::kSuspect;
+    if (!live) continue;  // a dead member still keeps its service listed
+    const ring::WeightedNode node{m.service, weight_from_tags(m.tags)};
+    endpoints.push_back(node);
+    if (list != nullptr) list->push_back(node);
   }
-  // Built from the current ring: unchanged endpoints' points are reused.
-  auto previous = current();
-  auto next = ring::Ring::build_weighted_from(*previous, std::move(endpoints), options_);
-  bool changed = previous->checksum() != next->checksum();
-  if (changed || !ready()) ring_.store(std::move(next), std::memory_order_release);
+  // Built from the current rings: unchanged endpoints' points are reused.
+  const auto previous = rings();
+  auto next = std::make_shared<RingSet>();
+  next->all = ring::Ring::build_weighted_from(*previous->all, std::move(endpoints), options_);
+  bool changed = previous->all->checksum() != next->all->checksum() || previous->services.size() != by_service.size();
+  for (auto& [name, nodes] : by_service) {
+    const ring::Ring* before = previous->find(name);
+    auto ring = before != nullptr ? ring::Ring::build_weighted_from(*before, std::move(nodes), options_)
+                                  : ring::Ring::build_weighted(std::move(nodes), options_);
+    changed = changed || before == nullptr || before->checksum() != ring->checksum();
+    next->services.push_back(name);
+    next->rings.push_back(std::move(ring));
+  }
+  if (changed || !ready()) {
+    rings_.store(std::move(next), std::memory_order_release);
+    generation_.fetch_add(1, std::memory_order_release);
+  }
   ready_.store(true, std::memory_order_release);
   return changed;
 }

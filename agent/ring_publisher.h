@@ -1,18 +1,31 @@
-// agent/ring_publisher.h — membership -> ring snapshot -> readers.
+// agent/ring_publisher.h — membership -> ring snapshots -> readers.
 //
 // The gossip thread calls rebuild() after membership events; readers (RESP
-// sessions, HTTP handlers) call current() and never wait: the new ring is
-// built aside and published by one atomic shared_ptr store.
+// sessions, HTTP handlers) call rings() or current() and never wait: the new
+// rings are built aside and published together by one atomic shared_ptr
+// store.
 //
-// The ring holds the service endpoints of alive and suspect members (a
-// suspect keeps its keys until it is declared dead), each weighted by the
-// member's "weight" tag. The checksum covers that set, the weights and the
-// ring options, so the order events arrive in and suspect flags never change
-// it.
+// A ring holds the service endpoints of alive and suspect members (a suspect
+// keeps its keys until it is declared dead), each weighted by the member's
+// "weight" tag. The checksum covers that set, the weights and the ring
+// options, so the order events arrive in and suspect flags never change it.
+//
+// Services. A member tagged service=NAME (--tag service=NAME) also belongs to
+// the ring of service NAME. Every publish holds the ring of all endpoints
+// (RESP db 0, /ring) and one ring per service, sorted by name: the first is
+// db 1, the next db 2, and so on, so every agent that knows the same members
+// numbers them the same way. A service is listed while the member table holds
+// any member with an endpoint and that tag, in any state: when all of its
+// backends die its ring is empty (lookups answer "no node") but its number
+// stays until gossip forgets the dead members (gossip::Config::
+// dead_forget_after), so the other services do not renumber on a crash.
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "gossip/node.h"
@@ -23,23 +36,48 @@ namespace ringd::agent {
 // A member's ring weight: its "weight" tag, a decimal 1..65535; absent or
 // malformed -> 1.
 std::uint32_t weight_from_tags(const gossip::Tags& tags);
+// A member's service name: its "service" tag; "" when absent.
+std::string_view service_from_tags(const gossip::Tags& tags);
+
+// One published generation: the all-endpoints ring and the service rings.
+struct RingSet {
+  std::shared_ptr<const ring::Ring> all;               // db 0
+  std::vector<std::string> services;                   // sorted names: db 1 .. db services.size()
+  std::vector<std::shared_ptr<const ring::Ring>> rings;  // parallel to services
+
+  // The ring of service `name`; nullptr when there is no such service.
+  const ring::Ring* find(std::string_view name) const;
+  // The ring of database `db` (0: all); nullptr when out of range.
+  const ring::Ring* db(std::size_t db) const;
+};
 
 class RingPublisher {
  public:
   explicit RingPublisher(ring::Options options);  // see ring_options(AgentConfig)
 
   // Rebuilds from the service endpoints of alive and suspect members.
-  // Returns true when the ring's node set changed.
+  // Returns true when any ring's node set (or the list of services) changed.
   bool rebuild(const std::vector<gossip::Member>& members);
 
-  std::shared_ptr<const ring::Ring> current() const { return ring_.load(std::memory_order_acquire); }
+  // The ring of every endpoint (db 0).
+  std::shared_ptr<const ring::Ring> current() const {
+    auto set = rings();
+    const ring::Ring* all = set->all.get();
+    return {std::move(set), all};
+  }
+  // Everything published by the last rebuild.
+  std::shared_ptr<const RingSet> rings() const { return rings_.load(std::memory_order_acquire); }
+  // Bumped on every publish: a reader holding a snapshot can compare this
+  // (one relaxed load) instead of reloading the shared_ptr.
+  std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
   // True once rebuild() has run at least once.
   bool ready() const { return ready_.load(std::memory_order_acquire); }
 
  private:
   ring::Options options_;
-  std::atomic<std::shared_ptr<const ring::Ring>> ring_;
+  std::atomic<std::shared_ptr<const RingSet>> rings_;
+  std::atomic<std::uint64_t> generation_{0};
   std::atomic<bool> ready_{false};
 };
 

@@ -35,6 +35,20 @@ class Backend {
   // The ring checksum (16 lowercase hex digits).
   virtual std::string_view checksum() = 0;
 
+  // Databases (SELECT). Database 0 is the ring of every endpoint. When the
+  // cluster has named services, database i (1..k) is the ring of the i-th
+  // service in services(); without services, 1..15 are accepted and act as 0.
+  // The lookups above read the selected database's ring.
+  //
+  // Service names, sorted: database i + 1 is services()[i]. Valid like the
+  // views above.
+  virtual std::span<const std::string> services() { return {}; }
+  // How many databases SELECT accepts: 16 without services, else 1 + k.
+  virtual std::size_t databases() { return services().empty() ? 16 : services().size() + 1; }
+  // Makes `db` (< databases()) the ring the lookups read, from now on.
+  // Returns false, changing nothing, when db is out of range.
+  virtual bool select(std::size_t db) { return db < databases(); }
+
   // Appends INFO section `name` (lower case: "server", "clients", "ring",
   // "members"), from its "# Title\r\n" line to its last "field:value\r\n".
   // Returns false, appending nothing, for a section it does not have.

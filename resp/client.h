@@ -11,7 +11,7 @@ struct ClientState {
   std::uint64_t id = 0;       // CLIENT ID: unique per server, from 1
   int proto = 2;              // 2 or 3, set by HELLO
   bool authenticated = true;  // false until AUTH when a password is set
-  int db = 0;                 // SELECT: accepted, no effect yet (see cmd_connection.cc)
+  int db = 0;                 // SELECT: the database (ring) this connection reads
   std::string name;           // CLIENT SETNAME
   // Filled by the server for CLIENT INFO; empty/-1 in tests.
   std::string addr;           // peer "ip:port" or "path:0" for Unix sockets

@@ -3,9 +3,12 @@
 //   PING [msg]  -> +PONG, or msg as a bulk string
 //   ECHO msg    -> msg as a bulk string
 //   QUIT        -> +OK, then the connection closes
-//   SELECT n    -> +OK for 0..15, else Redis's errors. No effect yet: every
-//                  index sees the one ring. (When members carry service tags,
-//                  SELECT will pick a named service ring; see issue 5.)
+//   SELECT n    -> +OK, or Redis's errors. Picks the ring the lookups of
+//                  this connection read: 0 is every endpoint; when members
+//                  carry service=NAME tags, 1..k are the services in sorted
+//                  name order (RING.SERVICES lists them) and k+1 and above
+//                  are out of range; without services 0..15 are accepted and
+//                  all read the one ring, as a no-op.
 //   HELLO [2|3 [AUTH user pass] [SETNAME name]]
 //               -> switches to RESP2/RESP3; replies a map (RESP3) or a flat
 //                  array (RESP2) of server, version, proto, id, mode, role,
@@ -101,7 +104,7 @@ Outcome cmd_select(Args args, Context& ctx) {
     append_error(ctx.out, "ERR value is not an integer or out of range");
   } else if (id < INT32_MIN || id > INT32_MAX) {
     append_error(ctx.out, "ERR value is out of range, value must between -2147483648 and 2147483647");
-  } else if (id < 0 || id >= 16) {
+  } else if (id < 0 || !ctx.backend.select(static_cast<std::size_t>(id))) {
     append_error(ctx.out, "ERR DB index is out of range");
   } else {
     ctx.client.db = static_cast<int>(id);

@@ -8,6 +8,11 @@
 //   RING.CHECKSUM      -> bulk: the ring checksum (same as /ring "checksum");
 //                         equal on two agents when their rings are equal
 //   RING.NODES         -> array of the ring's endpoints, sorted
+//   RING.SERVICES      -> array of the service names, sorted: element i (from
+//                         1, as redis-cli numbers them) is database i for
+//                         SELECT; empty when no member carries a service tag
+//
+// All but RING.SERVICES read the ring of the connection's database (SELECT).
 #include <algorithm>
 #include <cstdint>
 
@@ -72,6 +77,13 @@ Outcome cmd_ring_nodes(Args, Context& ctx) {
   const auto nodes = ctx.backend.nodes();
   append_array_header(ctx.out, nodes.size());
   for (const std::string& node : nodes) append_bulk(ctx.out, node);
+  return Outcome::kContinue;
+}
+
+Outcome cmd_ring_services(Args, Context& ctx) {
+  const auto services = ctx.backend.services();
+  append_array_header(ctx.out, services.size());
+  for (const std::string& name : services) append_bulk(ctx.out, name);
   return Outcome::kContinue;
 }
 

@@ -229,7 +229,8 @@ Outcome cmd_config_get(Args args, Context& ctx) {
   struct Param {
     std::string_view name, value;
   };
-  constexpr std::array<Param, 3> kParams{{{"save", ""}, {"appendonly", "no"}, {"databases", "16"}}};
+  const std::string databases = std::to_string(ctx.backend.databases());
+  const std::array<Param, 3> kParams{{{"save", ""}, {"appendonly", "no"}, {"databases", databases}}};
   std::array<bool, kParams.size()> hit{};
   std::size_t n = 0;
   for (std::size_t i = 2; i < args.size(); ++i) {

@@ -14,6 +14,7 @@ Outcome cmd_dbsize(Args args, Context& ctx);
 Outcome cmd_ring_owners(Args args, Context& ctx);
 Outcome cmd_ring_checksum(Args args, Context& ctx);
 Outcome cmd_ring_nodes(Args args, Context& ctx);
+Outcome cmd_ring_services(Args args, Context& ctx);
 
 // cmd_connection.cc — connection state.
 Outcome cmd_ping(Args args, Context& ctx);

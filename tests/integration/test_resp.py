@@ -2,7 +2,8 @@
 
 redis-cli (interactive over stdin, and --pipe), redis-benchmark, python3-redis
 (commands, pipelines, RESP over a Unix socket), HELLO 3, AUTH with
---requirepass-file, --resp-max-clients, --resp-timeout and the output cap.
+--requirepass-file, --resp-max-clients, --resp-timeout and the output cap;
+SELECT over agents tagged with different services (--tag service=NAME).
 Run with /usr/bin/python3 (Debian's python3-redis); RINGD_BIN names the binary.
 """
 import os
@@ -230,6 +231,85 @@ class RespTest(unittest.TestCase):
         self.assertGreaterEqual(info["client_output_buffer_limit_disconnections"], 1)
         self.assertGreaterEqual(info["rejected_connections"], 1)
         self.assertGreaterEqual(info["idle_timeout_disconnections"], 1)
+
+
+class RespServicesTest(unittest.TestCase):
+    """Three backends in two services and a router-only agent: SELECT n reads
+    the ring of the n-th service (sorted names), 0 every endpoint."""
+
+    API = "127.0.0.1:9201"
+    SEARCH = ["127.0.0.1:9101", "127.0.0.1:9102"]
+
+    @classmethod
+    def setUpClass(cls):
+        cls.run_dir = RunDir("ringd-resp-services")
+        cls.search1 = Agent("search1", cls.run_dir, service=cls.SEARCH[0],
+                            extra_args=["--tag", "service=search"]).start()
+        seed = [cls.search1.gossip]
+        cls.search2 = Agent("search2", cls.run_dir, join=seed, service=cls.SEARCH[1],
+                            extra_args=["--tag", "service=search"]).start()
+        cls.api = Agent("api1", cls.run_dir, join=seed, service=cls.API,
+                        extra_args=["--tag", "service=api", "--tag", "weight=2"]).start()
+        cls.router = Agent("router", cls.run_dir, join=seed).start()
+        cls.agents = [cls.search1, cls.search2, cls.api, cls.router]
+        for a in cls.agents:
+            a.wait_ready()
+
+        def converged():
+            for a in cls.agents:
+                services = a.ring()["services"]
+                if [(s["name"], len(s["nodes"])) for s in services] != [("api", 1), ("search", 2)]:
+                    return False
+            return True
+        wait_until(converged, 20, "every agent sees services api (1 node) and search (2 nodes)")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.run_dir.cleanup()
+
+    def test_every_agent_numbers_services_alike(self):
+        for a in self.agents:
+            self.assertEqual(a.redis().execute_command("RING.SERVICES"), ["api", "search"])
+            self.assertEqual([(s["db"], s["name"]) for s in a.ring()["services"]],
+                             [(1, "api"), (2, "search")])
+        self.assertEqual(self.router.redis().config_get("databases"), {"databases": "3"})
+
+    def test_keys_route_only_to_the_selected_service(self):
+        keys = ["/doc/%d" % i for i in range(300)]
+        ring = self.router.ring()
+        for db, allowed in ((0, set(self.SEARCH + [self.API])), (1, {self.API}), (2, set(self.SEARCH))):
+            # redis-py sends SELECT db on connect, as clients configured with a db do.
+            r = redis.Redis(host=HOST, port=self.router.resp_port, db=db, socket_timeout=2,
+                            decode_responses=True)
+            got = r.mget(keys)
+            self.assertEqual(set(got), allowed, "db %d" % db)  # only, and all, of its members
+            self.assertEqual(r.get(keys[0]), got[0])
+            self.assertEqual(r.dbsize(), len(allowed))
+            owners = r.execute_command("RING.OWNERS", keys[0], "5")
+            self.assertEqual(set(owners), allowed)
+            self.assertEqual(owners[0], got[0])
+            checksum = r.execute_command("RING.CHECKSUM")
+            want = ring["checksum"] if db == 0 else ring["services"][db - 1]["checksum"]
+            self.assertEqual(checksum, want)
+            self.assertEqual(int(r.client_info()["db"]), db)
+        # Same answers on a backend's agent: every agent has the same rings.
+        r = redis.Redis(host=HOST, port=self.search1.resp_port, db=2, socket_timeout=2,
+                        decode_responses=True)
+        r2 = redis.Redis(host=HOST, port=self.router.resp_port, db=2, socket_timeout=2,
+                         decode_responses=True)
+        self.assertEqual(r.mget(keys), r2.mget(keys))
+
+    def test_select_out_of_range_and_switching(self):
+        port = self.router.resp_port
+        got = raw(port, b"SELECT 3\r\nSELECT 1\r\nGET k\r\nSELECT 2\r\nDBSIZE\r\nSELECT 0\r\nDBSIZE\r\n"
+                        b"SELECT 16\r\nDBSIZE\r\n")
+        api = self.API.encode()
+        self.assertEqual(got, b"-ERR DB index is out of range\r\n+OK\r\n$%d\r\n%s\r\n+OK\r\n:2\r\n+OK\r\n:3\r\n"
+                              b"-ERR DB index is out of range\r\n:3\r\n" % (len(api), api))
+        info = self.router.redis().info("ring")
+        self.assertEqual(info["ring_services"], 2)
+        self.assertEqual(info["db1"]["service"], "api")
+        self.assertEqual(info["db2"]["nodes"], 2)
 
 
 if __name__ == "__main__":

@@ -19,11 +19,13 @@ class RespCommandsTest : public ::testing::Test {
   // gives the same bytes.
   std::string run(std::string_view in, const SessionOptions& options = {}) {
     const std::uint64_t next_id = stats_.next_client_id.load();
+    backend_.selected = 0;  // a new connection starts on database 0
     Session whole(backend_, stats_, options);
     std::string out;
     whole.feed(in, out);
     while (whole.paused()) whole.resume(out);
     stats_.next_client_id.store(next_id);  // same CLIENT ID for both
+    backend_.selected = 0;
     Session bytes(backend_, stats_, options);
     std::string out2;
     for (char c : in) {
@@ -147,9 +149,9 @@ TEST_F(RespCommandsTest, ClientSubcommands) {
 }
 
 TEST_F(RespCommandsTest, CommandIntrospection) {
-  EXPECT_EQ(run("COMMAND COUNT\r\n"), ":16\r\n");
+  EXPECT_EQ(run("COMMAND COUNT\r\n"), ":17\r\n");
   const std::string all = run("COMMAND\r\n");
-  EXPECT_EQ(all.substr(0, 5), "*16\r\n");
+  EXPECT_EQ(all.substr(0, 5), "*17\r\n");
   EXPECT_EQ(all.substr(5, 25), "*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+re");
   const std::string info = run("COMMAND INFO get nosuch\r\n");
   EXPECT_EQ(info.substr(0, 18), "*2\r\n*10\r\n$3\r\nget\r\n");
@@ -192,6 +194,40 @@ TEST_F(RespCommandsTest, RingCommands) {
   EXPECT_EQ(run("RING.NODES\r\n").substr(0, 4), "*3\r\n");
   backend_.endpoints.clear();
   EXPECT_EQ(run("DBSIZE\r\nRING.OWNERS k 3\r\n"), ":0\r\n*0\r\n");
+}
+
+// Without service tags SELECT 0..15 is accepted and changes nothing.
+TEST_F(RespCommandsTest, SelectWithoutServicesIsANoOp) {
+  EXPECT_EQ(run("RING.SERVICES\r\n"), "*0\r\n");
+  EXPECT_EQ(run("CONFIG GET databases\r\n"), "*2\r\n$9\r\ndatabases\r\n$2\r\n16\r\n");
+  EXPECT_EQ(run("SELECT 7\r\nGET k\r\nDBSIZE\r\nRING.CHECKSUM\r\n"),
+            "+OK\r\n$14\r\n127.0.0.1:9001\r\n:3\r\n$16\r\n0123456789abcdef\r\n");
+  EXPECT_EQ(run("SELECT 16\r\nGET k\r\n"), "-ERR DB index is out of range\r\n$14\r\n127.0.0.1:9001\r\n");
+  EXPECT_NE(run("SELECT 15\r\nCLIENT INFO\r\n").find(" db=15 "), std::string::npos);
+}
+
+// With services, database i is the i-th service (sorted) and the lookups of
+// the connection read its ring; past the last service is out of range.
+TEST_F(RespCommandsTest, SelectPicksAServiceRing) {
+  backend_.service_names = {"api", "search"};
+  backend_.service_endpoints = {"10.0.1.1:80", "10.0.2.1:80"};
+  backend_.service_checksums = {"aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb"};
+  EXPECT_EQ(run("RING.SERVICES\r\n"), "*2\r\n$3\r\napi\r\n$6\r\nsearch\r\n");
+  EXPECT_EQ(run("CONFIG GET databases\r\n"), "*2\r\n$9\r\ndatabases\r\n$1\r\n3\r\n");
+  EXPECT_EQ(run("GET k\r\nDBSIZE\r\n"), "$14\r\n127.0.0.1:9001\r\n:3\r\n");
+  EXPECT_EQ(run("SELECT 2\r\nGET k\r\nMGET a b\r\nDBSIZE\r\nRING.CHECKSUM\r\nRING.OWNERS k 3\r\nRING.NODES\r\n"),
+            "+OK\r\n$11\r\n10.0.2.1:80\r\n*2\r\n$11\r\n10.0.2.1:80\r\n$11\r\n10.0.2.1:80\r\n:1\r\n"
+            "$16\r\nbbbbbbbbbbbbbbbb\r\n*1\r\n$11\r\n10.0.2.1:80\r\n*1\r\n$11\r\n10.0.2.1:80\r\n");
+  EXPECT_EQ(run("SELECT 1\r\nGET k\r\nSELECT 0\r\nGET k\r\n"),
+            "+OK\r\n$11\r\n10.0.1.1:80\r\n+OK\r\n$14\r\n127.0.0.1:9001\r\n");
+  // Out of range: Redis's error, and the connection keeps its database.
+  EXPECT_EQ(run("SELECT 1\r\nSELECT 3\r\nGET k\r\n"),
+            "+OK\r\n-ERR DB index is out of range\r\n$11\r\n10.0.1.1:80\r\n");
+  EXPECT_EQ(run("SELECT 15\r\n"), "-ERR DB index is out of range\r\n");
+  EXPECT_EQ(run("SELECT -1\r\n"), "-ERR DB index is out of range\r\n");
+  EXPECT_EQ(run("SELECT x\r\n"), "-ERR value is not an integer or out of range\r\n");
+  EXPECT_NE(run("SELECT 2\r\nCLIENT INFO\r\n").find(" db=2 "), std::string::npos);
+  EXPECT_NE(run("SELECT 3\r\nCLIENT INFO\r\n").find(" db=0 "), std::string::npos);
 }
 
 TEST_F(RespCommandsTest, OutputBatchPausesAndResumes) {
