@@ -18,24 +18,67 @@ std::unique_ptr<T[]> uninitialized(std::size_t n) {
 
 }  // namespace
 
+PointIndex PointIndex::with_capacity(std::size_t size, std::uint32_t max_node) {
+  if (size > (std::size_t{1} << 31)) throw std::length_error("ring: more than 2^31 points");
+  PointIndex index;
+  index.size_ = static_cast<std::uint32_t>(size);
+  // Without lines about one to two points per bucket (2^b <= size <
+  // 2^(b+1)); with lines four to eight.
+  const bool lines = size > 0 && max_node < kFallback;
+  const unsigned bits = static_cast<unsigned>(std::max(1, static_cast<int>(std::bit_width(size)) - (lines ? 3 : 1)));
+  index.shift_ = 64 - bits;
+  index.hashes_ = uninitialized<std::uint64_t>(size);
+  index.nodes_ = uninitialized<std::uint32_t>(size);
+  index.first_ = uninitialized<std::uint32_t>((std::size_t{1} << bits) + 1);
+  if (lines) index.lines_ = uninitialized<Line>(std::size_t{1} << bits);
+  return index;
+}
+
+void PointIndex::index_sorted() {
+  const std::size_t buckets = std::size_t{1} << (64 - shift_);
+  std::size_t next = 0;  // first bucket whose entry is not yet written
+  for (std::uint32_t i = 0; i < size_; ++i) {
+    const std::size_t bucket = static_cast<std::size_t>(hashes_[i] >> shift_);
+    while (next <= bucket) first_[next++] = i;
+  }
+  while (next <= buckets) first_[next++] = size_;
+  fill_lines();
+}
+
+void PointIndex::fill_lines() {
+  if (!lines_) return;
+  const std::size_t buckets = std::size_t{1} << (64 - shift_);
+  const unsigned fp_shift = shift_ - kFingerprintBits;
+  for (std::size_t t = 0; t < buckets; ++t) {
+    const std::uint32_t lo = first_[t];
+    const std::uint32_t hi = first_[t + 1];
+    const std::uint32_t stored = std::min<std::uint32_t>(hi - lo, kLineSlots - 1);
+    Line line;
+    for (std::uint32_t i = 0; i < stored; ++i) {
+      line.fp[i] = static_cast<std::uint16_t>(hashes_[lo + i] >> fp_shift);
+      line.node[i] = static_cast<std::uint16_t>(nodes_[lo + i]);
+    }
+    const std::uint16_t after =
+        hi - lo > stored ? kFallback : static_cast<std::uint16_t>(nodes_[hi < size_ ? hi : 0]);
+    for (std::uint32_t i = stored; i < kLineSlots; ++i) {
+      line.fp[i] = 0xffff;
+      line.node[i] = after;
+    }
+    lines_[t] = line;
+  }
+}
+
 PointIndex PointIndex::build(const PointList& points) {
   const std::size_t total = points.hashes.size();
-  if (total > (std::size_t{1} << 31)) throw std::length_error("ring: more than 2^31 points");
-
-  PointIndex index;
-  index.size_ = static_cast<std::uint32_t>(total);
-  // About one to two points per bucket: 2^b <= total < 2^(b+1).
-  const unsigned bits = std::max(1, static_cast<int>(std::bit_width(total)) - 1);
-  index.shift_ = 64 - bits;
+  std::uint32_t max_node = 0;
+  for (std::uint32_t n : points.nodes) max_node = std::max(max_node, n);
+  PointIndex index = with_capacity(total, max_node);
+  const unsigned bits = 64 - index.shift_;
   const unsigned level1_bits = std::min(kMaxLevel1Bits, (bits + 1) / 2);
   const unsigned level2_bits = bits - level1_bits;
   const unsigned level1_shift = 64 - level1_bits;
   const std::size_t runs = std::size_t{1} << level1_bits;
   const std::size_t buckets = std::size_t{1} << bits;
-
-  index.hashes_ = uninitialized<std::uint64_t>(total);
-  index.nodes_ = uninitialized<std::uint32_t>(total);
-  index.first_ = uninitialized<std::uint32_t>(buckets + 1);
   std::uint64_t* hashes = index.hashes_.get();
   std::uint32_t* nodes = index.nodes_.get();
   std::uint32_t* first = index.first_.get();
@@ -101,6 +144,7 @@ PointIndex PointIndex::build(const PointList& points) {
     }
   }
   first[buckets] = index.size_;
+  index.fill_lines();
   return index;
 }
 
@@ -119,8 +163,9 @@ std::size_t PointIndex::find_binary(std::uint64_t h) const {
 }
 
 std::size_t PointIndex::memory_bytes() const {
-  const std::size_t buckets = (std::size_t{1} << (64 - shift_)) + 1;
-  return std::size_t{size_} * (sizeof(std::uint64_t) + sizeof(std::uint32_t)) + buckets * sizeof(std::uint32_t);
+  const std::size_t buckets = std::size_t{1} << (64 - shift_);
+  return std::size_t{size_} * (sizeof(std::uint64_t) + sizeof(std::uint32_t)) +
+         (buckets + 1) * sizeof(std::uint32_t) + (lines_ ? buckets * sizeof(Line) : 0);
 }
 
 }  // namespace ringd::ring

@@ -25,18 +25,56 @@
 // so a lookup is one index read plus a read of one or two adjacent hashes,
 // instead of log2(points) dependent reads.
 //
-// Building sorts the points with a two-level most-significant-digit radix
-// sort whose second level is exactly the bucket index's digit, so the index
-// falls out of the sort's counts: level 1 scatters by the top bits into a few
+// The line table: one cache line per lookup
+// ----------------------------------------
+// The scan above reads first_[t] and then the points' hashes and nodes: three
+// dependent reads from three arrays of a 12 MB structure. When node indexes
+// fit in 16 bits, owner() reads one 64-byte line instead. The buckets are
+// coarser (4 to 8 points each, b = bit_width(points) - 3), and line t holds
+//
+//   fp[0..15]    a 16-bit fingerprint of each point of bucket t, in order:
+//                the 16 hash bits just below the bucket's b bits; unused
+//                slots (and always slot 15) hold 0xffff
+//   node[0..15]  the node of each of those points; after the last point,
+//                the node of the first point of the following buckets (the
+//                answer for a hash past every point of bucket t, wrapping);
+//                kFallback in slot 15 when the bucket has more than 15
+//                points
+//
+// For hash h in bucket t with fingerprint f, let k = the number of slots
+// with fp < f (fingerprints are sorted, so those are the first k). Those
+// points are all below h; if fp[k] > f, point k is above h and owns it:
+// node[k]. If fp[k] == f the fingerprint cannot decide (a point may sit just
+// above or below h, chance about 1 in 65,536) and if node[k] is kFallback
+// the answer lies past the 15th point: both go to the exact scan over the
+// full hashes. So owner() equals nodes[find(h)] for every h.
+//
+// Worked example with 4-bit fingerprints for readability: bucket points
+// with fingerprints 3, 9, 9 and nodes a, b, c, the next bucket's first point
+// owned by d. fp = [3, 9, 9, 15, ...], node = [a, b, c, d, d, ...].
+//   f = 2  -> k = 0, fp[0] = 3 > 2     -> a
+//   f = 5  -> k = 1, fp[1] = 9 > 5     -> b
+//   f = 9  -> k = 1, fp[1] = 9 == 9    -> exact scan (b if h <= b's hash...)
+//   f = 12 -> k = 3, fp[3] = 15 > 12   -> d (past the bucket's points)
+//
+// Building: PointIndex::build sorts with a two-level most-significant-digit
+// radix sort whose second level is exactly the bucket digit, so first_ falls
+// out of the sort's counts: level 1 scatters by the top bits into a few
 // hundred runs (cache-friendly), level 2 counting-sorts each run by the next
-// bits into its index buckets, and an insertion sort orders the one or two
-// points in each bucket. Every pass is stable, hence ties keep input order.
+// bits into its buckets, and an insertion sort orders the few points in each
+// bucket. Every pass is stable, hence ties keep input order. The lines are
+// then written in one sequential pass over the sorted points.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace ringd::ring {
 
@@ -78,6 +116,19 @@ class PointIndex {
     while (i < end && hashes_[i] < h) ++i;
     return i == size_ ? 0 : i;
   }
+  // node(find(h)), through the line table when there is one. Requires
+  // size() > 0.
+  std::uint32_t owner(std::uint64_t h) const {
+    if (lines_) {
+      const Line& line = lines_[h >> shift_];
+      const auto f = static_cast<std::uint16_t>(h >> (shift_ - kFingerprintBits));
+      const unsigned k = count_below(line, f);
+      const std::uint16_t n = line.node[k];
+      if (line.fp[k] != f && n != kFallback) [[likely]]
+        return n;
+    }
+    return nodes_[find(h)];
+  }
   // The same answer by a plain (branch-free) binary search over all points:
   // the reference find() is tested against, and the benchmark's baseline.
   std::size_t find_binary(std::uint64_t h) const;
@@ -86,21 +137,54 @@ class PointIndex {
   std::uint64_t hash(std::size_t i) const { return hashes_[i]; }
   std::uint32_t node(std::size_t i) const { return nodes_[i]; }
   unsigned bucket_bits() const { return 64 - shift_; }
-  // Heap bytes held (points plus index).
+  // Whether owner() reads the line table (node indexes below kFallback).
+  bool has_lines() const { return lines_ != nullptr; }
+  // Heap bytes held (points, index and lines).
   std::size_t memory_bytes() const;
 
  private:
-  std::uint32_t size_ = 0;
-  // Allocates for `size` points and sets the bucket count for it.
-  static PointIndex with_capacity(std::size_t size);
-  // Fills first_ from the sorted hashes in one pass.
-  void index_sorted();
+  static constexpr unsigned kFingerprintBits = 16;
+  static constexpr unsigned kLineSlots = 16;
+  static constexpr std::uint16_t kFallback = 0xffff;
+  struct alignas(64) Line {
+    std::uint16_t fp[kLineSlots];
+    std::uint16_t node[kLineSlots];
+  };
 
+  // The number of fingerprints in `line` below f (they are sorted, so the
+  // first k). Slot 15 is always 0xffff, so the result is at most 15.
+  static unsigned count_below(const Line& line, std::uint16_t f) {
+#if defined(__SSE2__)
+    // SSE2 has only signed 16-bit compares: flip the top bits first.
+    const __m128i bias = _mm_set1_epi16(static_cast<short>(0x8000));
+    const __m128i key = _mm_xor_si128(_mm_set1_epi16(static_cast<short>(f)), bias);
+    const __m128i lo = _mm_xor_si128(_mm_load_si128(reinterpret_cast<const __m128i*>(line.fp)), bias);
+    const __m128i hi = _mm_xor_si128(_mm_load_si128(reinterpret_cast<const __m128i*>(line.fp + 8)), bias);
+    const __m128i below = _mm_packs_epi16(_mm_cmplt_epi16(lo, key), _mm_cmplt_epi16(hi, key));
+    const auto mask = static_cast<unsigned>(_mm_movemask_epi8(below));
+    return static_cast<unsigned>(std::countr_one(mask));
+#else
+    unsigned k = 0;
+    for (unsigned i = 0; i < kLineSlots; ++i) k += line.fp[i] < f;
+    return k;
+#endif
+  }
+
+  // Allocates for `size` points whose largest node index is `max_node`, and
+  // sets the bucket count for it (coarser buckets when there are lines).
+  static PointIndex with_capacity(std::size_t size, std::uint32_t max_node);
+  // Fills first_ and the lines from the sorted points in one pass.
+  void index_sorted();
+  // Fills the lines from the sorted points and first_.
+  void fill_lines();
+
+  std::uint32_t size_ = 0;
   unsigned shift_ = 63;  // 64 - bucket bits
   // Plain arrays, not vectors: filled by the sort, never value-initialised.
   std::unique_ptr<std::uint64_t[]> hashes_;
   std::unique_ptr<std::uint32_t[]> nodes_;
   std::unique_ptr<std::uint32_t[]> first_;  // 2^b + 1 entries
+  std::unique_ptr<Line[]> lines_;           // 2^b lines, or none
 };
 
 }  // namespace ringd::ring

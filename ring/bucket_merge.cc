@@ -15,29 +15,6 @@
 
 namespace ringd::ring {
 
-PointIndex PointIndex::with_capacity(std::size_t size) {
-  if (size > (std::size_t{1} << 31)) throw std::length_error("ring: more than 2^31 points");
-  PointIndex index;
-  index.size_ = static_cast<std::uint32_t>(size);
-  const unsigned bits = std::max(1, static_cast<int>(std::bit_width(size)) - 1);
-  index.shift_ = 64 - bits;
-  const std::size_t n = size == 0 ? 1 : size;
-  index.hashes_ = std::make_unique_for_overwrite<std::uint64_t[]>(n);
-  index.nodes_ = std::make_unique_for_overwrite<std::uint32_t[]>(n);
-  index.first_ = std::make_unique_for_overwrite<std::uint32_t[]>((std::size_t{1} << bits) + 1);
-  return index;
-}
-
-void PointIndex::index_sorted() {
-  const std::size_t buckets = std::size_t{1} << (64 - shift_);
-  std::size_t next = 0;  // first bucket whose entry is not yet written
-  for (std::uint32_t i = 0; i < size_; ++i) {
-    const std::size_t bucket = static_cast<std::size_t>(hashes_[i] >> shift_);
-    while (next <= bucket) first_[next++] = i;
-  }
-  while (next <= buckets) first_[next++] = size_;
-}
-
 PointIndex PointIndex::merged(const std::vector<std::uint32_t>& remap, const PointList& added) const {
   // The added points in (hash, node) order.
   std::vector<std::uint32_t> order(added.hashes.size());
@@ -48,7 +25,10 @@ PointIndex PointIndex::merged(const std::vector<std::uint32_t>& remap, const Poi
 
   std::size_t kept = 0;
   for (std::uint32_t i = 0; i < size_; ++i) kept += remap[nodes_[i]] != kDropped;
-  PointIndex out = with_capacity(kept + added.hashes.size());
+  std::uint32_t max_node = 0;
+  for (std::uint32_t n : remap) max_node = std::max(max_node, n == kDropped ? 0 : n);
+  for (std::uint32_t n : added.nodes) max_node = std::max(max_node, n);
+  PointIndex out = with_capacity(kept + added.hashes.size(), max_node);
 
   std::uint32_t at = 0;
   std::size_t a = 0;

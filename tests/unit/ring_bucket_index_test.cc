@@ -1,7 +1,10 @@
 // tests/unit/ring_bucket_index_test.cc — the bucket index returns exactly
 // what a binary search returns: compared with std::lower_bound (plus the
 // wrap) on millions of keys, on exact point hashes and their neighbours, on
-// duplicates, and at every size from a single point up.
+// duplicates, and at every size from a single point up. owner() (the line
+// table with its fingerprints) is held to the same answer, including the
+// cases it must hand to the exact scan: fingerprint ties, buckets of more
+// than 15 points, and fingerprint 0xffff.
 #include "ring/bucket_index.h"
 
 #include <gtest/gtest.h>
@@ -26,9 +29,14 @@ struct Built {
   std::vector<std::uint64_t> sorted;  // the reference copy
 };
 
-Built build(const std::vector<std::uint64_t>& hashes) {
+// Node of point i: i itself, or i % node_count (a ring's shape: few nodes,
+// many points each, which is when the index has a line table).
+Built build(const std::vector<std::uint64_t>& hashes, std::uint32_t node_count = 0) {
   PointList list;
-  for (std::size_t i = 0; i < hashes.size(); ++i) list.add(hashes[i], static_cast<std::uint32_t>(i));
+  for (std::size_t i = 0; i < hashes.size(); ++i) {
+    const auto node = static_cast<std::uint32_t>(node_count == 0 ? i : i % node_count);
+    list.add(hashes[i], node);
+  }
   Built b{PointIndex::build(list), hashes};
   std::sort(b.sorted.begin(), b.sorted.end());
   return b;
@@ -39,6 +47,7 @@ void check_queries(const Built& b, const std::vector<std::uint64_t>& queries) {
     const std::size_t want = reference(b.sorted, h);
     ASSERT_EQ(b.index.find(h), want) << "h=" << h << " points=" << b.sorted.size();
     ASSERT_EQ(b.index.find_binary(h), want) << "h=" << h << " points=" << b.sorted.size();
+    ASSERT_EQ(b.index.owner(h), b.index.node(want)) << "h=" << h << " points=" << b.sorted.size();
   }
 }
 
@@ -111,8 +120,55 @@ TEST(RingBucketIndexTest, MillionsOfKeysOnARingSizedSet) {
   for (auto& h : queries) h = rng();
   check_queries(b, queries);
   check_queries(b, boundary_queries(b.sorted));
-  // Buckets: about one to two points each.
+  // More nodes than 16 bits hold: no line table, buckets of one to two
+  // points each.
+  EXPECT_FALSE(b.index.has_lines());
   EXPECT_EQ(std::size_t{1} << b.index.bucket_bits(), std::size_t{1} << 17);
+}
+
+// The ring the agent runs by default: 1,000 nodes x 1,024 points, looked up
+// through the line table (buckets of four to eight points).
+TEST(RingBucketIndexTest, LineTableOnMillionsOfKeys) {
+  std::mt19937_64 rng(4096);
+  std::vector<std::uint64_t> hashes(1000 * 1024);
+  for (auto& h : hashes) h = rng();
+  const Built b = build(hashes, 1000);
+  ASSERT_TRUE(b.index.has_lines());
+  EXPECT_EQ(std::size_t{1} << b.index.bucket_bits(), std::size_t{1} << 17);
+  std::vector<std::uint64_t> queries(4'000'000);
+  for (auto& h : queries) h = rng();
+  check_queries(b, queries);
+  check_queries(b, boundary_queries(b.sorted));
+}
+
+// Points placed so the fingerprints cannot decide: runs of points spaced
+// 2^s apart for every s (some runs share a bucket and a fingerprint, some
+// overflow a bucket's 15 slots, some straddle buckets), points whose low
+// bits are all ones (fingerprint 0xffff), and exact duplicates.
+TEST(RingBucketIndexTest, LineTableFallbacks) {
+  std::mt19937_64 rng(99);
+  for (std::uint32_t node_count : {1u, 3u, 1000u, 65534u}) {
+    std::vector<std::uint64_t> hashes(5000);
+    for (auto& h : hashes) h = rng();
+    for (unsigned s = 0; s < 64; s += 3) {
+      const std::uint64_t base = rng();
+      for (std::uint64_t j = 0; j < 40; ++j) hashes.push_back(base + (j << s));
+    }
+    for (unsigned s = 0; s < 64; ++s) {
+      const std::uint64_t ones = s == 0 ? 0 : (~std::uint64_t{0} >> (64 - s));
+      hashes.push_back(rng() | ones);
+      hashes.push_back(hashes.back());
+    }
+    const Built b = build(hashes, node_count);
+    ASSERT_TRUE(b.index.has_lines());
+    check_queries(b, boundary_queries(b.sorted));
+    std::vector<std::uint64_t> random(100000);
+    for (auto& h : random) {
+      const std::uint64_t near = b.sorted[rng() % b.sorted.size()];
+      h = (rng() & 1) ? rng() : near + (rng() & 0xffff) - 0x8000;
+    }
+    check_queries(b, random);
+  }
 }
 
 }  // namespace
