@@ -28,11 +28,11 @@ void info_field(std::string& text, std::string_view name, std::uint64_t value) {
   text.append(std::to_string(value)).append("\r\n");
 }
 
-void append_stats_section(const Stats& s, std::string& text) {
+void append_stats_section(const Stats& s, std::uint64_t batch_commands, std::string& text) {
   auto get = [](const auto& counter) { return static_cast<std::uint64_t>(counter.load(std::memory_order_relaxed)); };
   text.append("# Stats\r\n");
   info_field(text, "total_connections_received", get(s.connections_received));
-  info_field(text, "total_commands_processed", get(s.commands));
+  info_field(text, "total_commands_processed", get(s.commands) + batch_commands);
   info_field(text, "rejected_connections", get(s.connections_rejected));
   info_field(text, "unknown_commands", get(s.unknown_commands));
   info_field(text, "wrong_arity_errors", get(s.wrong_arity));
@@ -48,7 +48,7 @@ void append_stats_section(const Stats& s, std::string& text) {
 bool append_section(std::string_view name, Context& ctx, std::string& text) {
   const std::size_t before = text.size();
   if (before > 0) text.append("\r\n");
-  const bool ok = name == "stats" ? (append_stats_section(ctx.stats, text), true)
+  const bool ok = name == "stats" ? (append_stats_section(ctx.stats, ctx.batch_commands, text), true)
                                   : ctx.backend.info_section(name, text);
   if (!ok) text.resize(before);
   return ok;

@@ -47,13 +47,16 @@ bool arity_ok(const CommandSpec& cmd, std::size_t argc) {
 }  // namespace
 
 Outcome dispatch(Args args, Context& ctx) {
-  ctx.stats.commands.fetch_add(1, std::memory_order_relaxed);
   const std::string_view name = args[0];
-  // Redis compares with strcasecmp(), which stops at a NUL byte.
-  const std::string_view cname = c_prefix(name, name.size());
-  if (equals_nocase(cname, "post") || equals_nocase(cname, "host:")) {
-    ctx.stats.cross_protocol.fetch_add(1, std::memory_order_relaxed);
-    return Outcome::kClose;
+  // Redis compares with strcasecmp(), which stops at a NUL byte. Only names
+  // starting with p or h can match, so GET skips the NUL search.
+  const char first = name.empty() ? '\0' : static_cast<char>(name[0] | 0x20);
+  if (first == 'p' || first == 'h') {
+    const std::string_view cname = c_prefix(name, name.size());
+    if (equals_nocase(cname, "post") || equals_nocase(cname, "host:")) {
+      ctx.stats.cross_protocol.fetch_add(1, std::memory_order_relaxed);
+      return Outcome::kClose;
+    }
   }
   const CommandSpec* cmd = find_command(name);
   if (cmd == nullptr) {

@@ -13,6 +13,7 @@
 namespace ringd::resp {
 
 // Runs one non-empty command (args[0] is its name) and appends its reply.
+// The caller counts it in Stats::commands (Session does, once per batch).
 Outcome dispatch(Args args, Context& ctx);
 
 }  // namespace ringd::resp

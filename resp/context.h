@@ -2,6 +2,7 @@
 // the counters and the reply buffer. Internal to resp/.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -27,6 +28,9 @@ struct Context {
   const std::string* password;        // requirepass; nullptr: none
   std::string& out;                   // replies, appended
   std::vector<std::string_view>& scratch;  // reused by RING.OWNERS
+  // Commands of this batch so far (this one included), not yet added to
+  // stats.commands: the session adds them once per batch.
+  const std::uint64_t& batch_commands;
 };
 
 }  // namespace ringd::resp

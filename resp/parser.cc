@@ -129,6 +129,22 @@ std::size_t Parser::find_line_end(std::string_view cmd, char term) {
   if (nul_seen_) return kNpos;
   const std::size_t end = std::min(cmd.size(), sat_add(pos_, sat_add(limits_.max_inline_len, 1)));
   if (scan_ >= end) return kNpos;
+  // Header lines ("*2", "$3") are a few bytes: a plain loop over the first
+  // ones costs less than the two memchr() calls below.
+  const std::size_t quick_end = std::min(end, scan_ + 32);
+  for (std::size_t i = scan_; i < quick_end; ++i) {
+    const char c = cmd[i];
+    if (c == term) {
+      scan_ = i;
+      return i;
+    }
+    if (c == '\0') {
+      nul_seen_ = true;
+      return kNpos;
+    }
+  }
+  scan_ = quick_end;
+  if (scan_ >= end) return kNpos;
   const char* p = cmd.data() + scan_;
   const std::size_t n = end - scan_;
   const auto* hit = static_cast<const char*>(std::memchr(p, term, n));

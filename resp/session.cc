@@ -23,7 +23,16 @@ Session::Session(Backend& backend, Stats& stats, const SessionOptions& options)
 
 bool Session::process(std::string_view in, std::size_t& used, std::string& out) {
   used = 0;
-  Context ctx{backend_, stats_, client_, password_, out, scratch_};
+  // Counted once per batch: one atomic add, not one per pipelined command.
+  std::uint64_t commands = 0;
+  Context ctx{backend_, stats_, client_, password_, out, scratch_, commands};
+  struct CountOnExit {
+    Stats& stats;
+    std::uint64_t& n;
+    ~CountOnExit() {
+      if (n != 0) stats.commands.fetch_add(n, std::memory_order_relaxed);
+    }
+  } count_on_exit{stats_, commands};
   for (;;) {
     parser_.set_unauthenticated(!client_.authenticated);
     std::size_t n = 0;
@@ -41,6 +50,7 @@ bool Session::process(std::string_view in, std::size_t& used, std::string& out) 
         }
         return false;
       case Parser::Status::kOk:
+        ++commands;
         if (dispatch(parser_.args(), ctx) == Outcome::kClose) return false;
         if (out.size() >= limits_.max_output_batch && used < in.size()) {
           paused_ = true;
