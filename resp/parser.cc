@@ -168,6 +168,11 @@ Parser::Status Parser::parse(std::string_view in, std::size_t& consumed) {
     const std::string_view cmd = in.substr(consumed).substr(0, window);
     if (state_ == State::kStart) {
       if (cmd.empty()) return Status::kNeedMore;
+      std::size_t end = 0;
+      if (cmd[0] == '*' && parse_simple_multibulk(cmd, end)) {
+        consumed += end;
+        return Status::kOk;
+      }
       state_ = cmd[0] == '*' ? State::kMultibulk : State::kInline;
       remaining_ = -1;
       bulk_len_ = -1;
@@ -195,6 +200,40 @@ Parser::Status Parser::parse(std::string_view in, std::size_t& consumed) {
     for (const auto& [off, len] : spans_) args_.emplace_back(base + off, len);
     return Status::kOk;
   }
+}
+
+bool Parser::parse_simple_multibulk(std::string_view cmd, std::size_t& end) {
+  // "*N\r?" with N in 1..9 (the byte after '\r' is not checked, as Redis).
+  const char* p = cmd.data();
+  const std::size_t size = cmd.size();
+  if (size < 4 || p[1] < '1' || p[1] > '9' || p[2] != '\r' || limits_.max_inline_len < 2) return false;
+  const auto n = static_cast<std::size_t>(p[1] - '0');
+  if (n > limits_.max_multibulk_len) return false;
+  args_.clear();
+  std::size_t pos = 4;
+  for (std::size_t i = 0; i < n; ++i) {
+    // "$len\r?" with len canonical (no leading zero), up to 9 digits.
+    if (size - pos < 4 || p[pos] != '$') return false;
+    std::size_t q = pos + 1;
+    std::size_t len = 0;
+    if (p[q] == '0') {
+      ++q;
+    } else {
+      while (q < size && q - pos <= 9 && p[q] >= '0' && p[q] <= '9') len = len * 10 + static_cast<std::size_t>(p[q++] - '0');
+      if (q == pos + 1) return false;
+    }
+    if (q >= size || p[q] != '\r' || q - pos > limits_.max_inline_len) return false;
+    if (len > limits_.max_bulk_len || (unauthenticated_ && len > static_cast<std::size_t>(kUnauthMaxBulkLen))) {
+      return false;
+    }
+    const std::size_t data = q + 2;
+    if (data > size || size - data < len + 2) return false;
+    args_.emplace_back(p + data, len);
+    pos = data + len + 2;  // the two bytes after the data are not checked (Redis)
+  }
+  if (pos > limits_.max_query_buffer) return false;
+  end = pos;
+  return true;
 }
 
 Parser::Step Parser::parse_multibulk(std::string_view cmd) {

@@ -111,6 +111,11 @@ class Parser {
   enum class State : std::uint8_t { kStart, kMultibulk, kInline, kError };
   enum class Step : std::uint8_t { kDone, kNeedMore, kError };
 
+  // The common case in one pass: a whole multibulk command at the start of
+  // `cmd`, count 1..9, short canonical headers, within every limit. Sets
+  // args_ and `end`; false (nothing else changed) for anything else, which
+  // the general path below then decides byte for byte.
+  bool parse_simple_multibulk(std::string_view cmd, std::size_t& end);
   Step parse_multibulk(std::string_view cmd);
   Step parse_inline(std::string_view cmd);
   // Finds `term` in the line starting at pos_ with strchr() semantics (a NUL

@@ -386,5 +386,50 @@ TEST(RespParser, RedisIntegerSyntax) {
   }
 }
 
+// The one-pass path for ordinary commands and the general path agree: a
+// whole command takes the first, the same bytes one at a time the second.
+// Mutations of ordinary commands (digits, lengths, separators, truncation)
+// probe every check the first path makes, under tight limits too.
+TEST(RespParserTest, FastPathAgreesWithGeneralPath) {
+  const std::vector<std::string> seeds = {
+      "*2\r\n$3\r\nGET\r\n$9\r\nkey:00001\r\n", "*1\r\n$4\r\nPING\r\n",
+      "*3\r\n$3\r\nSET\r\n$0\r\n\r\n$1\r\nv\r\n", "*2\r\n$3\r\nGET\r\n$12\r\n/documents/1\r\n"};
+  const std::string alphabet = std::string("*$\r\n0123456789-+x ") + '\0';
+  Limits tight;
+  tight.max_bulk_len = 8;
+  tight.max_multibulk_len = 2;
+  tight.max_inline_len = 2;
+  tight.max_query_buffer = 24;
+  Limits narrow;  // only the header line limit: "$12" is too long
+  narrow.max_inline_len = 2;
+  std::uint64_t rng = 0x9e3779b97f4a7c15ull;
+  auto next = [&rng] {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+  };
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string in = seeds[next() % seeds.size()];
+    const int edits = static_cast<int>(next() % 3);
+    for (int e = 0; e < edits; ++e) {
+      const std::size_t at = next() % in.size();
+      switch (next() % 3) {
+        case 0: in[at] = alphabet[next() % alphabet.size()]; break;
+        case 1: in = in.substr(0, at) + alphabet[next() % alphabet.size()] + in.substr(at); break;
+        default: in = in.substr(0, at) + in.substr(at + 1); break;
+      }
+      if (in.empty()) in.push_back('*');
+    }
+    if (next() % 4 == 0) in.resize(next() % in.size());
+    in += seeds[next() % seeds.size()];  // and a command after it
+    for (const Limits& limits : {Limits{}, tight, narrow}) {
+      std::vector<std::string_view> bytes;
+      for (std::size_t i = 0; i < in.size(); ++i) bytes.push_back(std::string_view(in).substr(i, 1));
+      ASSERT_EQ(run_whole(in, limits), run(bytes, limits)) << ::testing::PrintToString(in);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ringd::resp
