@@ -58,7 +58,11 @@ Outcome dispatch(Args args, Context& ctx) {
       return Outcome::kClose;
     }
   }
-  const CommandSpec* cmd = find_command(name);
+  // GET is nearly all of the traffic: recognised without the table walk.
+  static const CommandSpec* const kGet = find_command("get");
+  const bool is_get = name.size() == 3 && (name[0] | 0x20) == 'g' && (name[1] | 0x20) == 'e' &&
+                      (name[2] | 0x20) == 't';
+  const CommandSpec* cmd = is_get ? kGet : find_command(name);
   if (cmd == nullptr) {
     ctx.stats.unknown_commands.fetch_add(1, std::memory_order_relaxed);
     append_unknown_command(args, ctx.out);

@@ -1,6 +1,7 @@
 #include "resp/writer.h"
 
 #include <charconv>
+#include <cstring>
 
 namespace ringd::resp {
 namespace {
@@ -42,6 +43,23 @@ void append_integer(std::string& out, std::int64_t n) {
 }
 
 void append_bulk(std::string& out, std::string_view data) {
+  if (data.size() < 100) {
+    // A short reply (an endpoint) is assembled on the stack and appended
+    // with one copy.
+    char buf[128];
+    std::size_t n = 0;
+    buf[n++] = '$';
+    if (data.size() >= 10) buf[n++] = static_cast<char>('0' + data.size() / 10);
+    buf[n++] = static_cast<char>('0' + data.size() % 10);
+    buf[n++] = '\r';
+    buf[n++] = '\n';
+    std::memcpy(buf + n, data.data(), data.size());
+    n += data.size();
+    buf[n++] = '\r';
+    buf[n++] = '\n';
+    out.append(buf, n);
+    return;
+  }
   out.reserve(out.size() + data.size() + 24);
   append_prefixed_number(out, '$', data.size());
   out.append(data);

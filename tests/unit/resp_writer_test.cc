@@ -55,5 +55,15 @@ TEST(RespWriter, NilAndArray) {
   EXPECT_EQ(out, "$-1\r\n*2\r\n$1\r\na\r\n$-1\r\n*0\r\n");
 }
 
+// Every length, on both sides of the short-reply path (< 100 bytes).
+TEST(RespWriter, BulkOfEveryLength) {
+  for (std::size_t n = 0; n <= 130; ++n) {
+    const std::string data(n, static_cast<char>('a' + n % 26));
+    std::string out = "x";
+    append_bulk(out, data);
+    EXPECT_EQ(out, "x$" + std::to_string(n) + "\r\n" + data + "\r\n");
+  }
+}
+
 }  // namespace
 }  // namespace ringd::resp
