@@ -1,4 +1,5 @@
 #include "ring/bucket_index.h"
+#include "ring/bucket_indexer.h"
 
 #include <algorithm>
 #include <bit>
@@ -32,40 +33,6 @@ PointIndex PointIndex::with_capacity(std::size_t size, std::uint32_t max_node) {
   index.first_ = uninitialized<std::uint32_t>((std::size_t{1} << bits) + 1);
   if (lines) index.lines_ = uninitialized<Line>(std::size_t{1} << bits);
   return index;
-}
-
-void PointIndex::index_sorted() {
-  const std::size_t buckets = std::size_t{1} << (64 - shift_);
-  std::size_t next = 0;  // first bucket whose entry is not yet written
-  for (std::uint32_t i = 0; i < size_; ++i) {
-    const std::size_t bucket = static_cast<std::size_t>(hashes_[i] >> shift_);
-    while (next <= bucket) first_[next++] = i;
-  }
-  while (next <= buckets) first_[next++] = size_;
-  fill_lines();
-}
-
-void PointIndex::fill_lines() {
-  if (!lines_) return;
-  const std::size_t buckets = std::size_t{1} << (64 - shift_);
-  const unsigned fp_shift = shift_ - kFingerprintBits;
-  for (std::size_t t = 0; t < buckets; ++t) {
-    const std::uint32_t lo = first_[t];
-    const std::uint32_t hi = first_[t + 1];
-    const std::uint32_t stored = std::min<std::uint32_t>(hi - lo, kLineSlots - 1);
-    Line line;
-    for (std::uint32_t i = 0; i < stored; ++i) {
-      line.fp[i] = static_cast<std::uint16_t>(hashes_[lo + i] >> fp_shift);
-      line.node[i] = static_cast<std::uint16_t>(nodes_[lo + i]);
-    }
-    const std::uint16_t after =
-        hi - lo > stored ? kFallback : static_cast<std::uint16_t>(nodes_[hi < size_ ? hi : 0]);
-    for (std::uint32_t i = stored; i < kLineSlots; ++i) {
-      line.fp[i] = 0xffff;
-      line.node[i] = after;
-    }
-    lines_[t] = line;
-  }
 }
 
 PointIndex PointIndex::build(const PointList& points) {
@@ -144,7 +111,9 @@ PointIndex PointIndex::build(const PointList& points) {
     }
   }
   first[buckets] = index.size_;
-  index.fill_lines();
+  Indexer indexer(index);
+  for (std::uint32_t i = 0; i < index.size_; ++i) indexer.add(i, hashes[i], nodes[i]);
+  indexer.finish(index.size_ > 0 ? nodes[0] : 0);
   return index;
 }
 

@@ -104,8 +104,14 @@ class PointIndex {
   // remap[node] (which must keep node order), and `added` is merged in,
   // ties ordered by node. Equal to build() over the resulting point set when
   // build()'s input is in node order, as Ring's is. Linear in the points.
+  // `removed` must hold exactly the points of the dropped nodes (their old
+  // node indexes): they are located through the index, and the points
+  // between them and the added ones are copied as blocks, and the bucket
+  // index and lines patched around the changes, so a join or leave costs
+  // little more than copying the arrays.
   static constexpr std::uint32_t kDropped = 0xffffffffu;
-  PointIndex merged(const std::vector<std::uint32_t>& remap, const PointList& added) const;
+  PointIndex merged(const std::vector<std::uint32_t>& remap, const PointList& added,
+                    const PointList& removed) const;
 
   // The first point with hash >= h, wrapping to 0 past the last. Requires
   // size() > 0.
@@ -173,10 +179,20 @@ class PointIndex {
   // Allocates for `size` points whose largest node index is `max_node`, and
   // sets the bucket count for it (coarser buckets when there are lines).
   static PointIndex with_capacity(std::size_t size, std::uint32_t max_node);
-  // Fills first_ and the lines from the sorted points in one pass.
-  void index_sorted();
-  // Fills the lines from the sorted points and first_.
-  void fill_lines();
+  // Fills first_ and the lines as the sorted points are placed
+  // (bucket_indexer.h).
+  class Indexer;
+  // The first point with hash >= h, size() past the last (no wrap).
+  std::uint32_t lower_bound(std::uint64_t h) const {
+    std::uint32_t i = first_[static_cast<std::size_t>(h >> shift_)];
+    while (i < size_ && hashes_[i] < h) ++i;
+    return i;
+  }
+  // Writes line t from the sorted points and first_.
+  void write_line(std::size_t t);
+  // merged() by one pass over every point: the general way.
+  PointIndex merged_by_scan(const std::vector<std::uint32_t>& remap, const std::vector<std::uint64_t>& add_hashes,
+                            const std::vector<std::uint32_t>& add_nodes, std::uint32_t max_node) const;
 
   std::uint32_t size_ = 0;
   unsigned shift_ = 63;  // 64 - bucket bits

@@ -231,7 +231,11 @@ std::shared_ptr<const Ring> Ring::build_weighted_from(const Ring& previous, std:
   if (added.hashes.size() * 8 > previous.points_.size() + added.hashes.size()) {
     ring->build_points();  // mostly new: a full build is cheaper
   } else {
-    ring->points_ = previous.points_.merged(remap, added);
+    PointList removed;
+    for (std::uint32_t n = 0; n < previous.nodes_.size(); ++n) {
+      if (remap[n] == PointIndex::kDropped) previous.add_points(n, removed);
+    }
+    ring->points_ = previous.points_.merged(remap, added, removed);
   }
   ring->finish();
   return ring;

@@ -24,6 +24,22 @@ void expect_same(const Ring& a, const Ring& b, std::mt19937_64& rng) {
     std::uint64_t h = rng();
     if (a.mode() == Mode::kNginx) h &= 0xffffffffu;
     ASSERT_EQ(*a.owner_of_hash(h), *b.owner_of_hash(h)) << h;
+    // The updated ring's patched index and lines answer as a binary search
+    // over its own points does.
+    ASSERT_EQ(a.owner_of_hash(h), a.owner_of_hash_binary_search(h)) << h;
+  }
+  // Exactly at, just below and just above every point (default mode: the
+  // points are hash_point(node, i)).
+  if (a.mode() != Mode::kDefault) return;
+  for (std::size_t n = 0; n < a.nodes().size(); ++n) {
+    const std::uint32_t count = a.options().points_per_node * a.weights()[n];
+    for (std::uint32_t i = 0; i < count; ++i) {
+      const std::uint64_t p = hash_point(a.nodes()[n], i);
+      for (std::uint64_t h : {p - 1, p, p + 1}) {
+        ASSERT_EQ(*a.owner_of_hash(h), *b.owner_of_hash(h)) << h;
+        ASSERT_EQ(a.owner_of_hash(h), a.owner_of_hash_binary_search(h)) << h;
+      }
+    }
   }
 }
 
@@ -58,6 +74,33 @@ TEST_P(RingUpdateTest, RandomWalkMatchesFullBuilds) {
     auto full = Ring::build_weighted(nodes, options);
     expect_same(*updated, *full, rng);
     ring = updated;
+  }
+}
+
+// Tiny rings (a point or two per node: empty buckets, changes at the wrap)
+// and the point count crossing powers of two (the bucket count changes).
+TEST_P(RingUpdateTest, SmallRingsAndBucketCountChanges) {
+  std::mt19937_64 rng(5);
+  for (std::uint32_t ppn : {1u, 2u, 64u}) {
+    const Options options{.points_per_node = ppn, .mode = GetParam()};
+    std::vector<WeightedNode> nodes;
+    auto ring = Ring::build_weighted(nodes, options);
+    for (int step = 0; step < 80; ++step) {
+      const bool join = step < 40 ? rng() % 4 != 0 : rng() % 4 == 0;
+      if (join) {
+        nodes.push_back({"10.9." + std::to_string(step) + ".1:80", 1});
+      } else if (!nodes.empty()) {
+        nodes.erase(nodes.begin() + static_cast<long>(rng() % nodes.size()));
+      }
+      auto updated = Ring::build_weighted_from(*ring, nodes, options);
+      auto full = Ring::build_weighted(nodes, options);
+      if (nodes.empty()) {
+        EXPECT_TRUE(updated->empty());
+      } else {
+        expect_same(*updated, *full, rng);
+      }
+      ring = updated;
+    }
   }
 }
 
