@@ -30,6 +30,90 @@
 
 namespace ringd::ring {
 
+namespace {
+
+// A renumbering of the kept nodes as a few steps: new = old + the sum of
+// delta[j] over the steps with old >= at[j]. A join or leave is one step
+// (+1 or -1 from the changed name's rank on), so the arrays are renumbered
+// with vector compares and adds instead of a table load per point.
+struct Steps {
+  static constexpr std::size_t kMax = 4;
+  std::uint32_t at[kMax];
+  std::int32_t delta[kMax];
+  std::size_t count = 0;
+  std::int32_t base = 0;  // added to every node (steps are at 1 or above)
+
+  // False when the renumbering needs more than kMax steps.
+  bool from(const std::vector<std::uint32_t>& remap, std::uint32_t dropped) {
+    std::int64_t current = 0;  // new - old so far
+    for (std::uint32_t x = 0; x < remap.size(); ++x) {
+      if (remap[x] == dropped) continue;
+      const std::int64_t d = std::int64_t{remap[x]} - x;
+      if (d == current) continue;
+      if (x == 0) {  // the first node moves: a step at 0 applies to all
+        base = static_cast<std::int32_t>(d);
+        current = d;
+        continue;
+      }
+      if (count == kMax) return false;
+      at[count] = x;
+      delta[count++] = static_cast<std::int32_t>(d - current);
+      current = d;
+    }
+    return true;
+  }
+
+  void apply(const std::uint32_t* from, std::uint32_t* to, std::size_t n) const {
+    std::size_t k = 0;
+#if defined(__SSE2__)
+    // Node indexes are below 2^31: signed compares are exact.
+    __m128i limit[kMax], add[kMax];
+    for (std::size_t j = 0; j < count; ++j) {
+      limit[j] = _mm_set1_epi32(static_cast<int>(at[j]) - 1);
+      add[j] = _mm_set1_epi32(delta[j]);
+    }
+    for (; k + 4 <= n; k += 4) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(from + k));
+      __m128i r = _mm_add_epi32(v, _mm_set1_epi32(base));
+      for (std::size_t j = 0; j < count; ++j) r = _mm_add_epi32(r, _mm_and_si128(_mm_cmpgt_epi32(v, limit[j]), add[j]));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(to + k), r);
+    }
+#endif
+    for (; k < n; ++k) to[k] = map(from[k]);
+  }
+
+  std::uint32_t map(std::uint32_t x) const {
+    std::int64_t r = std::int64_t{x} + base;
+    for (std::size_t j = 0; j < count; ++j) r += x >= at[j] ? delta[j] : 0;
+    return static_cast<std::uint32_t>(r);
+  }
+
+  // The 16 node slots of a line; `keep` (kFallback) stays as it is.
+  void apply16(const std::uint16_t* from, std::uint16_t* to, std::uint16_t keep) const {
+#if defined(__SSE2__)
+    const __m128i bias = _mm_set1_epi16(static_cast<short>(0x8000));
+    const __m128i fixed = _mm_set1_epi16(static_cast<short>(keep));
+    for (std::size_t k = 0; k < 16; k += 8) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(from + k));
+      const __m128i biased = _mm_xor_si128(v, bias);
+      __m128i r = _mm_add_epi16(v, _mm_set1_epi16(static_cast<short>(base)));
+      for (std::size_t j = 0; j < count; ++j) {
+        const __m128i limit = _mm_set1_epi16(static_cast<short>((at[j] - 1) ^ 0x8000));
+        const __m128i add = _mm_set1_epi16(static_cast<short>(delta[j]));
+        r = _mm_add_epi16(r, _mm_and_si128(_mm_cmpgt_epi16(biased, limit), add));
+      }
+      const __m128i same = _mm_cmpeq_epi16(v, fixed);
+      r = _mm_or_si128(_mm_and_si128(same, v), _mm_andnot_si128(same, r));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(to + k), r);
+    }
+#else
+    for (std::size_t k = 0; k < 16; ++k) to[k] = from[k] == keep ? keep : static_cast<std::uint16_t>(map(from[k]));
+#endif
+  }
+};
+
+}  // namespace
+
 void PointIndex::write_line(std::size_t t) {
   const unsigned fp_shift = shift_ - kFingerprintBits;
   const std::uint32_t lo = first_[t];
@@ -136,13 +220,19 @@ PointIndex PointIndex::merged(const std::vector<std::uint32_t>& remap, const Poi
   std::uint32_t at = 0, i = 0;
   std::size_t g = 0, a = 0;
   const std::uint32_t* map = remap.data();
+  Steps steps;
+  const bool stepped = steps.from(remap, kDropped);
   while (true) {
     const std::uint32_t next = std::min(g < gone.size() ? gone[g] : size_, a < add_count ? insert[a] : size_);
     const std::uint32_t run = next - i;
     std::memcpy(out.hashes_.get() + at, hashes_.get() + i, run * sizeof(std::uint64_t));
     std::uint32_t* to = out.nodes_.get() + at;
     const std::uint32_t* from = nodes_.get() + i;
-    for (std::uint32_t k = 0; k < run; ++k) to[k] = map[from[k]];
+    if (stepped) {
+      steps.apply(from, to, run);
+    } else {
+      for (std::uint32_t k = 0; k < run; ++k) to[k] = map[from[k]];
+    }
     at += run;
     i = next;
     if (a < add_count && insert[a] == i) {  // insertions go before old point i
@@ -187,16 +277,22 @@ PointIndex PointIndex::merged(const std::vector<std::uint32_t>& remap, const Poi
     // The old lines renumbered (kFallback stays), then the changed buckets'
     // lines written again, each with the empty buckets before it back to the
     // previous non-empty one, wrapping (their "next node" may have changed).
-    std::uint16_t line_map[kFallback + 1];
-    const std::size_t old_nodes = remap.size();
-    for (std::size_t n = 0; n <= kFallback; ++n) {
-      line_map[n] = n < old_nodes && map[n] != kDropped ? static_cast<std::uint16_t>(map[n]) : kFallback;
+    std::vector<std::uint16_t> line_map;
+    if (!stepped) {
+      line_map.resize(std::size_t{kFallback} + 1);
+      for (std::size_t n = 0; n <= kFallback; ++n) {
+        line_map[n] = n < remap.size() && map[n] != kDropped ? static_cast<std::uint16_t>(map[n]) : kFallback;
+      }
     }
     const Line* src = lines_.get();
     Line* dst = out.lines_.get();
     for (std::size_t t = 0; t < buckets; ++t) {
       Line line = src[t];
-      for (unsigned k = 0; k < kLineSlots; ++k) line.node[k] = line_map[line.node[k]];
+      if (stepped) {
+        steps.apply16(src[t].node, line.node, kFallback);
+      } else {
+        for (unsigned k = 0; k < kLineSlots; ++k) line.node[k] = line_map[line.node[k]];
+      }
       dst[t] = line;
     }
     std::size_t last = buckets;  // the last bucket written

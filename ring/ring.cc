@@ -296,21 +296,28 @@ void Ring::compute_shares() {
     return;
   }
   // Point i owns (hash[i-1], hash[i]]; point 0 also the wrap past the last.
-  // Arcs are summed as doubles: 53 bits of precision is plenty for a share.
+  // Arcs are summed exactly, as 128-bit integers (two words with a carry):
+  // the arcs of a sorted ring add up to exactly 2^64, so a share is the
+  // node's sum / 2^64, unless every point sits at one hash (all arcs 0:
+  // point 0 owns everything).
   const std::size_t n = points_.size();
+  std::vector<std::uint64_t> low(nodes_.size(), 0), high(nodes_.size(), 0);
   std::uint64_t previous = points_.hash(n - 1);
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint64_t hash = points_.hash(i);
-    shares_[points_.node(i)] += static_cast<double>(hash - previous);
+    const std::uint64_t arc = hash - previous;
+    const std::uint32_t node = points_.node(i);
+    low[node] += arc;
+    high[node] += low[node] < arc ? 1 : 0;
     previous = hash;
   }
-  double total = 0;
-  for (double a : shares_) total += a;
-  if (total == 0) {
-    shares_[points_.node(0)] = 1.0;  // every point at one hash: point 0 owns all
+  if (points_.hash(0) == points_.hash(n - 1)) {
+    shares_[points_.node(0)] = 1.0;
     return;
   }
-  for (double& a : shares_) a /= total;
+  for (std::size_t k = 0; k < nodes_.size(); ++k) {
+    shares_[k] = static_cast<double>(high[k]) + static_cast<double>(low[k]) * 0x1p-64;
+  }
 }
 
 std::uint64_t Ring::key_hash(std::string_view key) const {

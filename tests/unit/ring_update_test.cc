@@ -63,7 +63,8 @@ TEST_P(RingUpdateTest, RandomWalkMatchesFullBuilds) {
       case 2:  // weight change
         nodes[rng() % nodes.size()].weight = 1 + static_cast<std::uint32_t>(rng() % 4);
         break;
-      case 3:  // nothing changes
+      case 3:  // a name that sorts first joins (every rank moves), or nothing changes
+        if (rng() % 2 == 0) nodes.push_back({"1.0.0." + std::to_string(next_id++) + ":80", 1});
         break;
       default:  // many change at once (falls back to a full build)
         for (int k = 0; k < 10; ++k) nodes.push_back({"10.0.2." + std::to_string(next_id++) + ":80", 1});
