@@ -38,6 +38,11 @@ struct MemberRecord {
   // Who raised the suspicion here (first entry), then distinct confirmers;
   // at most expected_confirmations + 1 entries.
   std::vector<std::string> confirmers;
+  // Dead by our own verdict, reached while we were cut off (node_timers.cc):
+  // nobody else heard the suspicion, so it is never gossiped, never used to
+  // correct others, and yields to news that the member lives at the same
+  // incarnation. Cleared by any other state change.
+  bool local_verdict = false;
   // Direct ping -> ack round trips to this member (sets its probe timeout).
   RttEstimator rtt;
   // When we last emitted a "UDP looks blocked" notice about it.

@@ -127,7 +127,8 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(C::kCount)> kCou
     "discovery_syncs", "stale_corrections", "digest_syncs",
     "probes_late", "buddy_pings", "tcp_pings_sent", "tcp_pings_received", "udp_blocked",
     "heal_syncs", "incarnation_jumps_refused", "notices_dropped", "metadata_updates",
-    "suspicions_held",
+    "suspicions_held", "deaths_kept_local", "local_verdicts_undone",
+    "unconfirmed_suspicions_held",
 };
 
 }  // namespace
@@ -220,6 +221,7 @@ void Node::handle_stream_reply(Time now, std::uint64_t id, std::string_view repl
     return;
   }
   s.last_contact = now;
+  s.silent_probes = 0;
   if (ps.probe_seq != 0) {
     s.on_tcp_ping_reply(ps, st_reply);
     return;

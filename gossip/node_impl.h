@@ -42,6 +42,7 @@ enum class C : std::uint8_t {
   kMembersRejected, kBroadcastsDropped, kPushPulls, kDiscoverySyncs, kStaleCorrections, kDigestSyncs,
   kProbesLate, kBuddyPings, kTcpPingsSent, kTcpPingsReceived, kUdpBlocked, kHealSyncs,
   kIncarnationJumpsRefused, kNoticesDropped, kMetadataUpdates, kSuspicionsHeld,
+  kDeathsKeptLocal, kLocalVerdictsUndone, kUnconfirmedHeld,
   kCount,
 };
 
@@ -119,6 +120,8 @@ struct Node::Impl {
   // Last proof that our own network works both ways: an ack or nack to one of
   // our probes, or a stream reply. See expire_suspicions.
   Time last_contact{};
+  // Probes in a row that got no answer at all (no ack, nack or TCP ack).
+  int silent_probes = 0;
   bool cut_off = false;  // as last judged by expire_suspicions
   Time last_discovery = kNever;  // kNever = no discovery yet
   Time mismatch_since = kNever;  // digests have differed since then
@@ -193,6 +196,9 @@ struct Node::Impl {
   // Queue a message for the sender of the datagram being processed.
   void correct(msg::Message m);
   void apply_alive(Time now, const msg::Alive& a);
+  // Undoes a verdict of ours reached while cut off (local_verdict): the
+  // member is alive again at the same incarnation, here only.
+  void revive(Time now, MemberRecord& rec);
   void start_suspicion(Time now, MemberRecord& rec, const std::string& from);
   void apply_suspect(Time now, const msg::Suspect& s);
   void apply_dead(Time now, const msg::Dead& d);

@@ -67,6 +67,7 @@ void Node::Impl::finish_probe(Time now, bool late) {
     return;
   }
   count(C::kProbesFailed);
+  if (probe->nacks == 0 && !probe->tcp_acked) ++silent_probes;
   MemberRecord* rec = table.find(probe->target);
   if (rec == nullptr || !is_live(rec->member.state)) return;
   if (probe->tcp_acked) {
@@ -99,10 +100,13 @@ void Node::Impl::on_ping(Time now, const std::string& from, const msg::Ping& p) 
     return;
   }
   if (started) joined_ = true;
-  if (table.find(p.source) == nullptr) discover(now, p.source_address);
+  MemberRecord* src = table.find(p.source);
+  if (src == nullptr) discover(now, p.source_address);
+  // A prober we declared dead while cut off is proof of life enough.
+  if (src != nullptr && src->local_verdict) revive(now, *src);
   std::vector<msg::Message> reply{msg::Ack{p.seq, cfg.name, live_digest()}};
   // Tell a prober we consider suspect/dead/left about it, so it refutes.
-  if (const MemberRecord* src = table.find(p.source); src != nullptr && !leaving) {
+  if (src != nullptr && !leaving) {
     const Member& m = src->member;
     if (m.state == MemberState::kSuspect) {
       reply.push_back(msg::Suspect{m.name, m.incarnation, cfg.name});
@@ -162,6 +166,7 @@ void Node::Impl::on_ack(Time now, const std::string& from, const msg::Ack& a) {
       count(C::kAcksReceived);
       probe->acked = true;
       last_contact = now;
+      silent_probes = 0;
       awareness.apply(-1);
       if (MemberRecord* t = table.find(probe->target); t != nullptr) {
         // Only a direct answer measures our link to the target.
@@ -173,6 +178,8 @@ void Node::Impl::on_ack(Time now, const std::string& from, const msg::Ack& a) {
   }
   auto it = relays.find(a.seq);
   if (it != relays.end()) {
+    last_contact = now;  // a relayed ack proves our network works too
+    silent_probes = 0;
     const Relay r = it->second;
     relays.erase(it);
     send(r.requester, {msg::Ack{r.orig_seq, a.source, a.digest}});
@@ -209,6 +216,7 @@ void Node::Impl::on_message(Time now, const std::string& from, const msg::Messag
                      count(C::kNacksReceived);
                      ++probe->nacks;
                      last_contact = now;
+                     silent_probes = 0;
                    }
                  },
                  [&](const msg::PingReq& r) { on_ping_req(now, from, r); },

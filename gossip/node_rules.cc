@@ -57,6 +57,11 @@ void Node::Impl::apply_alive(Time now, const msg::Alive& a) {
     return;
   }
   Member& m = rec->member;
+  if (rec->local_verdict && a.incarnation == m.incarnation) {
+    // Our verdict was reached while cut off; a peer knows it alive.
+    revive(now, *rec);
+    return;
+  }
   if (a.incarnation <= m.incarnation) return;  // old news (or a conflict we ignore)
   if (implausible(m.incarnation, a.incarnation)) return;
   // A member restarted on a new address (or with new metadata) takes its
@@ -70,11 +75,23 @@ void Node::Impl::apply_alive(Time now, const msg::Alive& a) {
     m.state = MemberState::kAlive;
     m.state_since = now;
     rec->confirmers.clear();
+    rec->local_verdict = false;
     emit(Event::Kind::kAlive, m);
   } else if (changed) {
     emit(Event::Kind::kUpdated, m);
   }
   broadcast(a.name, a);
+}
+
+void Node::Impl::revive(Time now, MemberRecord& rec) {
+  Member& m = rec.member;
+  rec.local_verdict = false;
+  m.state = MemberState::kAlive;
+  m.state_since = now;
+  rec.confirmers.clear();
+  dead_addresses.erase(m.name);
+  count(C::kLocalVerdictsUndone);
+  emit(Event::Kind::kAlive, m);
 }
 
 void Node::Impl::start_suspicion(Time now, MemberRecord& rec, const std::string& from) {
@@ -102,6 +119,7 @@ void Node::Impl::apply_suspect(Time now, const msg::Suspect& s) {
   MemberRecord* rec = table.find(s.name);
   if (rec == nullptr) return;
   Member& m = rec->member;
+  if (rec->local_verdict && s.incarnation <= m.incarnation) return;  // ours alone
   if (!is_live(m.state) && s.incarnation <= m.incarnation) {
     correct(msg::Dead{m.name, m.incarnation, cfg.name, m.state == MemberState::kLeft});
     return;
@@ -154,7 +172,11 @@ void Node::Impl::apply_dead(Time now, const msg::Dead& d) {
   Member& m = rec->member;
   if (d.incarnation < m.incarnation || implausible(m.incarnation, d.incarnation)) return;
   if (m.state == MemberState::kLeft) return;
-  if (m.state == MemberState::kDead && !d.left) return;
+  if (m.state == MemberState::kDead && !d.left) {
+    rec->local_verdict = false;  // someone else reached it too
+    return;
+  }
+  rec->local_verdict = false;
   m.state = d.left ? MemberState::kLeft : MemberState::kDead;
   m.incarnation = d.incarnation;
   m.state_since = now;

@@ -6,32 +6,51 @@
 namespace ringd::gossip {
 
 // A suspicion gives the suspect time to hear of it and refute. That only
-// works while we are connected: cut off (no ack, nack or stream reply for
-// three probe periods, e.g. isolated or just resumed from a pause) we could
-// neither have spread the suspicion nor heard the refutation. So instead of
-// declaring the member dead we hold the suspicion: restart its clock and
-// gossip it again, for at most kMaxHoldFactor times its longest timeout.
-// When contact comes back every suspicion restarts once more (and is
-// gossiped again), so the suspect gets a fair chance to refute: what we sent
-// while cut off went nowhere. With nobody but us and the suspect left there
-// is no one to be cut off from; we decide.
+// works while we are connected: cut off (three probes in a row without any
+// answer, or no ack or nack for three probe periods: isolated, or just
+// resumed from a pause) we could neither have spread the suspicion nor heard
+// the refutation. So instead of declaring the member dead we hold the
+// suspicion: restart its clock and gossip it again. When contact comes back
+// every suspicion restarts once more (and is gossiped again), so the suspect
+// gets a fair chance to refute: what we sent while cut off went nowhere.
+//
+// A suspicion that nobody else confirmed is held the same way (when the
+// cluster is large enough to confirm, expected_confirmations > 0): a
+// crashed member is probed by somebody every probe period or so, so a real
+// failure gets confirmed well within the longest timeout, while a suspicion
+// that only we hold (we are half cut off: only a few members answer us, or
+// our link to the suspect is bad) says more about us than about it.
+//
+// Held for longer than kMaxHoldFactor times its longest timeout, a
+// suspicion ends in a verdict after all (everyone else may really have
+// crashed, and then our ring must drop them), but that verdict is ours
+// alone: it is not gossiped, never used to correct anyone, and yields to
+// the first sign that the member lives at the same incarnation
+// (MemberRecord::local_verdict). Gossiping such verdicts is what used to
+// kill healthy members: after an isolation or a long pause, the stale
+// "dead" reached members that had been talking to the victim all along,
+// and SWIM's rules made them accept it. With nobody but us and the suspect
+// left there is no one to be cut off from; we decide.
 void Node::Impl::expire_suspicions(Time now) {
   constexpr int kMaxHoldFactor = 4;
   const bool was_cut_off = cut_off;
-  cut_off = now - last_contact > cfg.probe_interval * 3 && table.live_count() >= 3;
+  cut_off = (silent_probes >= 3 || now - last_contact > probe_interval_now() * 3) &&
+            table.live_count() >= 3;
   const bool reconnected = was_cut_off && !cut_off;
   for (auto& [name, rec] : table.all_mut()) {
     Member& m = rec.member;
     if (m.state != MemberState::kSuspect) continue;
-    if (reconnected && now - rec.suspect_origin < rec.suspect_max * kMaxHoldFactor) {
+    if (reconnected) {
       rec.suspect_start = now;
       rec.suspect_deadline = std::max(rec.suspect_deadline, now + rec.suspect_max);
       broadcast(name, msg::Suspect{name, m.incarnation, cfg.name});
       continue;
     }
     if (rec.suspect_deadline > now) continue;
-    if (cut_off && now - rec.suspect_origin < rec.suspect_max * kMaxHoldFactor) {
-      count(C::kSuspicionsHeld);
+    const bool confirmed = rec.expected_confirmations == 0 || rec.confirmers.size() > 1;
+    const bool ours_alone = cut_off || !confirmed;
+    if (ours_alone && now - rec.suspect_origin < rec.suspect_max * kMaxHoldFactor) {
+      count(cut_off ? C::kSuspicionsHeld : C::kUnconfirmedHeld);
       rec.suspect_start = now;
       rec.suspect_deadline = now + rec.suspect_max;
       broadcast(name, msg::Suspect{name, m.incarnation, cfg.name});
@@ -43,7 +62,12 @@ void Node::Impl::expire_suspicions(Time now) {
     count(C::kMembersDead);
     remember_dead(m, now);
     emit(Event::Kind::kDead, m);
-    broadcast(name, msg::Dead{name, m.incarnation, cfg.name, false});
+    if (ours_alone) {
+      count(C::kDeathsKeptLocal);
+      rec.local_verdict = true;
+    } else {
+      broadcast(name, msg::Dead{name, m.incarnation, cfg.name, false});
+    }
   }
 }
 
