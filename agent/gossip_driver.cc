@@ -71,7 +71,7 @@ void GossipDriver::start(const udp::endpoint& bind, std::vector<std::string> see
 
 void GossipDriver::flush() {
   for (auto& d : node_.take_datagrams()) {
-    auto to = parse_endpoint(d.to);
+    auto to = addresses_.endpoint(d.to);
     if (!to) {
       ++udp_send_errors_;
       continue;
@@ -111,7 +111,7 @@ asio::awaitable<void> GossipDriver::receive_loop() {
                                                      asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !udp_.is_open()) co_return;
     if (ec) continue;  // e.g. ICMP port unreachable surfaced as connection_refused
-    node_.handle_packet(now(), format_endpoint(from), std::string_view(buffer.data(), n));
+    node_.handle_packet(now(), addresses_.text(from), std::string_view(buffer.data(), n));
     flush();
   }
 }

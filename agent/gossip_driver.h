@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/address_cache.h"
 #include "agent/asio.h"
 #include "gossip/node.h"
 
@@ -59,6 +60,7 @@ class GossipDriver {
   EventsHandler on_events_;
   std::function<void()> leave_done_;
   std::unique_ptr<asio::steady_timer> leave_timer_;
+  AddressCache addresses_;
 
   std::uint64_t udp_send_errors_ = 0;
   std::uint64_t stream_errors_ = 0;

@@ -1,4 +1,6 @@
 // ringd — consistent-hash routing for nginx pools over SWIM membership.
+#include <malloc.h>
+
 #include <iostream>
 #include <string>
 #include <vector>
@@ -26,9 +28,20 @@ void setup_logging(const std::string& level) {
   spdlog::set_level(spdlog::level::from_str(level));
 }
 
+// Every ring rebuild allocates the new ring's arrays (hundreds of KB) while
+// the old ring is still being read, then frees the old one. With glibc's
+// adaptive mmap threshold those arrays soon land on the heap, and the freed
+// ones stay resident as holes. A fixed threshold keeps them in their own
+// mappings, returned to the kernel the moment a ring is dropped.
+void tune_malloc() {
+  mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  tune_malloc();
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     std::cerr << kUsage;

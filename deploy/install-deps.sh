@@ -16,7 +16,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config
   libboost-dev libboost-program-options-dev nlohmann-json3-dev libprotobuf-dev protobuf-compiler
-  libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libxxhash-dev zlib1g-dev libssl-dev
+  libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libxxhash-dev zlib1g-dev libmd-dev
   nginx libnginx-mod-http-lua
   redis-server redis-tools
   python3 python3-redis python3-msgpack python3-uhashring serf

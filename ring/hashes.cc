@@ -1,11 +1,8 @@
 #include "ring/hashes.h"
 
-#include <openssl/evp.h>
+#include <md5.h>  // libmd
 #include <xxhash.h>
 #include <zlib.h>
-
-#include <memory>
-#include <stdexcept>
 
 namespace ringd::ring {
 
@@ -27,33 +24,12 @@ std::uint32_t crc32(std::string_view bytes, std::uint32_t crc) {
   return static_cast<std::uint32_t>(value);
 }
 
-namespace {
-
-// Fetched once: with OpenSSL 3 an implicit fetch on every EVP_DigestInit
-// costs more than hashing a short key.
-const EVP_MD* md5_algorithm() {
-  static EVP_MD* md = EVP_MD_fetch(nullptr, "MD5", nullptr);
-  if (md == nullptr) throw std::runtime_error("MD5 is not available from OpenSSL (needed by the ketama ring)");
-  return md;
-}
-
-struct CtxFree {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-
-}  // namespace
-
 Md5Digest md5(std::string_view bytes) {
-  const EVP_MD* md = md5_algorithm();
-  // One context per thread, reused: lookups stay allocation-free.
-  thread_local std::unique_ptr<EVP_MD_CTX, CtxFree> ctx(EVP_MD_CTX_new());
+  MD5_CTX ctx;
+  MD5Init(&ctx);
+  MD5Update(&ctx, reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
   Md5Digest out{};
-  unsigned int len = 0;
-  if (!ctx || EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1 ||
-      EVP_DigestUpdate(ctx.get(), bytes.data(), bytes.size()) != 1 ||
-      EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1 || len != out.size()) {
-    throw std::runtime_error("MD5 digest failed");
-  }
+  MD5Final(out.data(), &ctx);
   return out;
 }
 

@@ -4,7 +4,7 @@
 //   crc32     CRC-32 as zlib computes it (the IEEE polynomial, reflected,
 //             pre- and post-inverted): the nginx mode. crc32(b, crc32(a))
 //             equals crc32(a + b), which is how nginx extends a hash.
-//   md5       MD5 (OpenSSL): the ketama mode.
+//   md5       MD5 (libmd): the ketama mode.
 //
 // Pure functions, safe from any thread.
 #pragma once
@@ -21,8 +21,6 @@ std::uint64_t xxh3_64(std::string_view bytes, std::uint64_t seed = 0);
 std::uint32_t crc32(std::string_view bytes, std::uint32_t crc = 0);
 
 using Md5Digest = std::array<unsigned char, 16>;
-// Throws std::runtime_error if the crypto library offers no MD5 (a FIPS-only
-// OpenSSL configuration); Debian's default provider has it.
 Md5Digest md5(std::string_view bytes);
 
 }  // namespace ringd::ring
