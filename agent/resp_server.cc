@@ -253,13 +253,18 @@ class RingBackend final : public resp::Backend {
 };
 
 // One client connection, owned by the loop that accepted it.
+// Reply buffer capacity a connection keeps between batches.
+constexpr std::size_t kKeptOutCapacity = 16 * 1024;
+
 // What every event reads comes first, in one cache line.
 struct Conn {
   Conn(int fd_, Shared& shared, RingCache& cache, std::int64_t now)
       : fd(fd_), last_active_s(now), backend(shared, cache), session(backend, shared.stats, shared.session_options) {}
   int fd;
   bool closing = false;       // close once `pending` is sent (QUIT, protocol error)
+  bool queued = false;        // in the loop's ready list: `out` to be sent
   std::int64_t last_active_s;
+  std::string out;            // replies of this wake-up, not written yet
   std::string pending;        // replies the kernel has not taken yet
   RingBackend backend;
   resp::Session session;
@@ -277,7 +282,7 @@ class RespServer::Loop {
     add(wake_, EPOLLIN);
     // EPOLLEXCLUSIVE: a new connection wakes one loop, not all of them.
     for (int fd : listeners_) add(fd, EPOLLIN | EPOLLEXCLUSIVE);
-    out_.reserve(64 * 1024);
+    ready_.reserve(256);
   }
 
   ~Loop() {
@@ -341,6 +346,7 @@ class RespServer::Loop {
         if ((ev & EPOLLOUT) != 0 && !flush(*c)) continue;
         if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !c->closing) on_readable(*c);
       }
+      deliver_ready();
       if (timeout > 0 && now_s_ >= next_sweep) {
         next_sweep = now_s_ + 1;
         sweep(timeout);
@@ -389,7 +395,10 @@ class RespServer::Loop {
     shared_->stats.connected_clients.fetch_sub(1, std::memory_order_relaxed);
   }
 
-  // One read, the replies of every complete command in it, one write.
+  // One read and the replies of every complete command in it. The write
+  // waits until every ready connection of this wake-up has been read (as
+  // Redis does before it sleeps): the client then finds all its replies at
+  // once, and the next wake-up finds more requests waiting.
   void on_readable(Conn& c) {
     const ssize_t n = ::read(c.fd, in_.data(), in_.size());
     if (n <= 0) {
@@ -401,36 +410,54 @@ class RespServer::Loop {
       c.last_active_s = now_s_;
       c.session.client().last_s = now_s_;
     }
-    out_.clear();
-    bool keep = c.session.feed(std::string_view(in_.data(), static_cast<std::size_t>(n)), out_);
-    if (!deliver(c)) return;
+    bool keep = c.session.feed(std::string_view(in_.data(), static_cast<std::size_t>(n)), c.out);
     while (keep && c.session.paused()) {  // a big batch of replies, in slices
-      out_.clear();
-      keep = c.session.resume(out_);
       if (!deliver(c)) return;
+      keep = c.session.resume(c.out);
     }
     if (!keep) {
       c.closing = true;
-      if (c.pending.empty()) close_conn(c);
+      if (deliver(c) && c.pending.empty()) close_conn(c);
+      return;
+    }
+    if (!c.out.empty() && !c.queued) {
+      c.queued = true;
+      ready_.push_back(c.fd);
     }
   }
 
-  // Sends out_ (after anything still pending). False: the client is gone.
+  // The writes held back by on_readable(), one per connection.
+  void deliver_ready() {
+    for (int fd : ready_) {
+      Conn* c = conn(fd);
+      if (c == nullptr || !c->queued) continue;  // closed (and maybe its fd reused) since
+      c->queued = false;
+      deliver(*c);
+    }
+    ready_.clear();
+  }
+
+  // Sends c.out (after anything still pending). False: the client is gone.
   bool deliver(Conn& c) {
-    if (out_.empty()) return true;
+    if (c.out.empty()) return true;
+    const std::string& out = c.out;
     if (!c.pending.empty()) {
-      c.pending.append(out_);
+      c.pending.append(out);
     } else {
-      const ssize_t w = ::send(c.fd, out_.data(), out_.size(), MSG_NOSIGNAL);
+      const ssize_t w = ::send(c.fd, out.data(), out.size(), MSG_NOSIGNAL);
       if (w < 0 && errno != EAGAIN && errno != EINTR) {
         close_conn(c);
         return false;
       }
       const auto sent = static_cast<std::size_t>(std::max<ssize_t>(w, 0));
-      if (sent == out_.size()) return true;
-      c.pending.assign(out_, sent);
-      set_events(c.fd, EPOLLIN | EPOLLOUT);
+      if (sent < out.size()) {
+        c.pending.assign(out, sent);
+        set_events(c.fd, EPOLLIN | EPOLLOUT);
+      }
     }
+    c.out.clear();
+    if (c.out.capacity() > kKeptOutCapacity) std::string().swap(c.out);  // give back a large batch
+    if (c.pending.empty()) return true;
     if (c.pending.size() > shared_->options.max_output_buffer) {
       shared_->stats.output_buffer_drops.fetch_add(1, std::memory_order_relaxed);
       close_conn(c);
@@ -480,7 +507,7 @@ class RespServer::Loop {
   std::vector<std::unique_ptr<Conn>> conns_;  // by fd
   std::int64_t now_s_ = coarse_now_s();  // read after each epoll_wait
   std::array<char, 16 * 1024> in_{};
-  std::string out_;
+  std::vector<int> ready_;  // connections with replies in Conn::out, in read order
 };
 
 RespServer::RespServer(asio::io_context& io, const RingPublisher& publisher, RespServerOptions options)
