@@ -40,15 +40,18 @@ PointIndex PointIndex::build(const PointList& points) {
   std::uint32_t max_node = 0;
   for (std::uint32_t n : points.nodes) max_node = std::max(max_node, n);
   PointIndex index = with_capacity(total, max_node);
-  const unsigned bits = 64 - index.shift_;
-  const unsigned level1_bits = std::min(kMaxLevel1Bits, (bits + 1) / 2);
-  const unsigned level2_bits = bits - level1_bits;
+  // The sort's digits go two bits finer than line buckets (one to two
+  // points per sub-bucket), so the insertion sort below has almost nothing
+  // left to do.
+  const unsigned sort_bits = std::max(64 - index.shift_, static_cast<unsigned>(std::max(1, static_cast<int>(std::bit_width(total)) - 1)));
+  const unsigned sort_shift = 64 - sort_bits;
+  const unsigned level1_bits = std::min(kMaxLevel1Bits, (sort_bits + 1) / 2);
+  const unsigned level2_bits = sort_bits - level1_bits;
   const unsigned level1_shift = 64 - level1_bits;
   const std::size_t runs = std::size_t{1} << level1_bits;
-  const std::size_t buckets = std::size_t{1} << bits;
   std::uint64_t* hashes = index.hashes_.get();
   std::uint32_t* nodes = index.nodes_.get();
-  std::uint32_t* first = index.first_.get();
+  Indexer indexer(index);
 
   // Level 1: count by the top bits, then scatter (stable) into runs.
   std::vector<std::uint32_t> run_start(runs + 1, 0);
@@ -67,9 +70,10 @@ PointIndex PointIndex::build(const PointList& points) {
     }
   }
 
-  // Level 2, run by run: counting sort by the index digit (the counts give
-  // the index entries), then insertion sort, which only ever moves a point
-  // within its bucket because the buckets are already in order.
+  // Level 2, run by run: counting sort by the next digit, then insertion
+  // sort, which only ever moves a point within its sub-bucket because those
+  // are already in order; then the run, still in cache, goes to the
+  // Indexer.
   const std::size_t sub = std::size_t{1} << level2_bits;
   const std::uint64_t sub_mask = sub - 1;
   std::vector<std::uint32_t> count(sub + 1);
@@ -79,12 +83,10 @@ PointIndex PointIndex::build(const PointList& points) {
     const std::uint32_t lo = run_start[r];
     const std::uint32_t hi = run_start[r + 1];
     std::fill(count.begin(), count.end(), 0);
-    for (std::uint32_t j = lo; j < hi; ++j) ++count[((hashes[j] >> index.shift_) & sub_mask) + 1];
-    std::uint32_t* run_first = first + (r << level2_bits);
+    for (std::uint32_t j = lo; j < hi; ++j) ++count[((hashes[j] >> sort_shift) & sub_mask) + 1];
     std::uint32_t running = lo;
     for (std::size_t u = 0; u < sub; ++u) {
       running += count[u];
-      run_first[u] = running;
       count[u] = running;  // becomes the fill position of sub-bucket u
     }
     const std::uint32_t n = hi - lo;
@@ -92,7 +94,7 @@ PointIndex PointIndex::build(const PointList& points) {
     std::memcpy(scratch_nodes.get(), nodes + lo, n * sizeof(std::uint32_t));
     for (std::uint32_t j = 0; j < n; ++j) {
       const std::uint64_t h = scratch_hashes[j];
-      const std::uint32_t at = count[(h >> index.shift_) & sub_mask]++;
+      const std::uint32_t at = count[(h >> sort_shift) & sub_mask]++;
       hashes[at] = h;
       nodes[at] = scratch_nodes[j];
     }
@@ -109,10 +111,8 @@ PointIndex PointIndex::build(const PointList& points) {
       hashes[c] = h;
       nodes[c] = v;
     }
+    for (std::uint32_t i = lo; i < hi; ++i) indexer.add(i, hashes[i], nodes[i]);
   }
-  first[buckets] = index.size_;
-  Indexer indexer(index);
-  for (std::uint32_t i = 0; i < index.size_; ++i) indexer.add(i, hashes[i], nodes[i]);
   indexer.finish(index.size_ > 0 ? nodes[0] : 0);
   return index;
 }

@@ -58,12 +58,13 @@
 //   f = 12 -> k = 3, fp[3] = 15 > 12   -> d (past the bucket's points)
 //
 // Building: PointIndex::build sorts with a two-level most-significant-digit
-// radix sort whose second level is exactly the bucket digit, so first_ falls
-// out of the sort's counts: level 1 scatters by the top bits into a few
-// hundred runs (cache-friendly), level 2 counting-sorts each run by the next
-// bits into its buckets, and an insertion sort orders the few points in each
-// bucket. Every pass is stable, hence ties keep input order. The lines are
-// then written in one sequential pass over the sorted points.
+// radix sort: level 1 scatters by the top bits into a few hundred runs
+// (cache-friendly), level 2 counting-sorts each run by the next bits (one to
+// two points per digit value), and an insertion sort orders what is left.
+// Every pass is stable, hence ties keep input order. Each run, once sorted
+// and still in cache, streams through an Indexer (bucket_indexer.h), which
+// writes first_ and the lines. merged() (bucket_merge.cc) makes a join or
+// leave from the previous index without sorting at all.
 #pragma once
 
 #include <bit>
