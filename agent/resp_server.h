@@ -6,15 +6,22 @@
 // epoll loop; the listening sockets are in every loop's epoll set
 // (EPOLLEXCLUSIVE: one thread wakes per connection) and a connection stays
 // on the thread that accepted it. Nothing a lookup touches takes a lock:
-// each batch pins the ring snapshot with one atomic shared_ptr load
-// (RingPublisher), counters are relaxed atomics, and the member list INFO
-// shows is published the same way by publish_members().
+// each loop keeps the published ring set (RingPublisher::rings()) and
+// reloads it only when the publisher's generation moved, so a batch costs
+// one atomic load; counters are relaxed atomics added once per batch, and
+// the member list INFO shows is published by publish_members().
+//
+// Databases: a connection reads the ring of every endpoint (db 0) until it
+// SELECTs a service (db 1..k, services sorted by name, see RingPublisher);
+// it keeps that service by name if the numbering later changes.
 //
 // Why epoll and not Asio here: a lookup costs a few hundred nanoseconds, so
 // the server's cost is its system calls. Per readable socket the loop does
 // one read() and one write() (all the replies of the batch), the same as
 // the floor server in bench/; Asio's reactor adds an epoll_ctl or a
-// speculative read per operation and a completion hop. The listeners are
+// speculative read per operation and a completion hop. The writes of one
+// wake-up go out after all its reads, as Redis's do, so a client with many
+// connections collects its replies in fewer wake-ups. The listeners are
 // still bound with Asio (errors as boost::system::system_error).
 //
 // Limits: max_clients (extra connections get Redis's "-ERR max number of
