@@ -47,7 +47,10 @@ class BroadcastQueue {
   bool contains(std::string_view name) const;
   std::size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
-  void clear() { entries_.clear(); }
+  void clear() {
+    entries_.clear();
+    order_.clear();
+  }
   // Updates dropped because the queue was full.
   std::uint64_t dropped() const { return dropped_; }
 
@@ -58,10 +61,24 @@ class BroadcastQueue {
     int transmits = 0;
     std::uint64_t id = 0;  // insertion order, larger = newer
   };
+  using Map = std::map<std::string, Entry, std::less<>>;
+  // The sending order: fewer transmits first, then Alive first, then newer
+  // first (~id). Unique because ids are.
+  struct Key {
+    int transmits;
+    bool not_alive;
+    std::uint64_t inverse_id;
+    auto operator<=>(const Key&) const = default;
+  };
+  static Key key_of(const Entry& e);
+  // Entries a take() looks at beyond the first that fits, at most: with
+  // thousands queued (a large cluster joining) a packet fills long before.
+  static constexpr std::size_t kMaxScan = 512;
   std::size_t max_entries_;
   std::uint64_t next_id_ = 0;
   std::uint64_t dropped_ = 0;
-  std::map<std::string, Entry, std::less<>> entries_;
+  Map entries_;
+  std::map<Key, Map::iterator> order_;  // every entry, in sending order
 };
 
 }  // namespace ringd::gossip

@@ -19,6 +19,7 @@ const MemberRecord* MemberTable::find(std::string_view name) const {
 
 MemberRecord& MemberTable::insert(Member member, std::mt19937_64& rng) {
   const std::string name = member.name;
+  touch();
   MemberRecord& rec = members_[name];
   rec = MemberRecord{};
   rec.member = std::move(member);
@@ -33,13 +34,29 @@ MemberRecord& MemberTable::insert(Member member, std::mt19937_64& rng) {
 void MemberTable::erase(std::string_view name) {
   auto it = members_.find(name);
   if (it != members_.end()) members_.erase(it);
+  touch();
   // The probe order skips unknown names lazily; drop them at the reshuffle.
 }
 
+void MemberTable::refresh() const {
+  if (cached_version_ == version_) return;
+  cached_version_ = version_;
+  live_count_ = 0;
+  alive_.clear();
+  live_.clear();
+  for (const auto& [name, rec] : members_) {
+    const MemberState s = rec.member.state;
+    if (!is_live(s)) continue;
+    ++live_count_;
+    if (name == self_) continue;
+    live_.push_back(&rec);
+    if (s == MemberState::kAlive) alive_.push_back(&rec);
+  }
+}
+
 std::size_t MemberTable::live_count() const {
-  std::size_t n = 0;
-  for (const auto& [_, rec] : members_) n += is_live(rec.member.state) ? 1 : 0;
-  return n;
+  refresh();
+  return live_count_;
 }
 
 void MemberTable::reshuffle(std::mt19937_64& rng) {
@@ -72,21 +89,39 @@ const MemberRecord* MemberTable::next_probe_target(std::mt19937_64& rng) {
 std::vector<const MemberRecord*> MemberTable::random_members(std::mt19937_64& rng, std::size_t k,
                                                              Pick pick, std::string_view exclude_a,
                                                              std::string_view exclude_b) const {
-  std::vector<const MemberRecord*> candidates;
-  for (const auto& [name, rec] : members_) {
-    if (name == self_ || name == exclude_a || name == exclude_b) continue;
-    const MemberState s = rec.member.state;
-    if (pick == Pick::kAlive ? s != MemberState::kAlive : !is_live(s)) continue;
-    candidates.push_back(&rec);
+  refresh();
+  const std::vector<const MemberRecord*>& pool = pick == Pick::kAlive ? alive_ : live_;
+  auto excluded = [&](const MemberRecord* r) {
+    const std::string& name = r->member.name;
+    return (!exclude_a.empty() && name == exclude_a) || (!exclude_b.empty() && name == exclude_b);
+  };
+  std::vector<const MemberRecord*> out;
+  if (k == 0 || pool.empty()) return out;
+  if (k * 4 >= pool.size()) {
+    // Small pool: partial Fisher-Yates over a copy; the first k slots are a
+    // uniform random sample.
+    std::vector<const MemberRecord*> candidates;
+    candidates.reserve(pool.size());
+    for (const MemberRecord* r : pool) {
+      if (!excluded(r)) candidates.push_back(r);
+    }
+    const std::size_t n = std::min(k, candidates.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      std::uniform_int_distribution<std::size_t> d(i, candidates.size() - 1);
+      std::swap(candidates[i], candidates[d(rng)]);
+    }
+    candidates.resize(n);
+    return candidates;
   }
-  // Partial Fisher-Yates: the first k slots are a uniform random sample.
-  const std::size_t n = std::min(k, candidates.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    std::uniform_int_distribution<std::size_t> d(i, candidates.size() - 1);
-    std::swap(candidates[i], candidates[d(rng)]);
+  // Large pool: draw indexes until k distinct, non-excluded ones (at most
+  // two members are excluded and k <= pool/4, so this ends quickly).
+  std::uniform_int_distribution<std::size_t> d(0, pool.size() - 1);
+  for (std::size_t tries = 0; out.size() < k && tries < 64 * k; ++tries) {
+    const MemberRecord* r = pool[d(rng)];
+    if (excluded(r) || std::find(out.begin(), out.end(), r) != out.end()) continue;
+    out.push_back(r);
   }
-  candidates.resize(n);
-  return candidates;
+  return out;
 }
 
 }  // namespace ringd::gossip

@@ -11,6 +11,12 @@
 //   * random_members(): k distinct random members for ping-req, gossip and
 //     push-pull.
 // Pointers returned stay valid until that member is erased.
+//
+// Whoever changes a member's state, incarnation, details or suspicion
+// deadline calls touch(): the table and its owner cache what they derive
+// from the whole view (live count, pick lists, digest, next deadline) and
+// recompute it only after a touch, so a cluster of n members does not pay
+// O(n) per packet. insert() and erase() touch by themselves.
 #pragma once
 
 #include <cstddef>
@@ -71,6 +77,9 @@ class MemberTable {
   std::size_t size() const { return members_.size(); }
   // Alive or suspect members, self included.
   std::size_t live_count() const;
+  void touch() { ++version_; }
+  // Changes with every touch (and insert/erase).
+  std::uint64_t version() const { return version_; }
 
   const MemberRecord* next_probe_target(std::mt19937_64& rng);
 
@@ -83,9 +92,16 @@ class MemberTable {
 
  private:
   void reshuffle(std::mt19937_64& rng);
+  void refresh() const;  // the caches below, if touched since
 
   std::string self_;
   Map members_;
+  std::uint64_t version_ = 1;
+  // Derived from members_ at version cached_version_.
+  mutable std::uint64_t cached_version_ = 0;
+  mutable std::size_t live_count_ = 0;
+  mutable std::vector<const MemberRecord*> alive_;  // others, alive
+  mutable std::vector<const MemberRecord*> live_;   // others, alive or suspect
   std::vector<std::string> probe_order_;
   std::size_t probe_index_ = 0;
 };

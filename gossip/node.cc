@@ -251,6 +251,7 @@ void Node::leave(Time now) {
   s.leaving = true;
   s.probe.reset();
   Member& self = s.self_rec().member;
+  s.table.touch();
   self.incarnation += 1;
   self.state = MemberState::kLeft;
   self.state_since = now;

@@ -231,6 +231,13 @@ struct Node::Impl {
   // over (name, incarnation, address, service, tags) of every alive or suspect
   // member. Never 0 (0 means "no digest" on the wire).
   std::uint64_t live_digest() const;
+  std::uint64_t compute_live_digest() const;
+  // Caches of live_digest() and earliest_member_deadline(), valid while
+  // table.version() is unchanged (see MemberTable::touch).
+  mutable std::uint64_t digest_version = 0;
+  mutable std::uint64_t digest_cache = 0;
+  mutable std::uint64_t deadline_version = 0;
+  mutable Time deadline_cache = kNever;
   // Views that stay different for digest_sync_interval get a full sync with
   // the peer that disagrees; short-lived differences (gossip in flight) do not.
   void check_digest(Time now, std::uint64_t theirs, const std::string& peer_address);
@@ -243,6 +250,7 @@ struct Node::Impl {
   void expire_suspicions(Time now);
   void forget_dead(Time now);
   Time earliest_member_deadline() const;
+  Time compute_member_deadline() const;
   void tick(Time now);
   void send_joins();
   Time next_deadline() const;

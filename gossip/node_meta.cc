@@ -67,6 +67,7 @@ bool Node::set_metadata(Time now, std::string service, Tags tags) {
   }
   Member& self = s.self_rec().member;
   if (self.service == service && self.tags == tags) return true;
+  s.table.touch();
   s.cfg.service = service;
   s.cfg.tags = tags;
   self.service = std::move(service);

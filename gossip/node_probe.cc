@@ -121,6 +121,14 @@ void Node::Impl::on_ping(Time now, const std::string& from, const msg::Ping& p) 
 // over (name, incarnation, address, service, tags) of every alive or suspect
 // member. Never 0 (0 means "no digest" on the wire).
 std::uint64_t Node::Impl::live_digest() const {
+  if (digest_version != table.version()) {
+    digest_cache = compute_live_digest();
+    digest_version = table.version();
+  }
+  return digest_cache;
+}
+
+std::uint64_t Node::Impl::compute_live_digest() const {
   std::uint64_t sum = 0;
   for (const auto& [name, rec] : table.all()) {
     const Member& m = rec.member;

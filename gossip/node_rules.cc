@@ -21,6 +21,7 @@ bool Node::Impl::implausible(std::uint64_t known, std::uint64_t heard) {
 // overrule it with a higher incarnation.
 void Node::Impl::refute(std::uint64_t heard) {
   Member& s = self_rec().member;
+  table.touch();
   s.incarnation = std::max(s.incarnation, heard) + 1;
   count(C::kRefutations);
   awareness.apply(1);  // Lifeguard: having to refute hints we are slow
@@ -64,6 +65,7 @@ void Node::Impl::apply_alive(Time now, const msg::Alive& a) {
   }
   if (a.incarnation <= m.incarnation) return;  // old news (or a conflict we ignore)
   if (implausible(m.incarnation, a.incarnation)) return;
+  table.touch();
   // A member restarted on a new address (or with new metadata) takes its
   // old place here: same name, higher incarnation, new details.
   const bool changed = a.address != m.address || a.service != m.service || a.tags != m.tags;
@@ -85,6 +87,7 @@ void Node::Impl::apply_alive(Time now, const msg::Alive& a) {
 
 void Node::Impl::revive(Time now, MemberRecord& rec) {
   Member& m = rec.member;
+  table.touch();
   rec.local_verdict = false;
   m.state = MemberState::kAlive;
   m.state_since = now;
@@ -96,6 +99,7 @@ void Node::Impl::revive(Time now, MemberRecord& rec) {
 
 void Node::Impl::start_suspicion(Time now, MemberRecord& rec, const std::string& from) {
   const std::size_t n = table.live_count();
+  table.touch();
   rec.suspect_start = now;
   rec.suspect_origin = now;
   rec.suspect_min = suspicion_timeout(cfg.suspicion_mult, n, cfg.probe_interval);
@@ -130,6 +134,7 @@ void Node::Impl::apply_suspect(Time now, const msg::Suspect& s) {
     case MemberState::kLeft:
       return;
     case MemberState::kSuspect: {
+      if (m.incarnation != s.incarnation) table.touch();
       m.incarnation = s.incarnation;
       const int confirmations = static_cast<int>(rec->confirmers.size()) - 1;
       if (s.from.empty() || confirmations >= rec->expected_confirmations) return;
@@ -138,6 +143,7 @@ void Node::Impl::apply_suspect(Time now, const msg::Suspect& s) {
         return;
       }
       rec->confirmers.push_back(s.from);
+      table.touch();
       rec->suspect_deadline =
           rec->suspect_start + suspicion_timeout_after(confirmations + 1,
                                                        rec->expected_confirmations,
@@ -148,6 +154,7 @@ void Node::Impl::apply_suspect(Time now, const msg::Suspect& s) {
     case MemberState::kAlive:
       break;
   }
+  table.touch();
   m.state = MemberState::kSuspect;
   m.incarnation = s.incarnation;
   m.state_since = now;
@@ -176,6 +183,7 @@ void Node::Impl::apply_dead(Time now, const msg::Dead& d) {
     rec->local_verdict = false;  // someone else reached it too
     return;
   }
+  table.touch();
   rec->local_verdict = false;
   m.state = d.left ? MemberState::kLeft : MemberState::kDead;
   m.incarnation = d.incarnation;

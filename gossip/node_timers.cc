@@ -37,6 +37,8 @@ void Node::Impl::expire_suspicions(Time now) {
   cut_off = (silent_probes >= 3 || now - last_contact > probe_interval_now() * 3) &&
             table.live_count() >= 3;
   const bool reconnected = was_cut_off && !cut_off;
+  if (!reconnected && earliest_member_deadline() > now) return;  // nothing due
+  table.touch();
   for (auto& [name, rec] : table.all_mut()) {
     Member& m = rec.member;
     if (m.state != MemberState::kSuspect) continue;
@@ -69,9 +71,11 @@ void Node::Impl::expire_suspicions(Time now) {
       broadcast(name, msg::Dead{name, m.incarnation, cfg.name, false});
     }
   }
+  table.touch();
 }
 
 void Node::Impl::forget_dead(Time now) {
+  if (earliest_member_deadline() > now) return;  // nothing due
   std::vector<std::string> gone;
   for (const auto& [name, rec] : table.all()) {
     const Member& m = rec.member;
@@ -85,6 +89,14 @@ void Node::Impl::forget_dead(Time now) {
 }
 
 Time Node::Impl::earliest_member_deadline() const {
+  if (deadline_version != table.version()) {
+    deadline_cache = compute_member_deadline();
+    deadline_version = table.version();
+  }
+  return deadline_cache;
+}
+
+Time Node::Impl::compute_member_deadline() const {
   Time t = kNever;
   for (const auto& [name, rec] : table.all()) {
     const Member& m = rec.member;
