@@ -47,7 +47,7 @@ def fmt(v, unit="ns", digits=1):
 
 print("### Lookup, 40-byte URL keys, hashing included")
 print()
-print("| N | default ring (bucket index) | binary search, same points | speedup | Maglev | nginx mode | ketama mode |")
+print("| N | default ring (line table) | binary search, same points | speedup | Maglev | nginx mode | ketama mode |")
 print("|---|---|---|---|---|---|---|")
 for n in (10, 100, 1000, 5000):
     d, b, m = ns("BM_Lookup/%d" % n), ns("BM_LookupBinarySearch/%d" % n), ns("BM_LookupMaglev/%d" % n)

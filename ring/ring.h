@@ -77,9 +77,11 @@ class Ring {
   // The ring build_weighted(nodes, options) returns (identical points,
   // lookups and checksum), built from `previous` when that is cheaper: same
   // options, default or nginx mode, and the added endpoints hold at most an
-  // eighth of the points. Unchanged endpoints' points are then reused and
-  // merged with the new ones in one pass (bucket_merge.cc) instead of hashed
-  // and sorted again. RingPublisher rebuilds this way.
+  // eighth of the points. Unchanged endpoints' points are then reused: the
+  // departed endpoints' points are located through the index, the runs
+  // between changes copied as blocks, and the index and line table patched
+  // around the changes (bucket_merge.cc), instead of hashing and sorting
+  // again (bench/ring_bench BM_Update). RingPublisher rebuilds this way.
   static std::shared_ptr<const Ring> build_weighted_from(const Ring& previous, std::vector<WeightedNode> nodes,
                                                          Options options = {});
 
