@@ -3,6 +3,9 @@
 // name, the same on every agent.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include "agent/http_api.h"
 #include "agent/ring_publisher.h"
 
 namespace ringd::agent {
@@ -66,6 +69,24 @@ TEST(RespServicesTest, DeadServiceKeepsItsNumberUntilForgotten) {
   const std::uint64_t g2 = p.generation();
   EXPECT_FALSE(p.rebuild({member("s1", "10.0.0.1:80", "search")}));
   EXPECT_EQ(p.generation(), g2);
+}
+
+// /ring lists the services with the database numbers SELECT takes.
+TEST(RespServicesTest, HttpRingListsServices) {
+  RingPublisher p(ring::Options{});
+  p.rebuild({member("s1", "10.0.0.1:80", "search"), member("a1", "10.0.0.2:80", "api")});
+  ApiSources sources;
+  sources.ring = &p;
+  const HttpResponse r = handle_api(HttpRequest{http::verb::get, "/ring", 11}, sources);
+  ASSERT_EQ(r.result(), http::status::ok);
+  const auto body = nlohmann::json::parse(r.body());
+  EXPECT_EQ(body["node_count"], 2);
+  ASSERT_EQ(body["services"].size(), 2u);
+  EXPECT_EQ(body["services"][0]["db"], 1);
+  EXPECT_EQ(body["services"][0]["name"], "api");
+  EXPECT_EQ(body["services"][0]["nodes"], nlohmann::json::array({"10.0.0.2:80"}));
+  EXPECT_EQ(body["services"][1]["name"], "search");
+  EXPECT_EQ(body["services"][1]["checksum"], p.rings()->db(2)->checksum());
 }
 
 }  // namespace
