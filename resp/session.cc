@@ -52,7 +52,8 @@ bool Session::process(std::string_view in, std::size_t& used, std::string& out) 
       case Parser::Status::kOk:
         ++commands;
         if (dispatch(parser_.args(), ctx) == Outcome::kClose) return false;
-        if (out.size() >= limits_.max_output_batch && used < in.size()) {
+        if (used == in.size()) return true;  // the parser is between commands: nothing more
+        if (out.size() >= limits_.max_output_batch) {
           paused_ = true;
           return true;
         }
