@@ -7,7 +7,8 @@
 //     --quick        N = 10 and 100 only, 10 simulated minutes per false-death run
 //     --jobs J       independent runs on J threads (default 2)
 //     --large-seeds  seeds at N = 1000 (default 1; each takes minutes)
-//   (--sizes 10,100 / --minutes M / --only SCENARIO / --no-scale select parts)
+//   (--sizes 10,100 / --minutes M / --only SCENARIO / --no-scale / --no-calm
+//    select parts; --no-calm runs only the crash-detection rows)
 //
 // Prints one Markdown section on stdout (bench/run.sh pastes it into
 // bench/RESULTS.md); progress goes to stderr. Measures, with the node's
@@ -18,7 +19,10 @@
 //     (median over seeds);
 //   * false deaths per member-hour at N = 100 over one simulated hour, at 0%,
 //     10% and 30% loss on every link, and with one member paused for 1, 5 or
-//     10 s once a minute (a different member each time);
+//     10 s once a minute (a different member each time); a paused member
+//     declared dead after it was silent for the shortest suspicion timeout is
+//     not a false death (it looks crashed); those verdicts, and how quickly the
+//     member is alive everywhere again after resuming, are reported apart;
 //   * idle traffic: datagrams and bytes per member per second;
 //   * dissemination: gossip rounds until every member knows a new member,
 //     against log2 N.
@@ -41,6 +45,7 @@
 #include <thread>
 #include <vector>
 
+#include "gossip/suspicion.h"
 #include "support/sim_cluster.h"
 
 namespace {
@@ -93,6 +98,9 @@ class Views {
       if (s == static_cast<std::uint8_t>(MemberState::kAlive)) --alive_pairs_;
       s = kUnknown;
     }
+  }
+  bool alive(std::size_t o, std::size_t m) const {
+    return state_[o * n_ + m] == static_cast<std::uint8_t>(MemberState::kAlive);
   }
   // Every one of the first k members sees the first k alive.
   std::size_t alive_pairs() const { return alive_pairs_; }
@@ -248,10 +256,21 @@ ScaleRun run_scale(std::size_t n, std::uint64_t seed) {
 // False deaths over a long run.
 
 struct CalmRun {
-  std::uint64_t dead_events = 0;     // (observer, member) dead events about running members
-  std::uint64_t members_killed = 0;  // distinct (member, incarnation) declared dead
+  // False deaths: dead events about members that were running and not
+  // paused, and about a paused member when the verdict came too soon (see
+  // run_calm) or at a later incarnation (after it had refuted).
+  std::uint64_t dead_events = 0;
+  std::uint64_t members_killed = 0;  // distinct (member, incarnation) wrongly declared dead
   std::uint64_t suspect_events = 0;
   std::uint64_t pauses = 0;
+  // The paused member itself: pauses after which it was declared dead (by
+  // at least one member, after it had been paused long enough), the dead
+  // events that made up, and from its resume until every other member had it
+  // alive again (only pauses where it was declared dead).
+  std::uint64_t paused_declared_dead = 0;
+  std::uint64_t paused_dead_events = 0;
+  std::vector<double> back_alive_s;
+  std::uint64_t not_back = 0;  // not alive everywhere again within the minute
   double wall_s = 0;
 };
 
@@ -262,6 +281,17 @@ CalmRun run_calm(std::size_t n, std::uint64_t seed, Duration length, double loss
   Cluster c(seed, bench_options());
   Views views(n);
   bool measuring = false;
+  // A verdict about a paused member is fair only once it has been silent
+  // for at least the shortest suspicion timeout (a crashed member cannot
+  // be declared dead sooner either); earlier, or about a member that is not
+  // paused, it is a false death.
+  const ringd::gossip::Config defaults{};
+  const Duration fair_after =
+      ringd::gossip::suspicion_timeout(defaults.suspicion_mult, n, defaults.probe_interval);
+  std::optional<std::size_t> paused_who;  // the member of the current pause episode
+  std::uint64_t paused_inc = 0;           // its incarnation when it stopped
+  Time paused_at{};
+  bool episode_dead = false;
   std::set<std::pair<std::size_t, std::uint64_t>> killed;
   c.set_event_hook([&](std::size_t o, const Event& e) {
     views.on_event(c, o, e);
@@ -269,10 +299,17 @@ CalmRun run_calm(std::size_t n, std::uint64_t seed, Duration length, double loss
     const auto m = c.index_of_name(e.member.name);
     if (!m || o == *m || !c.running(*m)) return;
     if (e.kind == Event::Kind::kSuspect) ++r.suspect_events;
-    if (e.kind == Event::Kind::kDead) {
-      ++r.dead_events;
-      killed.insert({*m, e.member.incarnation});
+    if (e.kind != Event::Kind::kDead) return;
+    if (paused_who && *m == *paused_who && e.member.incarnation <= paused_inc &&
+        (episode_dead || (c.paused(*m) && c.now() - paused_at >= fair_after))) {
+      // The pause's own verdict (or its spread after the resume).
+      ++r.paused_dead_events;
+      if (!episode_dead) ++r.paused_declared_dead;
+      episode_dead = true;
+      return;
     }
+    ++r.dead_events;
+    killed.insert({*m, e.member.incarnation});
   });
   for (std::size_t i = 0; i < n; ++i) c.add_node();
   for (std::size_t i = 0; i < n; ++i) {
@@ -292,11 +329,31 @@ CalmRun run_calm(std::size_t n, std::uint64_t seed, Duration length, double loss
       // Once a minute a random member stops for `pause`, then resumes.
       const std::size_t who = std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
       c.run_for(slice / 2);
+      const Time slice_end = c.now() - slice / 2 + slice;
+      paused_who = who;
+      paused_inc = c.node(who).self().incarnation;
+      paused_at = c.now();
+      episode_dead = false;
       c.pause(who);
       ++r.pauses;
       c.run_for(pause);
       c.resume(who);
-      c.run_for(slice - slice / 2 - pause);
+      const Time resumed_at = c.now();
+      if (episode_dead) {
+        // How long until every other member has it alive again.
+        auto back = [&] {
+          for (std::size_t o = 0; o < n; ++o) {
+            if (o != who && c.running(o) && !views.alive(o, who)) return false;
+          }
+          return true;
+        };
+        if (c.run_until_polled(back, slice_end - c.now(), ms(10))) {
+          r.back_alive_s.push_back(seconds(c.now() - resumed_at));
+        } else {
+          ++r.not_back;
+        }
+      }
+      if (slice_end > c.now()) c.run_for(slice_end - c.now());
     } else {
       c.run_for(slice);
     }
@@ -324,6 +381,7 @@ void run_parallel(const std::vector<std::function<void()>>& jobs, unsigned threa
 int main(int argc, char** argv) {
   bool quick = false;
   bool scale = true;
+  bool calm_runs_on = true;
   std::int64_t minutes = 0;         // 0: 60, or 10 with --quick
   std::string only;                 // run only the false-death scenario with this name
   std::vector<std::size_t> sizes_flag;
@@ -334,6 +392,8 @@ int main(int argc, char** argv) {
       quick = true;
     } else if (std::strcmp(argv[i], "--no-scale") == 0) {  // (for profiling)
       scale = false;
+    } else if (std::strcmp(argv[i], "--no-calm") == 0) {
+      calm_runs_on = false;
     } else if (std::strcmp(argv[i], "--minutes") == 0 && i + 1 < argc) {
       minutes = std::atoll(argv[++i]);
     } else if (std::strcmp(argv[i], "--sizes") == 0 && i + 1 < argc) {  // e.g. 10,100
@@ -347,7 +407,7 @@ int main(int argc, char** argv) {
     } else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
       only = argv[++i];
     } else {
-      std::cerr << "usage: gossip_sim_bench [--quick] [--jobs J] [--large-seeds K] [--sizes 10,100] [--minutes M] [--no-scale] [--only SCENARIO]\n";
+      std::cerr << "usage: gossip_sim_bench [--quick] [--jobs J] [--large-seeds K] [--sizes 10,100] [--minutes M] [--no-scale] [--no-calm] [--only SCENARIO]\n";
       return 2;
     }
   }
@@ -425,7 +485,7 @@ int main(int argc, char** argv) {
   for (const auto& row : rows) big += row.n >= 1000 ? row.runs.size() : 0;
   for (std::size_t k = scale_jobs.size() - big; k < scale_jobs.size(); ++k) jobs.push_back(scale_jobs[k]);
   for (std::size_t k = 0; k < scenarios.size(); ++k) {
-    if (!only.empty() && scenarios[k].name != only) continue;
+    if (!calm_runs_on || (!only.empty() && scenarios[k].name != only)) continue;
     jobs.push_back([&, k] {
       const Scenario& sc = scenarios[k];
       std::cerr << "gossip_sim_bench: false deaths, " + sc.name + "...\n";
@@ -513,13 +573,24 @@ int main(int argc, char** argv) {
   out << "\n";
 
   out << "### False deaths (N = " << calm_n
-      << "; loss on every link; a pause stops one member, a different one each minute)\n\n";
-  out << "| scenario | simulated | members wrongly declared dead | per member-hour | dead events | suspect events | wall time |\n";
+      << "; loss on every link; a pause stops one member, a different one each minute)\n\n"
+      << "A false death is a dead verdict about a member that was running and not paused. "
+         "About the paused member, a verdict counts as false when it came before the member "
+         "had been silent for the shortest suspicion timeout at this N ("
+      << fixed(seconds(ringd::gossip::suspicion_timeout(defaults.suspicion_mult, calm_n,
+                                                        defaults.probe_interval)),
+               1)
+      << " s; a crashed member cannot be declared dead sooner), or at a later incarnation "
+         "(after it had refuted). A member paused for longer than the detection time looks "
+         "exactly like a crashed one, so being declared dead then is the failure detector "
+         "working; the second table shows how often that happened and how quickly the member "
+         "was alive again everywhere after it resumed.\n\n";
+  out << "| scenario | simulated | members wrongly declared dead | per member-hour | false dead events | suspect events | wall time |\n";
   out << "|---|---|---|---|---|---|---|\n";
   std::map<std::string, CalmRun> calm;
   for (std::size_t k = 0; k < scenarios.size(); ++k) {
     const Scenario& s = scenarios[k];
-    if (!only.empty() && s.name != only) continue;
+    if (!calm_runs_on || (!only.empty() && s.name != only)) continue;
     const Duration len = length / s.shorten;
     const double member_hours = static_cast<double>(calm_n) * seconds(len) / 3600.0;
     const CalmRun& r = calm_runs[k];
@@ -531,6 +602,25 @@ int main(int argc, char** argv) {
               << " s |\n";
   }
   out << "\n";
+  bool any_pause = false;
+  for (const auto& sc : scenarios) any_pause = any_pause || (sc.pause > Duration::zero() && calm.count(sc.name) != 0);
+  if (any_pause) {
+    out << "The paused member itself:\n\n";
+    out << "| scenario | pauses | declared dead after the pause | dead events about it | alive again everywhere after resuming (median, max) | not alive everywhere within the minute |\n";
+    out << "|---|---|---|---|---|---|\n";
+    for (const auto& sc : scenarios) {
+      if (sc.pause == Duration::zero() || calm.count(sc.name) == 0) continue;
+      const CalmRun& r = calm[sc.name];
+      std::string back = "–";
+      if (!r.back_alive_s.empty()) {
+        back = fixed(median(r.back_alive_s), 2) + " s, " +
+               fixed(*std::max_element(r.back_alive_s.begin(), r.back_alive_s.end()), 2) + " s";
+      }
+      out << "| " << sc.name << " | " << r.pauses << " | " << r.paused_declared_dead << " | "
+          << r.paused_dead_events << " | " << back << " | " << r.not_back << " |\n";
+    }
+    out << "\n";
+  }
   // --- targets ---
   out << "### Targets\n\n";
   const char* kPaused[] = {"one member paused 1 s, once a minute",

@@ -101,7 +101,7 @@ struct Config {
   bool tcp_fallback_probe = true;
   // At most one "UDP looks blocked" notice per member per this interval.
   Duration udp_blocked_notice_interval = std::chrono::minutes(5);
-  // Suspicion timeout: min = suspicion_mult * max(1, log10(n)) *
+  // Suspicion timeout: min = suspicion_mult * max(1, (1 + log10 n) / 2) *
   // probe_interval; it starts at suspicion_max_timeout_mult * min and shrinks
   // to min as indirect_checks other members confirm (suspicion.h). 1 = SWIM.
   int suspicion_mult = 5;

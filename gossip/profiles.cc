@@ -5,7 +5,9 @@
 //   detect ~ (first probe of it) + probe_interval           -> first suspicion
 //          + max(min_timeout, time of k-th confirmation)   -> dead at the accuser
 //          + a few gossip_intervals                        -> dead everywhere
-//   min_timeout = suspicion_mult * max(1, log10 n) * probe_interval
+//   min_timeout = suspicion_mult * max(1, (1 + log10 n) / 2) * probe_interval
+//   (suspicion.h: the buddy rule tells the suspect within about one probe
+//   period whatever n is; only the refutation's spread grows with log n)
 //
 // With n members each probing one member per period, somebody probes the
 // crashed member within ~probe_interval * (n - 1) / n on average, and the
@@ -14,8 +16,8 @@
 // max 6x) measures 7.4-8.6 s at n = 10.
 //
 // "lan": probe_interval 200 ms and suspicion_mult 5 give min_timeout 1.0 s at
-// n = 10 (2.0 s at n = 100), max 3x that. At n = 10 the k = 3 confirmations
-// come from the other 8 probers well within a second, so a SIGKILLed member
+// n = 10 (1.5 s at n = 100, 2.0 s at n = 1000), max 3x that. At n = 10 the
+// k = 3 confirmations come from the other 8 probers well within a second, so a SIGKILLed member
 // is dead everywhere after ~1.4-1.8 s in the simulator (mean 1.41 s, worst
 // 1.72 s over 8 seeds): about 20% of serf's time. suspicion_mult 4 would be
 // ~0.2 s faster but lets a member stalled for 1 s be declared dead (the
@@ -28,7 +30,7 @@
 //     pings and the TCP ping fail (at 10% loss about 0.19 * 0.04 before TCP
 //     per probe), and then needs several independent confirmations to die
 //     fast; without them the suspicion runs the full 3x (3 s at n = 10,
-//     6 s at n = 100), while the buddy rule lets the next prober deliver
+//     4.5 s at n = 100), while the buddy rule lets the next prober deliver
 //     the suspicion to the member, which refutes at once — at n = 100 it is
 //     probed about five times a second;
 //   * a member that is paused or starved (timers firing late, missing acks

@@ -7,7 +7,8 @@
 namespace ringd::gossip {
 
 Duration suspicion_timeout(int suspicion_mult, std::size_t n, Duration probe_interval) {
-  const double scale = std::max(1.0, std::log10(static_cast<double>(std::max<std::size_t>(n, 1))));
+  const double lg = std::log10(static_cast<double>(std::max<std::size_t>(n, 1)));
+  const double scale = std::max(1.0, (1.0 + lg) / 2.0);
   const double mult = static_cast<double>(std::max(suspicion_mult, 1));
   // Round to whole milliseconds, as timers finer than that buy nothing.
   const double ns = mult * scale * static_cast<double>(probe_interval.count());

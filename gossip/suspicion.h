@@ -1,11 +1,16 @@
 // gossip/suspicion.h — suspicion timeouts as pure functions.
 //
 // A member that misses a probe becomes suspect; if nobody refutes the
-// suspicion before its timeout, it is declared dead. The timeout scales with
-// the cluster size, because an update needs about log(n) gossip rounds to
-// reach everybody (and so the suspect needs that long to hear about it):
+// suspicion before its timeout, it is declared dead. The timeout grows with
+// the cluster size, but only half as fast as SWIM's log10(n): of the two
+// things a refutation needs, only one depends on n. The suspect hears of the
+// suspicion from the next member that probes it (the buddy rule: the ping
+// carries the Suspect), about one probe period later whatever n is; its
+// Alive then spreads in about log(n) gossip rounds. So
 //
-//   min_timeout = suspicion_mult * max(1, log10(n)) * probe_interval
+//   min_timeout = suspicion_mult * max(1, (1 + log10(n)) / 2) * probe_interval
+//
+// (1x at n = 10, 1.5x at 100, 2x at 1000, where SWIM's scale gives 1, 2, 3).
 //
 // Lifeguard (Dadgar et al., 2018) makes the timeout start higher and shrink
 // as other members independently confirm the suspicion, so a lone member
@@ -25,7 +30,7 @@
 
 namespace ringd::gossip {
 
-// suspicion_mult * max(1, log10(n)) * probe_interval; n = known live members
+// suspicion_mult * max(1, (1 + log10(n)) / 2) * probe_interval; n = known live members
 // (including self). n < 1 counts as 1; mult < 1 counts as 1.
 Duration suspicion_timeout(int suspicion_mult, std::size_t n, Duration probe_interval);
 

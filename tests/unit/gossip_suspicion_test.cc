@@ -8,7 +8,9 @@ namespace {
 
 Duration ms(std::int64_t n) { return std::chrono::milliseconds(n); }
 
-TEST(GossipSuspicion, TimeoutScalesWithLog10OfClusterSize) {
+// min = mult * max(1, (1 + log10 n) / 2) * interval: 1x at n = 10, 1.5x at
+// 100, 2x at 1000.
+TEST(GossipSuspicion, TimeoutGrowsWithHalfTheLog10OfClusterSize) {
   struct Case {
     int mult;
     std::size_t n;
@@ -17,13 +19,13 @@ TEST(GossipSuspicion, TimeoutScalesWithLog10OfClusterSize) {
   };
   const Case cases[] = {
       {4, 0, 500, 2000},      // n < 1 counts as 1
-      {4, 1, 500, 2000},      // max(1, log10(1) = 0) = 1
-      {4, 5, 500, 2000},      // log10(5) < 1
-      {4, 10, 500, 2000},     // log10(10) = 1
-      {4, 100, 500, 4000},    // 2
-      {4, 1000, 500, 6000},   // 3
-      {4, 50, 500, 3398},     // 4 * 1.69897 * 500 = 3397.94
-      {5, 1000, 1000, 15000},
+      {4, 1, 500, 2000},      // max(1, (1 + 0) / 2) = 1
+      {4, 5, 500, 2000},      // (1 + 0.699) / 2 < 1
+      {4, 10, 500, 2000},     // (1 + 1) / 2 = 1
+      {4, 100, 500, 3000},    // 1.5
+      {4, 1000, 500, 4000},   // 2
+      {4, 50, 500, 2699},     // 4 * 1.349485 * 500 = 2698.97
+      {5, 1000, 1000, 10000},
       {0, 10, 500, 500},      // mult < 1 counts as 1
   };
   for (const auto& c : cases) {
@@ -59,7 +61,7 @@ TEST(GossipSuspicion, LifeguardBoundsForTheLanProfile) {
   };
   const Case cases[] = {
       {10, 0, 3000}, {10, 1, 2000}, {10, 2, 1415}, {10, 3, 1000},
-      {100, 0, 6000}, {100, 1, 4000}, {100, 3, 2000},
+      {100, 0, 4500}, {100, 1, 3000}, {100, 3, 1500},
       {4, 0, 1000},  // nobody could confirm: min at once
   };
   for (const auto& c : cases) {
