@@ -24,8 +24,10 @@ PointIndex PointIndex::with_capacity(std::size_t size, std::uint32_t max_node) {
   PointIndex index;
   index.size_ = static_cast<std::uint32_t>(size);
   // Without lines about one to two points per bucket (2^b <= size <
-  // 2^(b+1)); with lines four to eight.
-  const bool lines = size > 0 && max_node < kFallback;
+  // 2^(b+1)); with lines four to eight. A ring under kMinLinePoints
+  // (64 nodes at the default 1,024 points) fits in L2 with its index,
+  // where lines would save little and be most of an agent's resident memory.
+  const bool lines = size >= kMinLinePoints && max_node < kFallback;
   const unsigned bits = static_cast<unsigned>(std::max(1, static_cast<int>(std::bit_width(size)) - (lines ? 3 : 1)));
   index.shift_ = 64 - bits;
   index.hashes_ = uninitialized<std::uint64_t>(size);

@@ -153,6 +153,7 @@ class PointIndex {
   static constexpr unsigned kFingerprintBits = 16;
   static constexpr unsigned kLineSlots = 16;
   static constexpr std::uint16_t kFallback = 0xffff;
+  static constexpr std::size_t kMinLinePoints = std::size_t{1} << 16;
   struct alignas(64) Line {
     std::uint16_t fp[kLineSlots];
     std::uint16_t node[kLineSlots];

@@ -141,6 +141,21 @@ TEST(RingBucketIndexTest, LineTableOnMillionsOfKeys) {
   check_queries(b, boundary_queries(b.sorted));
 }
 
+// A ring of fewer than kMinLinePoints points (30 nodes x 1,024) has no line
+// table: it fits in L2 with its index, and lines would be most of an idle
+// agent's memory. Its answers are still binary search's.
+TEST(RingBucketIndexTest, SmallRingHasNoLines) {
+  std::mt19937_64 rng(30);
+  std::vector<std::uint64_t> hashes(30 * 1024);
+  for (auto& h : hashes) h = rng();
+  const Built b = build(hashes, 30);
+  EXPECT_FALSE(b.index.has_lines());
+  std::vector<std::uint64_t> queries(200'000);
+  for (auto& h : queries) h = rng();
+  check_queries(b, queries);
+  check_queries(b, boundary_queries(b.sorted));
+}
+
 // Points placed so the fingerprints cannot decide: runs of points spaced
 // 2^s apart for every s (some runs share a bucket and a fingerprint, some
 // overflow a bucket's 15 slots, some straddle buckets), points whose low
@@ -148,7 +163,8 @@ TEST(RingBucketIndexTest, LineTableOnMillionsOfKeys) {
 TEST(RingBucketIndexTest, LineTableFallbacks) {
   std::mt19937_64 rng(99);
   for (std::uint32_t node_count : {1u, 3u, 1000u, 65534u}) {
-    std::vector<std::uint64_t> hashes(5000);
+    // Enough points for a line table (PointIndex::kMinLinePoints).
+    std::vector<std::uint64_t> hashes(70000);
     for (auto& h : hashes) h = rng();
     for (unsigned s = 0; s < 64; s += 3) {
       const std::uint64_t base = rng();
@@ -177,7 +193,7 @@ TEST(RingBucketIndexTest, LineTableFallbacks) {
 TEST(RingBucketIndexTest, MergedEqualsBuild) {
   std::mt19937_64 rng(11);
   for (std::uint32_t count : {50u, 70000u}) {
-    const std::uint32_t per = count > 65535 ? 2 : 40;
+    const std::uint32_t per = count > 65535 ? 2 : 1400;  // 70,000 points either way
     std::vector<std::vector<std::uint64_t>> points(count + 1, std::vector<std::uint64_t>(per));
     for (auto& node : points) {
       for (auto& h : node) h = rng();
