@@ -168,5 +168,29 @@ TEST(GossipLifeguard, OneSecondStallsAndTenPercentLossCauseNoFalseDeaths) {
   }
 }
 
+// A member cut off for longer than it holds its suspicions (isolated, then
+// paused) reaches verdicts about everybody; they are its own and must not
+// kill anyone once it is back. The checker fails the test on any dead
+// verdict about a healthy member by a member that was never cut off.
+TEST(GossipLifeguard, VerdictsReachedWhileCutOffDoNotSpread) {
+  for (std::uint64_t k = 0; k < 4; ++k) {
+    SimOptions o;
+    o.checks.false_deaths = true;
+    Cluster c(sim_seed(330 + k), o);
+    c.add_and_start(12);
+    ASSERT_TRUE(c.run_until([&] { return c.converged(); }, sec(20)));
+    c.run_for(sec(2));
+    c.isolate(5);
+    c.run_for(sec(25));  // longer than 4x its longest suspicion timeout
+    if (k % 2 == 1) c.pause(5);  // and stalled when the cut heals
+    c.heal(5);
+    c.run_for(sec(3));
+    c.resume(5);
+    EXPECT_TRUE(c.run_until_polled([&] { return c.converged(); }, sec(60), ms(100)))
+        << "seed " << c.seed();
+    EXPECT_GT(c.counter(5, "deaths_kept_local"), 0u);
+  }
+}
+
 }  // namespace
 }  // namespace ringd::sim
