@@ -40,9 +40,9 @@ po::options_description agent_options() {
       ("maglev-table-size", po::value<std::uint32_t>(), "Maglev table size, a prime (default 65537)")
       ("tag", po::value<std::vector<std::string>>(), "member tag KEY=VALUE, repeatable (weight=N sets the ring weight)")
       ("profile", po::value<std::string>(), "gossip timings: lan|wan|local (default lan); the flags below override it")
-      ("probe-interval-ms", po::value<int>(), "SWIM probe period (lan: 200)")
+      ("probe-interval-ms", po::value<int>(), "SWIM probe period (lan: 300)")
       ("probe-timeout-ms", po::value<int>(), "first direct probe timeout, before round trips are measured (lan: 80)")
-      ("suspicion-mult", po::value<int>(), "suspicion timeout multiplier (lan: 5)")
+      ("suspicion-mult", po::value<int>(), "suspicion timeout multiplier (lan: 4)")
       ("gossip-interval-ms", po::value<int>(), "gossip fan-out period (lan: 100)")
       ("push-pull-interval-ms", po::value<int>(), "full-state sync period (lan: 30000)")
       ("leave-timeout-ms", po::value<int>(), "longest wait for a graceful leave to spread (default 1000)");

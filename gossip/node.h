@@ -84,7 +84,7 @@ struct Config {
   // One probe per period (scaled by awareness): ping a member, wait for an
   // ack until the probe timeout, then ask indirect_checks relays (and try
   // TCP); a member with no ack by the end of the period becomes suspect.
-  Duration probe_interval = std::chrono::milliseconds(200);
+  Duration probe_interval = std::chrono::milliseconds(300);
   // Direct-ack timeout towards a member we have no round-trip sample for yet
   // (the first probe); afterwards srtt + 4*rttvar (rtt.h), clamped to
   // [probe_timeout_floor, probe_timeout_ceiling]. Scaled by awareness. Must
@@ -104,7 +104,7 @@ struct Config {
   // Suspicion timeout: min = suspicion_mult * max(1, (1 + log10 n) / 2) *
   // probe_interval; it starts at suspicion_max_timeout_mult * min and shrinks
   // to min as indirect_checks other members confirm (suspicion.h). 1 = SWIM.
-  int suspicion_mult = 5;
+  int suspicion_mult = 4;
   int suspicion_max_timeout_mult = 3;
 
   // ---- dissemination ------------------------------------------------------

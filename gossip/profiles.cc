@@ -15,15 +15,17 @@
 // serf (memberlist LAN: 1 s probe, 500 ms fixed timeout, suspicion_mult 4,
 // max 6x) measures 7.4-8.6 s at n = 10.
 //
-// "lan": probe_interval 200 ms and suspicion_mult 5 give min_timeout 1.0 s at
-// n = 10 (1.5 s at n = 100, 2.0 s at n = 1000), max 3x that. At n = 10 the
-// k = 3 confirmations come from the other 8 probers well within a second, so a SIGKILLed member
-// is dead everywhere after ~1.4-1.8 s in the simulator (mean 1.41 s, worst
-// 1.72 s over 8 seeds): about 20% of serf's time. suspicion_mult 4 would be
-// ~0.2 s faster but lets a member stalled for 1 s be declared dead (the
-// first suspicion comes ~0.3 s into the stall, min 0.8 s later it is dead,
-// just before the member resumes and refutes); 5 survives 1 s stalls with
-// margin. Longer stalls (several seconds) are indistinguishable from a crash
+// "lan": probe_interval 300 ms and suspicion_mult 4 give min_timeout 1.2 s at
+// n = 10 (1.8 s at n = 100, 2.4 s at n = 1000), max 3x that. At n = 10 the
+// k = 3 confirmations come from the other 8 probers well within a second, so
+// a SIGKILLed member is dead everywhere after about 1.8 s: about a quarter of
+// serf's time. Every probe is a ping and an ack, each a wake-up on both
+// sides, so the probe period sets an idle agent's CPU: 200 ms (with
+// suspicion_mult 5, the same 1.0 s min_timeout) detected ~0.3 s sooner but
+// cost ~1.1 ms of CPU per second per agent at n = 30; 300 ms costs ~0.75.
+// A member stalled for 1 s survives: the first suspicion comes a probe
+// period or more into the stall, and min_timeout later it would be dead.
+// Longer stalls (several seconds) are indistinguishable from a crash
 // at this speed and are declared dead; the member refutes on resume. Calm
 // comes from elsewhere than long timers:
 //   * a healthy member is suspected only if the direct ping, all 3 relayed
@@ -39,7 +41,7 @@
 //     is cut off holds its suspicions rather than declaring deaths.
 // The direct probe timeout starts at 80 ms and then follows the measured RTT
 // (10 ms floor, 80 ms ceiling), so relays' nacks (their own timeout, also
-// <= 80 ms) come back inside the 200 ms period.
+// <= 80 ms) come back well inside the 300 ms period.
 // Gossip every 100 ms to 3 members spreads news in O(log n) rounds.
 // Push-pull every 30 s and healing every 30 s keep the background cost low.
 //

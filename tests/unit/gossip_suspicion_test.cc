@@ -53,19 +53,19 @@ TEST(GossipSuspicion, ExpectedConfirmationsAreTheIndirectChecks) {
 }
 
 TEST(GossipSuspicion, LifeguardBoundsForTheLanProfile) {
-  // lan: probe 200 ms, suspicion_mult 5, max 3x, k = 3.
+  // lan: probe 300 ms, suspicion_mult 4, max 3x, k = 3.
   struct Case {
     std::size_t n;
     int confirmations;
     std::int64_t want_ms;
   };
   const Case cases[] = {
-      {10, 0, 3000}, {10, 1, 2000}, {10, 2, 1415}, {10, 3, 1000},
-      {100, 0, 4500}, {100, 1, 3000}, {100, 3, 1500},
-      {4, 0, 1000},  // nobody could confirm: min at once
+      {10, 0, 3600}, {10, 1, 2400}, {10, 2, 1698}, {10, 3, 1200},
+      {100, 0, 5400}, {100, 1, 3600}, {100, 3, 1800},
+      {4, 0, 1200},  // nobody could confirm: min at once
   };
   for (const auto& c : cases) {
-    const Duration min = suspicion_timeout(5, c.n, ms(200));
+    const Duration min = suspicion_timeout(4, c.n, ms(300));
     const int k = expected_confirmations(3, c.n);
     EXPECT_EQ(suspicion_timeout_after(c.confirmations, k, min, min * 3), ms(c.want_ms))
         << "n=" << c.n << " c=" << c.confirmations;
