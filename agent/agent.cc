@@ -1,5 +1,6 @@
 #include "agent/agent.h"
 
+#include <chrono>
 #include <random>
 
 #include <spdlog/spdlog.h>
@@ -9,9 +10,15 @@
 #include "agent/http_server.h"
 #include "agent/resp_server.h"
 #include "agent/ring_publisher.h"
+#include "ring/big_array.h"
 
 namespace ringd::agent {
 namespace {
+
+// How long membership must be quiet before the memory kept for the next
+// ring rebuild is returned (only rings of 2 MB arrays and up keep any:
+// about 200 nodes and more).
+constexpr std::chrono::seconds kReleaseRingMemoryAfter{30};
 
 std::vector<std::string> resolve_seeds(const std::vector<std::string>& join) {
   std::vector<std::string> seeds;
@@ -98,6 +105,16 @@ int run_agent(const AgentConfig& config) {
                  publisher.current()->nodes().size(), publisher.current()->checksum(), config.resp);
   };
 
+  // Rebuilds reuse the memory of the rings they replace (ring/big_array.h);
+  // once membership has been quiet for a while it goes back to the kernel.
+  asio::steady_timer release_timer(io);
+  auto release_memory_when_quiet = [&] {
+    release_timer.expires_after(kReleaseRingMemoryAfter);
+    release_timer.async_wait([](boost::system::error_code ec) {
+      if (!ec) ring::release_cached_big_arrays();
+    });
+  };
+
   auto on_events = [&](const std::vector<gossip::Event>& events) {
     for (const auto& e : events) log_event(e);
     if (!publisher.ready()) return;
@@ -105,6 +122,7 @@ int run_agent(const AgentConfig& config) {
     if (publisher.rebuild(gossip.node().members())) {
       auto ring = publisher.current();
       spdlog::info("ring rebuilt: {} nodes, checksum {}", ring->nodes().size(), ring->checksum());
+      release_memory_when_quiet();
     }
   };
 

@@ -57,14 +57,16 @@
 //   f = 9  -> k = 1, fp[1] = 9 == 9    -> exact scan (b if h <= b's hash...)
 //   f = 12 -> k = 3, fp[3] = 15 > 12   -> d (past the bucket's points)
 //
-// Building: PointIndex::build sorts with a two-level most-significant-digit
-// radix sort: level 1 scatters by the top bits into a few hundred runs
-// (cache-friendly), level 2 counting-sorts each run by the next bits (one to
-// two points per digit value), and an insertion sort orders what is left.
-// Every pass is stable, hence ties keep input order. Each run, once sorted
-// and still in cache, streams through an Indexer (bucket_indexer.h), which
-// writes first_ and the lines. merged() (bucket_merge.cc) makes a join or
-// leave from the previous index without sorting at all.
+// Building: a two-level most-significant-digit radix sort
+// (PointIndex::Builder, bucket_build.cc). Level 1 scatters points by their
+// top bits into a few hundred runs as they are generated; level 2
+// counting-sorts each run, in cache, by the next bits (under one point per
+// digit value) straight into place, and an insertion sort orders what is
+// left. Every pass is stable, hence ties keep input order. Each run, once
+// sorted and still in cache, streams through an Indexer (bucket_indexer.h),
+// which writes first_ and the lines. merged() (bucket_merge.cc) makes a join
+// or leave from the previous index without sorting at all. The arrays are
+// big_array.h's: huge pages from 2 MB up, reused from the last ring.
 #pragma once
 
 #include <bit>
@@ -72,6 +74,8 @@
 #include <cstdint>
 #include <memory>
 #include <vector>
+
+#include "ring/big_array.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -99,6 +103,52 @@ class PointIndex {
   // Sorts by hash (stable) and builds the index. Throws std::length_error
   // beyond 2^31 points.
   static PointIndex build(const PointList& points);
+
+  // The same sort fed point by point as the points are generated, with no
+  // PointList in between (bucket_build.cc): add() drops each point into one
+  // of a few hundred runs by its top bits (the sort's first pass, done
+  // while the hash is still in a register), finish() sorts each run in
+  // cache straight into the index's arrays and indexes it. Ties keep the
+  // order of add() calls. `expected` sizes the runs (the exact count is
+  // best; any count works); `max_node` is the largest node index added.
+  class Builder {
+   public:
+    Builder(std::size_t expected, std::uint32_t max_node);
+    void add(std::uint64_t h, std::uint32_t node) {
+      Run& run = runs_[static_cast<std::size_t>(h >> run_shift_)];
+      if (run.next < run.end) [[likely]] {
+        points_[run.next++] = Point{h, node};
+      } else {
+        spill(h, node);
+      }
+    }
+    PointIndex finish();
+
+   private:
+    struct Run {
+      std::uint32_t next;  // next free slot in the buffers
+      std::uint32_t end;   // one past the run's last slot
+    };
+    struct Spilled {
+      std::uint32_t run;
+      std::uint32_t node;
+      std::uint64_t hash;
+    };
+    void spill(std::uint64_t h, std::uint32_t node);
+
+    unsigned run_shift_;
+    std::size_t capacity_;  // slots per run
+    std::uint32_t max_node_;
+    std::vector<Run> runs_;
+    // One array of (hash, node) records, not two arrays: half as many
+    // write streams for the scatter to keep in L1.
+    struct Point {
+      std::uint64_t hash;
+      std::uint64_t node;
+    };
+    BigArray<Point> points_;  // run r at [r * capacity_, ...)
+    std::vector<Spilled> spilled_;    // points past their run's capacity
+  };
 
   // A new index from this one without re-sorting (bucket_merge.cc): points
   // whose node maps to kDropped in `remap` go, the others take node
@@ -198,11 +248,12 @@ class PointIndex {
 
   std::uint32_t size_ = 0;
   unsigned shift_ = 63;  // 64 - bucket bits
-  // Plain arrays, not vectors: filled by the sort, never value-initialised.
-  std::unique_ptr<std::uint64_t[]> hashes_;
-  std::unique_ptr<std::uint32_t[]> nodes_;
-  std::unique_ptr<std::uint32_t[]> first_;  // 2^b + 1 entries
-  std::unique_ptr<Line[]> lines_;           // 2^b lines, or none
+  // Plain arrays, not vectors: filled by the sort, never value-initialised
+  // (big_array.h: huge pages when large).
+  BigArray<std::uint64_t> hashes_;
+  BigArray<std::uint32_t> nodes_;
+  BigArray<std::uint32_t> first_;  // 2^b + 1 entries
+  BigArray<Line> lines_;           // 2^b lines, or none
 };
 
 }  // namespace ringd::ring

@@ -110,6 +110,23 @@ TEST(RingBucketIndexTest, SkewedAndDuplicatedPoints) {
   check_queries(b, random);
 }
 
+// Builder fed more points than it expected, all in one run: most go past
+// the run's buffer to the spill list, and ties still keep the order they
+// were added in (node 0, 1, 2, ... at every hash).
+TEST(RingBucketIndexTest, BuilderKeepsOrderPastARunsCapacity) {
+  PointIndex::Builder builder(64, 3999);
+  for (std::uint32_t node = 0; node < 4000; ++node) builder.add(0x8000000000000000ULL + node % 7, node);
+  const PointIndex index = builder.finish();
+  ASSERT_EQ(index.size(), 4000u);
+  for (std::size_t i = 1; i < index.size(); ++i) {
+    ASSERT_LE(index.hash(i - 1), index.hash(i)) << i;
+    if (index.hash(i - 1) == index.hash(i)) {
+      ASSERT_LT(index.node(i - 1), index.node(i)) << i;
+    }
+  }
+  EXPECT_EQ(index.node(index.find(0x8000000000000003ULL)), 3u);
+}
+
 // The check: millions of keys against a ring-sized point set.
 TEST(RingBucketIndexTest, MillionsOfKeysOnARingSizedSet) {
   std::mt19937_64 rng(2024);
