@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -19,6 +20,7 @@
 #include <spdlog/spdlog.h>
 
 #include "resp/version.h"
+#include "resp/writer.h"
 
 namespace ringd::agent {
 namespace {
@@ -91,6 +93,20 @@ namespace {
 
 using Shared = RespServer::Shared;
 
+// GET's reply for each node of a ring, encoded once per ring: a bulk string
+// ("$14\r\n10.0.0.1:8080\r\n"), parallel to Ring::nodes().
+using EncodedNodes = std::vector<std::string>;
+
+EncodedNodes encode_nodes(const ring::Ring& ring) {
+  EncodedNodes out;
+  out.reserve(ring.nodes().size());
+  for (const std::string& node : ring.nodes()) {
+    out.emplace_back();
+    resp::append_bulk(out.back(), node);
+  }
+  return out;
+}
+
 // The ring set a loop's connections read: reloaded from the publisher only
 // when its generation moved, so a batch costs one atomic load, not an
 // atomic shared_ptr copy. One per loop thread; a connection's views stay
@@ -105,15 +121,21 @@ class RingCache {
     if (g != generation_ || set_ == nullptr) {
       set_ = publisher_.rings();
       generation_ = g;
+      encoded_.clear();
+      encoded_.push_back(encode_nodes(*set_->all));
+      for (const auto& ring : set_->rings) encoded_.push_back(encode_nodes(*ring));
     }
     return *set_;
   }
   std::uint64_t generation() const { return generation_; }
+  // GET replies of database db's ring (0: all endpoints, i: service i).
+  const EncodedNodes& encoded(std::size_t db) const { return encoded_[db]; }
 
  private:
   const RingPublisher& publisher_;
   std::shared_ptr<const RingSet> set_;
   std::uint64_t generation_ = 0;
+  std::vector<EncodedNodes> encoded_;  // by database
 };
 
 // What a connection reads after its service vanished from the cluster.
@@ -137,16 +159,28 @@ class RingBackend final : public resp::Backend {
     if (resolved_ == cache_.generation() && ring_ != nullptr) return;
     resolved_ = cache_.generation();
     if (service_.empty()) {
-      ring_ = set_->all.get();
+      use_db(0);
     } else {
-      const ring::Ring* ring = set_->find(service_);
-      ring_ = ring != nullptr ? ring : &empty_ring();
+      const auto& names = set_->services;
+      const auto it = std::lower_bound(names.begin(), names.end(), service_);
+      if (it != names.end() && *it == service_) {
+        use_db(static_cast<std::size_t>(it - names.begin()) + 1);
+      } else {
+        ring_ = &empty_ring();
+        encoded_ = nullptr;
+      }
     }
   }
 
   std::string_view owner(std::string_view key) override {
     const std::string* node = ring_->owner(key);
     return node != nullptr ? std::string_view(*node) : std::string_view();
+  }
+
+  std::string_view owner_bulk(std::string_view key) override {
+    const std::string* node = ring_->owner(key);
+    if (node == nullptr) return {};
+    return (*encoded_)[static_cast<std::size_t>(node - ring_->nodes().data())];
   }
 
   void owners(std::string_view key, std::size_t n, std::vector<std::string_view>& out) override {
@@ -162,10 +196,10 @@ class RingBackend final : public resp::Backend {
     if (db >= databases()) return false;
     if (db == 0 || set_->services.empty()) {
       service_.clear();
-      ring_ = set_->all.get();
+      use_db(0);
     } else {
       service_ = set_->services[db - 1];
-      ring_ = set_->rings[db - 1].get();
+      use_db(db);
     }
     return true;
   }
@@ -244,10 +278,17 @@ class RingBackend final : public resp::Backend {
     }
   }
 
+  // Reads database db of the pinned set (0: all endpoints, i: service i).
+  void use_db(std::size_t db) {
+    ring_ = db == 0 ? set_->all.get() : set_->rings[db - 1].get();
+    encoded_ = &cache_.encoded(db);
+  }
+
   const Shared& shared_;
   RingCache& cache_;
   const RingSet* set_ = nullptr;       // pinned by begin_batch()
   const ring::Ring* ring_ = nullptr;   // the selected database's ring in set_
+  const EncodedNodes* encoded_ = nullptr;  // its GET replies (null: the empty ring)
   std::uint64_t resolved_ = 0;         // cache generation ring_ was looked up in
   std::string service_;                // selected service; "" = every endpoint
 };

@@ -6,7 +6,8 @@
 #
 # Starts redis-server (no persistence), one ringd agent with --service (so
 # the ring has a node) and the floor server, each on its own TCP port and
-# Unix socket. Runs `redis-benchmark -t get -r 100000` at -c 1, -c 50 and
+# Unix socket. redis-server is loaded with every key the benchmark asks for,
+# holding the endpoint ringd answers, so all three send the same reply. Runs `redis-benchmark -t get -r 100000` at -c 1, -c 50 and
 # -c 50 -P 16, over TCP and over the Unix socket, ROUNDS times with the
 # server order rotated each round, and reports per case the median of the
 # rounds: requests/s, p50 and p99 (redis-benchmark --csv) and the server's
@@ -71,6 +72,28 @@ PIDS+=($!); FLOOR_PID=$!
 wait_ping "$REDIS_PORT"; wait_ping "$RINGD_PORT"
 for _ in $(seq 100); do [[ -S $RUN/floor.sock ]] && break; sleep 0.05; done
 
+# redis-server answers the same GETs with the same reply: every key that
+# `-r 100000` can produce (key:000000000000 .. key:000000099999) is set to
+# the endpoint ringd answers, so all three servers send identical bytes. An
+# empty redis would answer each GET with a 5-byte nil instead, a cheaper
+# miss that both it and the client parse faster.
+VALUE=$(redis-cli -p "$RINGD_PORT" GET key:000000000000)
+[[ -n $VALUE ]] || { echo "resp_bench: ringd answers no endpoint" >&2; exit 1; }
+/usr/bin/python3 - "$VALUE" <<'PY' | redis-cli -p "$REDIS_PORT" --pipe >"$RUN/populate.log"
+import sys
+value = sys.argv[1].encode()
+out = sys.stdout.buffer
+for i in range(100000):
+    key = b"key:%012d" % i
+    out.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(key), key, len(value), value))
+PY
+for key in key:000000000000 key:000000054321 key:000000099999; do
+  [[ $(redis-cli -p "$REDIS_PORT" GET "$key") == "$VALUE" && $(redis-cli -p "$RINGD_PORT" GET "$key") == "$VALUE" ]] ||
+    { echo "resp_bench: redis and ringd answer $key differently" >&2; exit 1; }
+done
+keys=$(redis-cli -p "$REDIS_PORT" DBSIZE)
+[[ $keys == 100000 ]] || { echo "resp_bench: redis holds $keys keys, not 100000" >&2; exit 1; }
+
 declare -A PORT=([redis]=$REDIS_PORT [ringd]=$RINGD_PORT [floor]=$FLOOR_PORT)
 declare -A SOCK=([redis]=$RUN/redis.sock [ringd]=$RUN/ringd.sock [floor]=$RUN/floor.sock)
 declare -A PID=([redis]=$REDIS_PID [ringd]=$RINGD_PID [floor]=$FLOOR_PID)
@@ -127,7 +150,9 @@ labels = {"c1": "-c 1", "c50": "-c 50", "c50p16": "-c 50 -P 16"}
 print("## RESP server: ringd vs redis-server vs a floor server\n")
 print("`bench/resp_bench.sh` on loopback: `redis-benchmark -t get -r 100000 --csv`; median of %s rounds, "
       "server order rotated per round; requests per run: -c 1 %s, -c 50 %s, -P 16 %s. CPU per request = "
-      "server utime+stime (all threads, /proc/PID/task/*/schedstat) over the run / requests. ringd flags: `%s`.\n" % (rounds, n1, n50, n16, rargs or "(defaults)"))
+      "server utime+stime (all threads, /proc/PID/task/*/schedstat) over the run / requests. ringd flags: `%s`. "
+      "redis-server holds all 100,000 keys the benchmark asks for, each set to the endpoint ringd answers, and the "
+      "floor server answers the same bulk string: all three send identical replies.\n" % (rounds, n1, n50, n16, rargs or "(defaults)"))
 print("| load | transport | server | req/s | p50 ms | p99 ms | CPU µs/req |")
 print("|---|---|---|---:|---:|---:|---:|")
 for k in ("c1", "c50", "c50p16"):

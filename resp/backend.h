@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "resp/writer.h"
+
 namespace ringd::resp {
 
 class Backend {
@@ -27,6 +29,17 @@ class Backend {
 
   // The endpoint ("ip:port") owning key; empty when the ring is empty.
   virtual std::string_view owner(std::string_view key) = 0;
+  // The same endpoint as GET's whole reply, a bulk string
+  // ("$14\r\n10.0.0.1:8080\r\n"); empty when the ring is empty. The agent
+  // keeps these encoded per ring, so GET appends one run of bytes; this
+  // default encodes owner() into a buffer of the Backend's.
+  virtual std::string_view owner_bulk(std::string_view key) {
+    const std::string_view node = owner(key);
+    if (node.empty()) return {};
+    bulk_.clear();
+    append_bulk(bulk_, node);
+    return bulk_;
+  }
   // Up to n distinct endpoints for key, clockwise from it (owner first),
   // appended to `out` (which the caller reuses).
   virtual void owners(std::string_view key, std::size_t n, std::vector<std::string_view>& out) = 0;
@@ -56,6 +69,9 @@ class Backend {
 
   // Seconds on a monotonic clock (CLIENT INFO age/idle); 0 when unknown.
   virtual std::int64_t now_seconds() { return 0; }
+
+ private:
+  std::string bulk_;  // owner_bulk()'s default reply
 };
 
 }  // namespace ringd::resp

@@ -22,26 +22,26 @@
 
 namespace ringd::resp {
 
-Outcome cmd_get(Args args, Context& ctx) {
-  const std::string_view owner = ctx.backend.owner(args[1]);
-  if (owner.empty()) {
+namespace {
+// The owner of key as a bulk string, or null on an empty ring.
+void append_owner(std::string_view key, Context& ctx) {
+  const std::string_view reply = ctx.backend.owner_bulk(key);
+  if (reply.empty()) {
     append_null(ctx.out, ctx.client.proto);
   } else {
-    append_bulk(ctx.out, owner);
+    ctx.out.append(reply);
   }
+}
+}  // namespace
+
+Outcome cmd_get(Args args, Context& ctx) {
+  append_owner(args[1], ctx);
   return Outcome::kContinue;
 }
 
 Outcome cmd_mget(Args args, Context& ctx) {
   append_array_header(ctx.out, args.size() - 1);
-  for (std::size_t i = 1; i < args.size(); ++i) {
-    const std::string_view owner = ctx.backend.owner(args[i]);
-    if (owner.empty()) {
-      append_null(ctx.out, ctx.client.proto);
-    } else {
-      append_bulk(ctx.out, owner);
-    }
-  }
+  for (std::size_t i = 1; i < args.size(); ++i) append_owner(args[i], ctx);
   return Outcome::kContinue;
 }
 
