@@ -16,8 +16,8 @@ namespace ringd::agent {
 namespace {
 
 // How long membership must be quiet before the memory kept for the next
-// ring rebuild is returned (only rings of 2 MB arrays and up keep any:
-// about 200 nodes and more).
+// ring rebuild is returned (only rings with arrays of 2 MB and up keep any:
+// about 128 endpoints and more).
 constexpr std::chrono::seconds kReleaseRingMemoryAfter{30};
 
 std::vector<std::string> resolve_seeds(const std::vector<std::string>& join) {

@@ -19,7 +19,7 @@ set -euo pipefail
 BUILD=${1:-build}
 RINGD_BIN=${RINGD_BIN:-$BUILD/ringd}
 FLOOR_BIN=${FLOOR_BIN:-$BUILD/bench/floor_server}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 N_C1=${N_C1:-30000}
 N_C50=${N_C50:-100000}
 N_P16=${N_P16:-800000}
