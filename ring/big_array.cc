@@ -61,9 +61,12 @@ void* map_huge(std::size_t size) {
 
 }  // namespace
 
-void* allocate_big(std::size_t bytes) {
+void* allocate_big(std::size_t bytes, std::size_t align) {
   if (bytes < kHugePage) {
-    void* p = std::aligned_alloc(64, (std::max<std::size_t>(bytes, 1) + 63) / 64 * 64);
+    bytes = std::max<std::size_t>(bytes, 1);
+    // aligned_alloc wants a multiple of the alignment.
+    void* p = align <= alignof(std::max_align_t) ? std::malloc(bytes)
+                                                  : std::aligned_alloc(align, (bytes + align - 1) / align * align);
     if (p == nullptr) throw std::bad_alloc();
     return p;
   }

@@ -9,8 +9,8 @@
 // where it has them (ten faults instead of thousands, one TLB entry per
 // 2 MB). Where it has none, or THP is off, they are ordinary pages: the
 // advice changes speed only, never contents. Released big arrays are kept
-// for the next rebuild (big_array.cc). Smaller arrays are ordinary
-// 64-byte-aligned allocations, so a small ring costs no more memory.
+// for the next rebuild (big_array.cc). Smaller arrays are ordinary malloc
+// allocations, so a small ring costs no more memory.
 #pragma once
 
 #include <cstddef>
@@ -21,10 +21,12 @@
 
 namespace ringd::ring {
 
-// `bytes` of uninitialised memory (at least 1), 64-byte aligned; from 2 MB
-// up on huge pages where the kernel allows, and taken from the cache of
-// released blocks when one fits. Throws std::bad_alloc.
-void* allocate_big(std::size_t bytes);
+// `bytes` of uninitialised memory (at least 1) aligned to `align` (a power
+// of two up to 64); from 2 MB up on huge pages where the kernel allows, and
+// taken from the cache of released blocks when one fits. Below 2 MB, plain
+// malloc unless the alignment needs more (memalign leaves gaps in the heap
+// that can keep it from shrinking). Throws std::bad_alloc.
+void* allocate_big(std::size_t bytes, std::size_t align = alignof(std::max_align_t));
 // Gives back what allocate_big(bytes) returned: from 2 MB up into the cache
 // (the oldest cached blocks going back to the kernel past its limits).
 void release_big(void* p, std::size_t bytes) noexcept;
@@ -47,7 +49,7 @@ BigArray<T> make_big_array(std::size_t n) {
   static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
   static_assert(alignof(T) <= 64);
   const std::size_t bytes = n * sizeof(T);
-  return BigArray<T>(static_cast<T*>(allocate_big(bytes)), BigDeleter{bytes});
+  return BigArray<T>(static_cast<T*>(allocate_big(bytes, alignof(T))), BigDeleter{bytes});
 }
 
 }  // namespace ringd::ring

@@ -14,14 +14,22 @@ namespace {
 
 constexpr std::size_t kMB = std::size_t{1} << 20;
 
+struct alignas(64) CacheLine {
+  std::uint64_t words[8];
+};
+
 TEST(RingBigArrayTest, SmallArraysAreAlignedAndWritable) {
   release_cached_big_arrays();
   for (std::size_t n : {0u, 1u, 7u, 1000u, 100000u}) {
     auto a = make_big_array<std::uint64_t>(n);
     ASSERT_NE(a.get(), nullptr);
-    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(a.get()) % 64, 0u) << n;
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(a.get()) % alignof(std::uint64_t), 0u) << n;
     for (std::size_t i = 0; i < n; ++i) a[i] = i;
     for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(a[i], i);
+    auto lines = make_big_array<CacheLine>(n);
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(lines.get()) % 64, 0u) << n;
+    for (std::size_t i = 0; i < n; ++i) lines[i].words[7] = i;
+    for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(lines[i].words[7], i);
   }
 }
 
