@@ -69,6 +69,7 @@ int run_agent(const AgentConfig& config) {
   resp_options.timeout_s = config.resp_timeout_s;
   resp_options.threads = config.resp_threads;
   resp_options.max_output_buffer = config.resp_max_output_buffer;
+  resp_options.busy_poll_us = config.resp_busy_poll_us;
   resp_options.password = config.requirepass;
   RespServer resp(io, publisher, std::move(resp_options));
   auto ready = [&] { return gossip.node().joined() && publisher.ready(); };

@@ -33,6 +33,7 @@ po::options_description agent_options() {
       ("resp-timeout", po::value<int>(), "close RESP clients idle this many seconds; 0 = never (default 0)")
       ("resp-threads", po::value<int>(), "RESP I/O threads, apart from the gossip thread (default 1)")
       ("resp-max-output-buffer", po::value<std::size_t>(), "unsent reply bytes before a RESP client is dropped (default 33554432)")
+      ("resp-busy-poll-us", po::value<int>(), "poll this many microseconds before sleeping, for clients that wait for each reply; 0 = never (default 5)")
       ("requirepass-file", po::value<std::string>(), "file holding the RESP password (AUTH); none by default")
       ("log-level", po::value<std::string>(), "trace|debug|info|warn|error|off (default info)")
       ("ring", po::value<std::string>(), "ring scheme: default|maglev|nginx|ketama (default: default)")
@@ -53,7 +54,7 @@ po::options_description agent_options() {
 const std::vector<std::string>& known_keys() {
   static const std::vector<std::string> keys = {
       "node", "bind", "advertise", "join", "service", "resp", "http", "resp-unix", "resp-max-clients",
-      "resp-timeout", "resp-threads", "resp-max-output-buffer", "requirepass-file", "log-level", "ring", "ring-points", "maglev-table-size",
+      "resp-timeout", "resp-threads", "resp-max-output-buffer", "resp-busy-poll-us", "requirepass-file", "log-level", "ring", "ring-points", "maglev-table-size",
       "tag", "profile", "probe-interval-ms", "probe-timeout-ms", "suspicion-mult", "gossip-interval-ms",
       "push-pull-interval-ms", "leave-timeout-ms"};
   return keys;
@@ -187,6 +188,7 @@ AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
   pick(vm, file, "resp-timeout", c.resp_timeout_s);
   pick(vm, file, "resp-threads", c.resp_threads);
   pick(vm, file, "resp-max-output-buffer", c.resp_max_output_buffer);
+  pick(vm, file, "resp-busy-poll-us", c.resp_busy_poll_us);
   std::string requirepass_file;
   pick(vm, file, "requirepass-file", requirepass_file);
   if (!requirepass_file.empty()) c.requirepass = read_password_file(requirepass_file);
@@ -223,6 +225,9 @@ AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
     throw ConfigError("--resp-threads must be 1 to 64, got " + std::to_string(c.resp_threads));
   }
   require_positive("resp-max-output-buffer", static_cast<long long>(c.resp_max_output_buffer));
+  if (c.resp_busy_poll_us < 0 || c.resp_busy_poll_us > 1000) {
+    throw ConfigError("--resp-busy-poll-us must be 0 to 1000, got " + std::to_string(c.resp_busy_poll_us));
+  }
   for (const auto& seed : c.join) {
     if (!split_host_port(seed)) throw ConfigError("--join " + seed + ": expected HOST:PORT");
   }

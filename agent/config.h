@@ -31,6 +31,7 @@ struct AgentConfig {
   int resp_timeout_s = 0;              // idle clients closed after this; 0 = never
   int resp_threads = 1;                // I/O threads for RESP
   std::size_t resp_max_output_buffer = 32u << 20;
+  int resp_busy_poll_us = 5;           // agent/busy_poll.h; 0 = never poll
   std::optional<std::string> requirepass;  // read from --requirepass-file
   std::string log_level = "info";
   std::uint32_t ring_points = ring::kDefaultPointsPerNode;  // --ring-points (default mode)

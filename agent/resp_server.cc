@@ -14,11 +14,13 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
+#include "agent/busy_poll.h"
 #include "resp/version.h"
 #include "resp/writer.h"
 
@@ -316,7 +318,10 @@ struct Conn {
 class RespServer::Loop {
  public:
   Loop(std::shared_ptr<Shared> shared, std::vector<int> listeners)
-      : shared_(std::move(shared)), listeners_(std::move(listeners)), cache_(shared_->publisher) {
+      : shared_(std::move(shared)),
+        listeners_(std::move(listeners)),
+        cache_(shared_->publisher),
+        busy_poll_(std::chrono::microseconds(shared_->options.busy_poll_us)) {
     ep_ = epoll_create1(EPOLL_CLOEXEC);
     wake_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (ep_ < 0 || wake_ < 0) throw boost::system::system_error(errno, boost::system::system_category(), "epoll");
@@ -372,7 +377,10 @@ class RespServer::Loop {
     const int timeout = shared_->options.timeout_s;
     std::int64_t next_sweep = coarse_now_s() + 1;
     while (!stopping_.load(std::memory_order_acquire)) {
-      const int n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), timeout > 0 ? 1000 : -1);
+      int n = 0;
+      if (busy_poll_.want_poll(reads_, commands_)) n = poll(events);
+      if (n == 0) n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), timeout > 0 ? 1000 : -1);
+      reads_ = commands_ = 0;
       now_s_ = coarse_now_s();  // one clock read per wake-up, not per request
       for (int i = 0; i < n; ++i) {
         const int fd = events[static_cast<std::size_t>(i)].data.fd;
@@ -393,6 +401,18 @@ class RespServer::Loop {
         sweep(timeout);
       }
     }
+  }
+
+  // epoll_wait without sleeping, until something is ready or the busy-poll
+  // budget is spent; tells the policy which.
+  int poll(std::array<epoll_event, 256>& events) {
+    const auto until = std::chrono::steady_clock::now() + busy_poll_.budget();
+    int n = 0;
+    do {
+      n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), 0);
+    } while (n == 0 && std::chrono::steady_clock::now() < until);
+    busy_poll_.record(n > 0);
+    return std::max(n, 0);
   }
 
   Conn* conn(int fd) {
@@ -451,7 +471,10 @@ class RespServer::Loop {
       c.last_active_s = now_s_;
       c.session.client().last_s = now_s_;
     }
+    ++reads_;
+    const std::uint64_t before = c.session.commands_run();
     bool keep = c.session.feed(std::string_view(in_.data(), static_cast<std::size_t>(n)), c.out);
+    commands_ += c.session.commands_run() - before;
     while (keep && c.session.paused()) {  // a big batch of replies, in slices
       if (!deliver(c)) return;
       keep = c.session.resume(c.out);
@@ -549,6 +572,9 @@ class RespServer::Loop {
   std::int64_t now_s_ = coarse_now_s();  // read after each epoll_wait
   std::array<char, 16 * 1024> in_{};
   std::vector<int> ready_;  // connections with replies in Conn::out, in read order
+  BusyPollPolicy busy_poll_;
+  std::uint64_t reads_ = 0;     // this wake-up: reads that brought bytes
+  std::uint64_t commands_ = 0;  // and the commands feed() ran for them
 };
 
 RespServer::RespServer(asio::io_context& io, const RingPublisher& publisher, RespServerOptions options)

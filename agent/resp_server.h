@@ -24,6 +24,10 @@
 // connections collects its replies in fewer wake-ups. The listeners are
 // still bound with Asio (errors as boost::system::system_error).
 //
+// Busy polling: after a wake-up that served clients waiting for each reply,
+// a loop polls for up to busy_poll_us before it sleeps, while that keeps
+// finding work (busy_poll.h says when and why).
+//
 // Limits: max_clients (extra connections get Redis's "-ERR max number of
 // clients reached" and are closed), an idle timeout (each thread sweeps once
 // a second, as Redis's `timeout`), the resp::Limits on input, and an output
@@ -50,6 +54,7 @@ struct RespServerOptions {
   int timeout_s = 0;                           // close clients idle this long; 0 = never
   std::size_t max_output_buffer = 32u << 20;   // unsent reply bytes before a client is dropped
   int threads = 1;                             // I/O threads
+  int busy_poll_us = 5;                        // poll this long before sleeping (busy_poll.h); 0 = never
   std::optional<std::string> password;         // requirepass (AUTH); nullopt = none
   resp::Limits limits;
 };

@@ -29,10 +29,12 @@ bool Session::process(std::string_view in, std::size_t& used, std::string& out) 
   struct CountOnExit {
     Stats& stats;
     std::uint64_t& n;
+    std::uint64_t& total;
     ~CountOnExit() {
       if (n != 0) stats.commands.fetch_add(n, std::memory_order_relaxed);
+      total += n;
     }
-  } count_on_exit{stats_, commands};
+  } count_on_exit{stats_, commands, commands_run_};
   for (;;) {
     parser_.set_unauthenticated(!client_.authenticated);
     std::size_t n = 0;

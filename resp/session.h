@@ -6,6 +6,7 @@
 // commands are kept until more bytes arrive, within Limits. No I/O here.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +58,10 @@ class Session {
   // (<= max_query_buffer), or, while paused(), the input not yet run.
   std::size_t buffered() const { return buf_.size(); }
 
+  // Commands run so far on this connection (the server's busy-poll policy
+  // compares them with its reads).
+  std::uint64_t commands_run() const { return commands_run_; }
+
   // The client's state: the server fills addr/laddr/fd/created_s.
   ClientState& client() { return client_; }
   const ClientState& client() const { return client_; }
@@ -74,6 +79,7 @@ class Session {
   ClientState client_;
   std::vector<std::string_view> scratch_;
   std::string buf_;  // the start of an unfinished command, when a read ended in one
+  std::uint64_t commands_run_ = 0;
   bool closed_ = false;
   bool paused_ = false;
 };

@@ -87,6 +87,15 @@ TEST(AgentConfigTest, ErrorsNameTheProblem) {
   EXPECT_NE(error_of({"--probe-timeout-ms", "900"}).find("less than"), std::string::npos);
   EXPECT_NE(error_of({"--frobnicate"}).find("frobnicate"), std::string::npos);
   EXPECT_NE(error_of({"--config", "/nonexistent.json"}).find("/nonexistent.json"), std::string::npos);
+  EXPECT_NE(error_of({"--resp-busy-poll-us", "-1"}).find("--resp-busy-poll-us must be 0 to 1000, got -1"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--resp-busy-poll-us", "5000"}).find("got 5000"), std::string::npos);
+}
+
+TEST(AgentConfigTest, BusyPollDefaultsToFiveMicrosecondsAndCanBeOff) {
+  EXPECT_EQ(parse({}).resp_busy_poll_us, 5);
+  EXPECT_EQ(parse({"--resp-busy-poll-us", "0"}).resp_busy_poll_us, 0);
+  EXPECT_EQ(parse({"--resp-busy-poll-us", "40"}).resp_busy_poll_us, 40);
 }
 
 TEST(AgentConfigTest, UnknownConfigKeyIsAnError) {
