@@ -22,7 +22,7 @@
 //
 // Every step is stable, so equal hashes keep the order they were added in,
 // which Ring makes node (name) order. Nothing is hashed twice and no array
-// is read more than twice: about 13 ns a point at 1,000 x 1,024 points, of
+// is read more than twice: about 14 ns a point at 1,000 x 1,024 points, of
 // which hashing is about 2 (bench/ring_bench BM_Build; 17 ns with a separate
 // point list and scatter pass).
 #include <algorithm>
