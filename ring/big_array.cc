@@ -61,14 +61,14 @@ void* map_huge(std::size_t size) {
 
 }  // namespace
 
-void* allocate_big(std::size_t bytes, std::size_t align) {
+BigBlock allocate_big(std::size_t bytes, std::size_t align) {
   if (bytes < kHugePage) {
     bytes = std::max<std::size_t>(bytes, 1);
     // aligned_alloc wants a multiple of the alignment.
     void* p = align <= alignof(std::max_align_t) ? std::malloc(bytes)
                                                   : std::aligned_alloc(align, (bytes + align - 1) / align * align);
     if (p == nullptr) throw std::bad_alloc();
-    return p;
+    return BigBlock{p, bytes};
   }
   const std::size_t size = (bytes + kHugePage - 1) / kHugePage * kHugePage;
   {
@@ -83,13 +83,13 @@ void* allocate_big(std::size_t bytes, std::size_t align) {
       }
     }
     if (best != c.blocks.end()) {
-      void* p = best->p;
+      const BigBlock block{best->p, best->size};
       c.bytes -= best->size;
       c.blocks.erase(best);
-      return p;
+      return block;
     }
   }
-  return map_huge(size);
+  return BigBlock{map_huge(size), size};
 }
 
 void release_big(void* p, std::size_t bytes) noexcept {

@@ -21,14 +21,21 @@
 
 namespace ringd::ring {
 
-// `bytes` of uninitialised memory (at least 1) aligned to `align` (a power
-// of two up to 64); from 2 MB up on huge pages where the kernel allows, and
-// taken from the cache of released blocks when one fits. Below 2 MB, plain
-// malloc unless the alignment needs more (memalign leaves gaps in the heap
-// that can keep it from shrinking). Throws std::bad_alloc.
-void* allocate_big(std::size_t bytes, std::size_t align = alignof(std::max_align_t));
-// Gives back what allocate_big(bytes) returned: from 2 MB up into the cache
-// (the oldest cached blocks going back to the kernel past its limits).
+// A block from allocate_big(): `bytes` is what it holds, at least what was
+// asked for (a cached block may be up to a quarter larger), and what
+// release_big() must be given back.
+struct BigBlock {
+  void* p;
+  std::size_t bytes;
+};
+// At least `bytes` of uninitialised memory (at least 1) aligned to `align`
+// (a power of two up to 64); from 2 MB up on huge pages where the kernel
+// allows, and taken from the cache of released blocks when one fits. Below
+// 2 MB, plain malloc unless the alignment needs more (memalign leaves gaps
+// in the heap that can keep it from shrinking). Throws std::bad_alloc.
+BigBlock allocate_big(std::size_t bytes, std::size_t align = alignof(std::max_align_t));
+// Gives back a block of allocate_big(): from 2 MB up into the cache (the
+// oldest cached blocks going back to the kernel past its limits).
 void release_big(void* p, std::size_t bytes) noexcept;
 // Returns every cached block to the kernel.
 void release_cached_big_arrays() noexcept;
@@ -48,8 +55,8 @@ template <typename T>
 BigArray<T> make_big_array(std::size_t n) {
   static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
   static_assert(alignof(T) <= 64);
-  const std::size_t bytes = n * sizeof(T);
-  return BigArray<T>(static_cast<T*>(allocate_big(bytes, alignof(T))), BigDeleter{bytes});
+  const BigBlock block = allocate_big(n * sizeof(T), alignof(T));
+  return BigArray<T>(static_cast<T*>(block.p), BigDeleter{block.bytes});
 }
 
 }  // namespace ringd::ring

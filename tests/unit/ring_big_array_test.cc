@@ -68,6 +68,19 @@ TEST(RingBigArrayTest, ABlockMuchLargerThanNeededIsNotUsed) {
   release_cached_big_arrays();
 }
 
+TEST(RingBigArrayTest, AReusedLargerBlockGoesBackWhole) {
+  release_cached_big_arrays();
+  { auto a = make_big_array<std::uint8_t>(12 * kMB); }
+  EXPECT_EQ(cached_big_array_bytes(), 12 * kMB);
+  {
+    auto b = make_big_array<std::uint8_t>(10 * kMB);  // takes the 12 MB block (a sixth wasted)
+    EXPECT_EQ(cached_big_array_bytes(), 0u);
+    b[10 * kMB - 1] = 1;
+  }
+  EXPECT_EQ(cached_big_array_bytes(), 12 * kMB) << "released at its real size";
+  release_cached_big_arrays();
+}
+
 TEST(RingBigArrayTest, TheCacheIsBounded) {
   release_cached_big_arrays();
   {
