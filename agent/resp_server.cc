@@ -7,7 +7,6 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,20 +20,13 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/busy_poll.h"
-#include "resp/version.h"
-#include "resp/writer.h"
+#include "agent/resp_shared.h"
+#include "agent/ring_backend.h"
 
 namespace ringd::agent {
 namespace {
 
 using boost::system::error_code;
-
-// Seconds on CLOCK_MONOTONIC_COARSE: a vDSO read, cheap enough per request.
-std::int64_t coarse_now_s() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec);
-}
 
 // "ip:port" ("[v6]:port") of a socket's peer or local end; "path:0" for Unix
 // sockets, as Redis prints them in CLIENT INFO.
@@ -62,238 +54,7 @@ std::string socket_name(int fd, bool peer) {
   return {};
 }
 
-void field(std::string& out, std::string_view name, std::string_view value) {
-  out.append(name).push_back(':');
-  out.append(value).append("\r\n");
-}
-
-void field(std::string& out, std::string_view name, std::uint64_t value) {
-  field(out, name, std::to_string(value));
-}
-
-}  // namespace
-
-// Everything connections read, owned jointly by the server and every live
-// connection (a connection can outlive the server while its io_context is
-// being destroyed).
-struct RespServer::Shared {
-  Shared(const RingPublisher& p, RespServerOptions o) : publisher(p), options(std::move(o)) {
-    session_options.limits = options.limits;
-    if (options.password) session_options.password = &*options.password;
-  }
-  const RingPublisher& publisher;
-  RespServerOptions options;
-  resp::SessionOptions session_options;
-  resp::Stats stats;
-  std::atomic<std::shared_ptr<const std::vector<gossip::Member>>> members{
-      std::make_shared<const std::vector<gossip::Member>>()};
-  std::int64_t started_s = coarse_now_s();
-  std::uint16_t tcp_port = 0;
-};
-
-namespace {
-
 using Shared = RespServer::Shared;
-
-// GET's reply for each node of a ring, encoded once per ring: a bulk string
-// ("$14\r\n10.0.0.1:8080\r\n"), parallel to Ring::nodes().
-using EncodedNodes = std::vector<std::string>;
-
-EncodedNodes encode_nodes(const ring::Ring& ring) {
-  EncodedNodes out;
-  out.reserve(ring.nodes().size());
-  for (const std::string& node : ring.nodes()) {
-    out.emplace_back();
-    resp::append_bulk(out.back(), node);
-  }
-  return out;
-}
-
-// The ring set a loop's connections read: reloaded from the publisher only
-// when its generation moved, so a batch costs one atomic load, not an
-// atomic shared_ptr copy. One per loop thread; a connection's views stay
-// valid for its batch because batches of one loop never overlap.
-class RingCache {
- public:
-  explicit RingCache(const RingPublisher& publisher) : publisher_(publisher) {}
-
-  // The current set; `generation` identifies it.
-  const RingSet& refresh() {
-    const std::uint64_t g = publisher_.generation();
-    if (g != generation_ || set_ == nullptr) {
-      set_ = publisher_.rings();
-      generation_ = g;
-      encoded_.clear();
-      encoded_.push_back(encode_nodes(*set_->all));
-      for (const auto& ring : set_->rings) encoded_.push_back(encode_nodes(*ring));
-    }
-    return *set_;
-  }
-  std::uint64_t generation() const { return generation_; }
-  // GET replies of database db's ring (0: all endpoints, i: service i).
-  const EncodedNodes& encoded(std::size_t db) const { return encoded_[db]; }
-
- private:
-  const RingPublisher& publisher_;
-  std::shared_ptr<const RingSet> set_;
-  std::uint64_t generation_ = 0;
-  std::vector<EncodedNodes> encoded_;  // by database
-};
-
-// What a connection reads after its service vanished from the cluster.
-const ring::Ring& empty_ring() {
-  static const std::shared_ptr<const ring::Ring> ring = ring::Ring::build({});
-  return *ring;
-}
-
-// resp::Backend over the published rings; one per connection. begin_batch()
-// pins the loop's current set, so a pipeline batch sees one ring and the
-// views handed out stay valid for the batch. SELECT remembers the service by
-// name: if the numbering changes later (a service appears or is forgotten),
-// the connection keeps reading the service it chose, and reads an empty ring
-// once that service is gone.
-class RingBackend final : public resp::Backend {
- public:
-  RingBackend(const Shared& shared, RingCache& cache) : shared_(shared), cache_(cache) {}
-
-  void begin_batch() override {
-    set_ = &cache_.refresh();
-    if (resolved_ == cache_.generation() && ring_ != nullptr) return;
-    resolved_ = cache_.generation();
-    if (service_.empty()) {
-      use_db(0);
-    } else {
-      const auto& names = set_->services;
-      const auto it = std::lower_bound(names.begin(), names.end(), service_);
-      if (it != names.end() && *it == service_) {
-        use_db(static_cast<std::size_t>(it - names.begin()) + 1);
-      } else {
-        ring_ = &empty_ring();
-        encoded_ = nullptr;
-      }
-    }
-  }
-
-  std::string_view owner(std::string_view key) override {
-    const std::string* node = ring_->owner(key);
-    return node != nullptr ? std::string_view(*node) : std::string_view();
-  }
-
-  std::string_view owner_bulk(std::string_view key) override {
-    const std::string* node = ring_->owner(key);
-    if (node == nullptr) return {};
-    return (*encoded_)[static_cast<std::size_t>(node - ring_->nodes().data())];
-  }
-
-  void owners(std::string_view key, std::size_t n, std::vector<std::string_view>& out) override {
-    for (const std::string* node : ring_->owners(key, n)) out.emplace_back(*node);
-  }
-
-  std::span<const std::string> nodes() override { return ring_->nodes(); }
-  std::string_view checksum() override { return ring_->checksum(); }
-  std::int64_t now_seconds() override { return coarse_now_s(); }
-
-  std::span<const std::string> services() override { return set_->services; }
-  bool select(std::size_t db) override {
-    if (db >= databases()) return false;
-    if (db == 0 || set_->services.empty()) {
-      service_.clear();
-      use_db(0);
-    } else {
-      service_ = set_->services[db - 1];
-      use_db(db);
-    }
-    return true;
-  }
-
-  bool info_section(std::string_view name, std::string& out) override {
-    if (name == "server") return server_section(out), true;
-    if (name == "clients") return clients_section(out), true;
-    if (name == "ring") return ring_section(out), true;
-    if (name == "members") return members_section(out), true;
-    return false;
-  }
-
- private:
-  void server_section(std::string& out) const {
-    const auto uptime = static_cast<std::uint64_t>(coarse_now_s() - shared_.started_s);
-    out.append("# Server\r\n");
-    field(out, "redis_version", resp::kRedisVersion);
-    field(out, "redis_mode", "standalone");
-    field(out, "server_name", "ringd");
-    field(out, "arch_bits", sizeof(void*) * 8);
-    field(out, "multiplexing_api", "epoll");
-    field(out, "process_id", static_cast<std::uint64_t>(getpid()));
-    field(out, "tcp_port", shared_.tcp_port);
-    field(out, "unix_socket", shared_.options.unix_path);
-    field(out, "uptime_in_seconds", uptime);
-    field(out, "uptime_in_days", uptime / 86400);
-    field(out, "io_threads", static_cast<std::uint64_t>(shared_.options.threads));
-  }
-
-  void clients_section(std::string& out) const {
-    out.append("# Clients\r\n");
-    field(out, "connected_clients",
-          static_cast<std::uint64_t>(std::max<std::int64_t>(0, shared_.stats.connected_clients.load())));
-    field(out, "maxclients", shared_.options.max_clients);
-    field(out, "timeout", static_cast<std::uint64_t>(shared_.options.timeout_s));
-    field(out, "client_output_buffer_limit", shared_.options.max_output_buffer);
-    field(out, "blocked_clients", std::uint64_t{0});
-  }
-
-  // The ring of every endpoint (db 0), then one line per service (db 1..k).
-  void ring_section(std::string& out) const {
-    const ring::Ring& all = *set_->all;
-    out.append("# Ring\r\n");
-    field(out, "ring_nodes", all.nodes().size());
-    field(out, "ring_checksum", all.checksum());
-    field(out, "ring_points_per_node", all.options().points_per_node);
-    field(out, "ring_points", all.point_count());
-    for (std::size_t i = 0; i < all.nodes().size(); ++i) {
-      field(out, "node" + std::to_string(i), all.nodes()[i]);
-    }
-    field(out, "ring_services", set_->services.size());
-    for (std::size_t i = 0; i < set_->services.size(); ++i) {
-      const ring::Ring& ring = *set_->rings[i];
-      field(out, "db" + std::to_string(i + 1),
-            "service=" + set_->services[i] + ",nodes=" + std::to_string(ring.nodes().size()) +
-                ",checksum=" + ring.checksum());
-    }
-  }
-
-  void members_section(std::string& out) const {
-    const auto members = shared_.members.load(std::memory_order_acquire);
-    std::array<std::uint64_t, 4> by_state{};
-    for (const auto& m : *members) ++by_state[static_cast<std::size_t>(m.state)];
-    out.append("# Members\r\n");
-    field(out, "members", members->size());
-    field(out, "members_alive", by_state[0]);
-    field(out, "members_suspect", by_state[1]);
-    field(out, "members_dead", by_state[2]);
-    field(out, "members_left", by_state[3]);
-    for (std::size_t i = 0; i < members->size(); ++i) {
-      const auto& m = (*members)[i];
-      std::string value = "name=" + m.name + ",address=" + m.address + ",state=" +
-                          std::string(gossip::to_string(m.state)) +
-                          ",incarnation=" + std::to_string(m.incarnation) + ",service=" + m.service;
-      field(out, "member" + std::to_string(i), value);
-    }
-  }
-
-  // Reads database db of the pinned set (0: all endpoints, i: service i).
-  void use_db(std::size_t db) {
-    ring_ = db == 0 ? set_->all.get() : set_->rings[db - 1].get();
-    encoded_ = &cache_.encoded(db);
-  }
-
-  const Shared& shared_;
-  RingCache& cache_;
-  const RingSet* set_ = nullptr;       // pinned by begin_batch()
-  const ring::Ring* ring_ = nullptr;   // the selected database's ring in set_
-  const EncodedNodes* encoded_ = nullptr;  // its GET replies (null: the empty ring)
-  std::uint64_t resolved_ = 0;         // cache generation ring_ was looked up in
-  std::string service_;                // selected service; "" = every endpoint
-};
 
 // One client connection, owned by the loop that accepted it.
 // Reply buffer capacity a connection keeps between batches.
