@@ -126,7 +126,7 @@ class PointIndex {
 
    private:
     struct Run {
-      std::uint32_t next;  // next free slot in the buffers
+      std::uint32_t next;  // next free slot in points_
       std::uint32_t end;   // one past the run's last slot
     };
     struct Spilled {
@@ -146,8 +146,8 @@ class PointIndex {
       std::uint64_t hash;
       std::uint64_t node;
     };
-    BigArray<Point> points_;  // run r at [r * capacity_, ...)
-    std::vector<Spilled> spilled_;    // points past their run's capacity
+    BigArray<Point> points_;        // run r at [r * capacity_, ...)
+    std::vector<Spilled> spilled_;  // points past their run's capacity
   };
 
   // A new index from this one without re-sorting (bucket_merge.cc): points

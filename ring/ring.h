@@ -107,8 +107,8 @@ class Ring {
   const std::vector<std::uint32_t>& weights() const { return weights_; }  // parallel to nodes()
   // Each node's fraction of the key hash space, parallel to nodes(); sums
   // to 1 (empty ring: empty). Computed on the first call (a pass over every
-  // point, ~1 ms at 1,000 nodes), not by the rebuild: only /ring and INFO
-  // show them. Thread-safe.
+  // point, ~1 ms at 1,000 nodes), not by the rebuild: only /ring shows them.
+  // Thread-safe.
   const std::vector<double>& shares() const;
   bool empty() const;
   // Points on the ring (Maglev: table slots).
