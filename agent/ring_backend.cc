@@ -54,17 +54,12 @@ void RingBackend::begin_batch() {
   set_ = &cache_.refresh();
   if (resolved_ == cache_.generation() && ring_ != nullptr) return;
   resolved_ = cache_.generation();
-  if (service_.empty()) {
-    use_db(0);
+  const std::size_t db = service_.empty() ? 0 : set_->database_of(service_);
+  if (db == 0 && !service_.empty()) {
+    ring_ = &empty_ring();
+    encoded_ = nullptr;
   } else {
-    const auto& names = set_->services;
-    const auto it = std::lower_bound(names.begin(), names.end(), service_);
-    if (it != names.end() && *it == service_) {
-      use_db(static_cast<std::size_t>(it - names.begin()) + 1);
-    } else {
-      ring_ = &empty_ring();
-      encoded_ = nullptr;
-    }
+    use_db(db);
   }
 }
 
@@ -173,7 +168,7 @@ void RingBackend::members_section(std::string& out) const {
 }
 
 void RingBackend::use_db(std::size_t db) {
-  ring_ = db == 0 ? set_->all.get() : set_->rings[db - 1].get();
+  ring_ = set_->db(db);
   encoded_ = &cache_.encoded(db);
 }
 

@@ -21,10 +21,15 @@ std::string_view service_from_tags(const gossip::Tags& tags) {
   return it == tags.end() ? std::string_view() : std::string_view(it->second);
 }
 
-const ring::Ring* RingSet::find(std::string_view name) const {
+std::size_t RingSet::database_of(std::string_view name) const {
   auto it = std::lower_bound(services.begin(), services.end(), name);
-  if (it == services.end() || *it != name) return nullptr;
-  return rings[static_cast<std::size_t>(it - services.begin())].get();
+  if (it == services.end() || *it != name) return 0;
+  return static_cast<std::size_t>(it - services.begin()) + 1;
+}
+
+const ring::Ring* RingSet::find(std::string_view name) const {
+  const std::size_t d = database_of(name);
+  return d == 0 ? nullptr : rings[d - 1].get();
 }
 
 const ring::Ring* RingSet::db(std::size_t db) const {

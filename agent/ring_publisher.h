@@ -47,6 +47,9 @@ struct RingSet {
 
   // The ring of service `name`; nullptr when there is no such service.
   const ring::Ring* find(std::string_view name) const;
+  // The database number of service `name` (1..services.size()); 0 when
+  // there is no such service.
+  std::size_t database_of(std::string_view name) const;
   // The ring of database `db` (0: all); nullptr when out of range.
   const ring::Ring* db(std::size_t db) const;
 };
