@@ -127,16 +127,23 @@ TEST(RingBucketIndexTest, BuilderKeepsOrderPastARunsCapacity) {
   EXPECT_EQ(index.node(index.find(0x8000000000000003ULL)), 3u);
 }
 
+std::vector<std::uint64_t> random_hashes(std::mt19937_64& rng, std::size_t n) {
+  std::vector<std::uint64_t> out(n);
+  for (auto& h : out) h = rng();
+  return out;
+}
+
+// `count` random queries, then every point and its neighbours.
+void check_random_and_boundaries(const Built& b, std::mt19937_64& rng, std::size_t count) {
+  check_queries(b, random_hashes(rng, count));
+  check_queries(b, boundary_queries(b.sorted));
+}
+
 // The check: millions of keys against a ring-sized point set.
 TEST(RingBucketIndexTest, MillionsOfKeysOnARingSizedSet) {
   std::mt19937_64 rng(2024);
-  std::vector<std::uint64_t> hashes(1000 * 160 + 17);  // not a power of two
-  for (auto& h : hashes) h = rng();
-  const Built b = build(hashes);
-  std::vector<std::uint64_t> queries(4'000'000);
-  for (auto& h : queries) h = rng();
-  check_queries(b, queries);
-  check_queries(b, boundary_queries(b.sorted));
+  const Built b = build(random_hashes(rng, 1000 * 160 + 17));  // not a power of two
+  check_random_and_boundaries(b, rng, 4'000'000);
   // More nodes than 16 bits hold: no line table, buckets of one to two
   // points each.
   EXPECT_FALSE(b.index.has_lines());
@@ -147,15 +154,10 @@ TEST(RingBucketIndexTest, MillionsOfKeysOnARingSizedSet) {
 // through the line table (buckets of four to eight points).
 TEST(RingBucketIndexTest, LineTableOnMillionsOfKeys) {
   std::mt19937_64 rng(4096);
-  std::vector<std::uint64_t> hashes(1000 * 1024);
-  for (auto& h : hashes) h = rng();
-  const Built b = build(hashes, 1000);
+  const Built b = build(random_hashes(rng, 1000 * 1024), 1000);
   ASSERT_TRUE(b.index.has_lines());
   EXPECT_EQ(std::size_t{1} << b.index.bucket_bits(), std::size_t{1} << 17);
-  std::vector<std::uint64_t> queries(4'000'000);
-  for (auto& h : queries) h = rng();
-  check_queries(b, queries);
-  check_queries(b, boundary_queries(b.sorted));
+  check_random_and_boundaries(b, rng, 4'000'000);
 }
 
 // A ring of fewer than kMinLinePoints points (30 nodes x 1,024) has no line
@@ -163,14 +165,9 @@ TEST(RingBucketIndexTest, LineTableOnMillionsOfKeys) {
 // agent's memory. Its answers are still binary search's.
 TEST(RingBucketIndexTest, SmallRingHasNoLines) {
   std::mt19937_64 rng(30);
-  std::vector<std::uint64_t> hashes(30 * 1024);
-  for (auto& h : hashes) h = rng();
-  const Built b = build(hashes, 30);
+  const Built b = build(random_hashes(rng, 30 * 1024), 30);
   EXPECT_FALSE(b.index.has_lines());
-  std::vector<std::uint64_t> queries(200'000);
-  for (auto& h : queries) h = rng();
-  check_queries(b, queries);
-  check_queries(b, boundary_queries(b.sorted));
+  check_random_and_boundaries(b, rng, 200'000);
 }
 
 // Points placed so the fingerprints cannot decide: runs of points spaced
