@@ -33,7 +33,7 @@ po::options_description agent_options() {
       ("resp-timeout", po::value<int>(), "close RESP clients idle this many seconds; 0 = never (default 0)")
       ("resp-threads", po::value<int>(), "RESP I/O threads, apart from the gossip thread (default 1)")
       ("resp-max-output-buffer", po::value<std::size_t>(), "unsent reply bytes before a RESP client is dropped (default 33554432)")
-      ("resp-busy-poll-us", po::value<int>(), "poll this many microseconds before sleeping, for clients that wait for each reply; 0 = never (default 5)")
+      ("resp-busy-poll-us", po::value<int>(), "poll up to this many microseconds before sleeping, for clients that wait for each reply; 0 = never (default 5)")
       ("requirepass-file", po::value<std::string>(), "file holding the RESP password (AUTH); none by default")
       ("log-level", po::value<std::string>(), "trace|debug|info|warn|error|off (default info)")
       ("ring", po::value<std::string>(), "ring scheme: default|maglev|nginx|ketama (default: default)")

@@ -141,6 +141,7 @@ class RespServer::Loop {
       int n = 0;
       if (busy_poll_.want_poll(reads_, commands_)) n = poll(events);
       if (n == 0) n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), timeout > 0 ? 1000 : -1);
+      const auto woke = std::chrono::steady_clock::now();
       reads_ = commands_ = 0;
       now_s_ = coarse_now_s();  // one clock read per wake-up, not per request
       for (int i = 0; i < n; ++i) {
@@ -157,6 +158,7 @@ class RespServer::Loop {
         if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !c->closing) on_readable(*c);
       }
       deliver_ready();
+      busy_poll_.record_work(std::chrono::steady_clock::now() - woke, reads_, commands_);
       if (timeout > 0 && now_s_ >= next_sweep) {
         next_sweep = now_s_ + 1;
         sweep(timeout);

@@ -25,8 +25,9 @@
 // still bound with Asio (errors as boost::system::system_error).
 //
 // Busy polling: after a wake-up that served clients waiting for each reply,
-// a loop polls for up to busy_poll_us before it sleeps, while that keeps
-// finding work (busy_poll.h says when and why).
+// a loop polls for up to busy_poll_us (and at most 3/4 of the time a
+// request takes to serve) before it sleeps, while that keeps finding work
+// (busy_poll.h says when, why and how long).
 //
 // Limits: max_clients (extra connections get Redis's "-ERR max number of
 // clients reached" and are closed), an idle timeout (each thread sweeps once
