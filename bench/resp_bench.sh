@@ -19,9 +19,9 @@ set -euo pipefail
 BUILD=${1:-build}
 RINGD_BIN=${RINGD_BIN:-$BUILD/ringd}
 FLOOR_BIN=${FLOOR_BIN:-$BUILD/bench/floor_server}
-ROUNDS=${ROUNDS:-5}
+ROUNDS=${ROUNDS:-9}
 N_C1=${N_C1:-30000}
-N_C50=${N_C50:-100000}
+N_C50=${N_C50:-200000}
 N_P16=${N_P16:-800000}
 RINGD_ARGS=${RINGD_ARGS:-}
 
