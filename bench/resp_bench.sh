@@ -12,7 +12,9 @@
 # server order rotated each round, and reports per case the median of the
 # rounds: requests/s, p50 and p99 (redis-benchmark --csv) and the server's
 # CPU per request (utime + stime from /proc/PID/stat over the run, divided
-# by the requests). Counts: N_C1, N_C50, N_P16 (requests per run).
+# by the requests). Counts: N_C1, N_C50, N_P16 (requests per run). Then
+# bench/resp_session_bench (when built): the user-space part of a GET,
+# without sockets.
 # RINGD_ARGS adds flags to the agent (e.g. "--resp-threads 2").
 set -euo pipefail
 
@@ -135,9 +137,16 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 
-/usr/bin/python3 - "$RUN/results" "$ROUNDS" "$N_C1" "$N_C50" "$N_P16" "$RINGD_ARGS" <<'EOF'
+# The user-space part of a GET, without sockets (bench/resp_session_bench.cc).
+SESSION_BIN=$BUILD/bench/resp_session_bench
+if [[ -x $SESSION_BIN ]]; then
+  "$SESSION_BIN" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true --benchmark_format=csv \
+    2>/dev/null | grep '_median"' >"$RUN/session.csv" || true
+fi
+
+/usr/bin/python3 - "$RUN/results" "$ROUNDS" "$N_C1" "$N_C50" "$N_P16" "$RINGD_ARGS" "$RUN/session.csv" <<'EOF'
 import statistics, sys
-path, rounds, n1, n50, n16, rargs = sys.argv[1:]
+path, rounds, n1, n50, n16, rargs, session = sys.argv[1:]
 rows = {}
 for line in open(path):
     s, k, t, rps, p50, p99, cpu = line.split()
@@ -176,4 +185,17 @@ for k in ("c1", "c50", "c50p16"):
         ok = cpu <= 1.15 and vs_redis >= 1.0 and vs_floor >= 0.9 and p50_ok
         print("| %s | %s | %.2f | %.2f | %.2f | %s | %s |" % (labels[k], t, cpu, vs_redis, vs_floor,
               "yes" if p50_ok else "no", "yes" if ok else "no"))
+try:
+    lines = [l.split(",") for l in open(session) if l.strip()]
+except OSError:
+    lines = []
+if lines:
+    print("\nThe user-space part of a GET, without sockets (`resp_session_bench`, median of 3: the agent's "
+          "RingBackend and a resp::Session fed redis-benchmark's bytes, warm caches):\n")
+    print("| ring nodes | GETs per read | ns per GET |")
+    print("|---:|---:|---:|")
+    for l in lines:
+        nodes, per_read = l[0].strip('"').split("/")[1:3]
+        per_read = per_read.split("_")[0]
+        print("| %s | %s | %.1f |" % (nodes, per_read, float(l[3]) / int(per_read)))
 EOF
