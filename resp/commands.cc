@@ -44,7 +44,20 @@ bool arity_ok(const CommandSpec& cmd, std::size_t argc) {
   return ok && (cmd.max_args == 0 || n <= cmd.max_args);
 }
 
+// GET is nearly all of the traffic: recognised without the table walk.
+const CommandSpec& get_spec() {
+  static const CommandSpec* const kGet = find_command("get");
+  return *kGet;
+}
+
 }  // namespace
+
+void dispatch_get(std::string_view key, Context& ctx) {
+  const CommandSpec& get = get_spec();
+  ctx.client.last_command = get.name;
+  const std::string_view args[] = {get.name, key};
+  get.run(Args(args), ctx);
+}
 
 Outcome dispatch(Args args, Context& ctx) {
   const std::string_view name = args[0];
@@ -58,11 +71,9 @@ Outcome dispatch(Args args, Context& ctx) {
       return Outcome::kClose;
     }
   }
-  // GET is nearly all of the traffic: recognised without the table walk.
-  static const CommandSpec* const kGet = find_command("get");
   const bool is_get = name.size() == 3 && (name[0] | 0x20) == 'g' && (name[1] | 0x20) == 'e' &&
                       (name[2] | 0x20) == 't';
-  const CommandSpec* cmd = is_get ? kGet : find_command(name);
+  const CommandSpec* cmd = is_get ? &get_spec() : find_command(name);
   if (cmd == nullptr) {
     ctx.stats.unknown_commands.fetch_add(1, std::memory_order_relaxed);
     append_unknown_command(args, ctx.out);

@@ -16,4 +16,8 @@ namespace ringd::resp {
 // The caller counts it in Stats::commands (Session does, once per batch).
 Outcome dispatch(Args args, Context& ctx);
 
+// GET key from an authenticated client: what dispatch({"GET", key}) does,
+// without its checks (a GET with one key passes them all).
+void dispatch_get(std::string_view key, Context& ctx);
+
 }  // namespace ringd::resp

@@ -236,6 +236,34 @@ bool Parser::parse_simple_multibulk(std::string_view cmd, std::size_t& end) {
   return true;
 }
 
+bool Parser::parse_get(std::string_view in, std::string_view& key, std::size_t& end) const {
+  // The checks parse_simple_multibulk() makes, for this one shape: count 2,
+  // "$3" and "$<n>" header lines (at most 10 bytes, so within any
+  // max_inline_len of 10 or more), both lengths within max_bulk_len, the
+  // whole command within max_query_buffer. The two bytes after each
+  // argument are not checked, as there (and in Redis).
+  static constexpr std::string_view kHead = "*2\r\n$3\r\n";
+  if (state_ != State::kStart || unauthenticated_ || limits_.max_multibulk_len < 2 || limits_.max_inline_len < 10 ||
+      limits_.max_bulk_len < 3 || in.size() < kHead.size() + 10 || in.substr(0, kHead.size()) != kHead) {
+    return false;
+  }
+  const char* p = in.data() + kHead.size();
+  if ((p[0] | 0x20) != 'g' || (p[1] | 0x20) != 'e' || (p[2] | 0x20) != 't' || p[5] != '$' || p[6] < '1' || p[6] > '9') {
+    return false;
+  }
+  // p[3], p[4]: the two unchecked bytes after "GET".
+  const std::size_t digits_at = kHead.size() + 6;
+  std::size_t q = digits_at;
+  std::size_t len = 0;
+  while (q < in.size() && q - digits_at < 9 && in[q] >= '0' && in[q] <= '9') len = len * 10 + static_cast<std::size_t>(in[q++] - '0');
+  if (q + 2 > in.size() || in[q] != '\r' || len > limits_.max_bulk_len) return false;
+  const std::size_t data = q + 2;  // the byte after '\r' is not checked
+  if (in.size() - data < len + 2 || data + len + 2 > limits_.max_query_buffer) return false;
+  key = in.substr(data, len);
+  end = data + len + 2;
+  return true;
+}
+
 Parser::Step Parser::parse_multibulk(std::string_view cmd) {
   if (remaining_ < 0) {
     const std::size_t r = find_line_end(cmd, '\r');

@@ -36,8 +36,21 @@ bool Session::process(std::string_view in, std::size_t& used, std::string& out) 
     }
   } count_on_exit{stats_, commands, commands_run_};
   for (;;) {
-    parser_.set_unauthenticated(!client_.authenticated);
     std::size_t n = 0;
+    std::string_view key;
+    if (client_.authenticated && parser_.parse_get(in.substr(used), key, n)) {
+      // The hot path: a whole GET, as parse() and dispatch() would run it.
+      used += n;
+      ++commands;
+      dispatch_get(key, ctx);
+      if (used == in.size()) return true;
+      if (out.size() >= limits_.max_output_batch) {
+        paused_ = true;
+        return true;
+      }
+      continue;
+    }
+    parser_.set_unauthenticated(!client_.authenticated);
     const Parser::Status status = parser_.parse(in.substr(used), n);
     used += n;
     switch (status) {

@@ -98,6 +98,10 @@ TEST_F(RespCommandsTest, RequirePass) {
   EXPECT_EQ(run("GET\r\n", opts), "-ERR wrong number of arguments for 'get' command\r\n");
   EXPECT_EQ(run("AUTH nope\r\n", opts), "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
   EXPECT_EQ(run("AUTH s3cret\r\nGET k\r\n", opts), "+OK\r\n$14\r\n127.0.0.1:9001\r\n");
+  // The same in the multibulk form, which authenticated clients' GETs take a shortcut for.
+  EXPECT_EQ(run("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", opts), "-NOAUTH Authentication required.\r\n");
+  EXPECT_EQ(run("*2\r\n$4\r\nAUTH\r\n$6\r\ns3cret\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", opts),
+            "+OK\r\n$14\r\n127.0.0.1:9001\r\n");
   EXPECT_EQ(run("AUTH default s3cret\r\nPING\r\n", opts), "+OK\r\n+PONG\r\n");
   EXPECT_EQ(run("QUIT\r\n", opts), "+OK\r\n");
   EXPECT_EQ(run("HELLO 3\r\n", opts).substr(0, 7), "-NOAUTH");

@@ -431,5 +431,89 @@ TEST(RespParserTest, FastPathAgreesWithGeneralPath) {
   }
 }
 
+// parse_get() takes only what parse() would return as {GET, key}, with the
+// same bytes consumed: mutations of GETs (case, digits, lengths,
+// separators, truncation) under default and tight limits.
+TEST(RespParserTest, GetShortcutTakesOnlyWhatParseReturnsAsGet) {
+  const std::vector<std::string> seeds = {"*2\r\n$3\r\nGET\r\n$16\r\nkey:000000012345\r\n",
+                                          "*2\r\n$3\r\nget\r\n$1\r\nk\r\n",
+                                          "*2\r\n$3\r\nGeT\r\n$12\r\n/documents/1\r\n*1\r\n$4\r\nPING\r\n"};
+  const std::string alphabet = std::string("*$\r\n0123456789gGeEtTx ") + '\0';
+  Limits tight;
+  tight.max_bulk_len = 12;
+  tight.max_query_buffer = 30;
+  Limits narrow;  // header lines of at most 9 bytes: parse_get declines them all
+  narrow.max_inline_len = 9;
+  Limits one;  // a single argument per command
+  one.max_multibulk_len = 1;
+  std::uint64_t rng = 0x2545f4914f6cdd1dull;
+  auto next = [&rng] {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+  };
+  int taken = 0;
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string in = seeds[next() % seeds.size()];
+    const int edits = static_cast<int>(next() % 3);
+    for (int e = 0; e < edits; ++e) {
+      const std::size_t at = next() % in.size();
+      switch (next() % 3) {
+        case 0: in[at] = alphabet[next() % alphabet.size()]; break;
+        case 1: in = in.substr(0, at) + alphabet[next() % alphabet.size()] + in.substr(at); break;
+        default: in = in.substr(0, at) + in.substr(at + 1); break;
+      }
+    }
+    if (next() % 4 == 0) in.resize(next() % (in.size() + 1));
+    for (const Limits& limits : {Limits{}, tight, narrow, one}) {
+      Parser shortcut(limits);
+      std::string_view key;
+      std::size_t end = 0;
+      if (!shortcut.parse_get(in, key, end)) continue;
+      ++taken;
+      Parser general(limits);
+      std::size_t consumed = 0;
+      ASSERT_EQ(general.parse(in, consumed), Parser::Status::kOk) << ::testing::PrintToString(in);
+      ASSERT_EQ(consumed, end) << ::testing::PrintToString(in);
+      ASSERT_EQ(general.args().size(), 2u) << ::testing::PrintToString(in);
+      std::string name(general.args()[0]);
+      for (char& c : name) c = static_cast<char>(c | 0x20);
+      EXPECT_EQ(name, "get") << ::testing::PrintToString(in);
+      EXPECT_EQ(general.args()[1], key) << ::testing::PrintToString(in);
+      EXPECT_NE(&limits, &narrow);
+      EXPECT_NE(&limits, &one);
+    }
+  }
+  EXPECT_GT(taken, 5000) << "the shortcut should take most unmutated GETs";
+}
+
+TEST(RespParserTest, GetShortcutDeclinesWhatItMustLeaveToParse) {
+  std::string_view key;
+  std::size_t end = 0;
+  Parser p{Limits{}};
+  const std::string get = "*2\r\n$3\r\nGET\r\n$3\r\nabc\r\n";
+  ASSERT_TRUE(p.parse_get(get, key, end));
+  EXPECT_EQ(key, "abc");
+  EXPECT_EQ(end, get.size());
+  EXPECT_FALSE(p.parse_get(get.substr(0, get.size() - 1), key, end)) << "incomplete";
+  EXPECT_FALSE(p.parse_get("*2\r\n$3\r\nGET\r\n$0\r\n\r\n", key, end)) << "empty key: left to parse()";
+  EXPECT_FALSE(p.parse_get("*2\r\n$3\r\nGET\r\n$03\r\nabc\r\n", key, end)) << "leading zero";
+  EXPECT_FALSE(p.parse_get("*2\r\n$3\r\nSET\r\n$3\r\nabc\r\n", key, end));
+  EXPECT_FALSE(p.parse_get("*3\r\n$3\r\nGET\r\n$3\r\nabc\r\n$1\r\nx\r\n", key, end));
+  p.set_unauthenticated(true);
+  EXPECT_FALSE(p.parse_get(get, key, end)) << "unauthenticated clients get parse()'s stricter limits";
+  p.set_unauthenticated(false);
+  std::size_t consumed = 0;
+  ASSERT_EQ(p.parse("*2\r\n$3\r\nGET\r\n$3\r\nab", consumed), Parser::Status::kNeedMore);
+  EXPECT_FALSE(p.parse_get(get, key, end)) << "in the middle of a command";
+  Limits small;
+  small.max_bulk_len = 2;
+  EXPECT_FALSE(Parser(small).parse_get(get, key, end)) << "key over max_bulk_len";
+  small = Limits{};
+  small.max_query_buffer = get.size() - 1;
+  EXPECT_FALSE(Parser(small).parse_get(get, key, end)) << "command over max_query_buffer";
+}
+
 }  // namespace
 }  // namespace ringd::resp
