@@ -386,15 +386,52 @@ TEST(RespParser, RedisIntegerSyntax) {
   }
 }
 
+// Commands for differential tests: a seed with up to two random edits
+// (a byte replaced from `alphabet`, inserted, or deleted), cut short one
+// time in four.
+class Mutator {
+ public:
+  Mutator(std::vector<std::string> seeds, std::string alphabet, std::uint64_t seed)
+      : seeds_(std::move(seeds)), alphabet_(std::move(alphabet)), rng_(seed) {}
+
+  std::string next_command() {
+    std::string in = seeds_[next() % seeds_.size()];
+    const int edits = static_cast<int>(next() % 3);
+    for (int e = 0; e < edits; ++e) {
+      const std::size_t at = next() % in.size();
+      switch (next() % 3) {
+        case 0: in[at] = alphabet_[next() % alphabet_.size()]; break;
+        case 1: in = in.substr(0, at) + alphabet_[next() % alphabet_.size()] + in.substr(at); break;
+        default: in = in.substr(0, at) + in.substr(at + 1); break;
+      }
+      if (in.empty()) in.push_back('*');
+    }
+    if (next() % 4 == 0) in.resize(next() % in.size());
+    return in;
+  }
+  const std::string& any_seed() { return seeds_[next() % seeds_.size()]; }
+
+ private:
+  std::uint64_t next() {  // xorshift64
+    rng_ ^= rng_ << 13;
+    rng_ ^= rng_ >> 7;
+    rng_ ^= rng_ << 17;
+    return rng_;
+  }
+
+  std::vector<std::string> seeds_;
+  std::string alphabet_;
+  std::uint64_t rng_;
+};
+
 // The one-pass path for ordinary commands and the general path agree: a
 // whole command takes the first, the same bytes one at a time the second.
 // Mutations of ordinary commands (digits, lengths, separators, truncation)
 // probe every check the first path makes, under tight limits too.
 TEST(RespParserTest, FastPathAgreesWithGeneralPath) {
-  const std::vector<std::string> seeds = {
-      "*2\r\n$3\r\nGET\r\n$9\r\nkey:00001\r\n", "*1\r\n$4\r\nPING\r\n",
-      "*3\r\n$3\r\nSET\r\n$0\r\n\r\n$1\r\nv\r\n", "*2\r\n$3\r\nGET\r\n$12\r\n/documents/1\r\n"};
-  const std::string alphabet = std::string("*$\r\n0123456789-+x ") + '\0';
+  Mutator mutator({"*2\r\n$3\r\nGET\r\n$9\r\nkey:00001\r\n", "*1\r\n$4\r\nPING\r\n",
+                   "*3\r\n$3\r\nSET\r\n$0\r\n\r\n$1\r\nv\r\n", "*2\r\n$3\r\nGET\r\n$12\r\n/documents/1\r\n"},
+                  std::string("*$\r\n0123456789-+x ") + '\0', 0x9e3779b97f4a7c15ull);
   Limits tight;
   tight.max_bulk_len = 8;
   tight.max_multibulk_len = 2;
@@ -402,27 +439,9 @@ TEST(RespParserTest, FastPathAgreesWithGeneralPath) {
   tight.max_query_buffer = 24;
   Limits narrow;  // only the header line limit: "$12" is too long
   narrow.max_inline_len = 2;
-  std::uint64_t rng = 0x9e3779b97f4a7c15ull;
-  auto next = [&rng] {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-  };
   for (int iter = 0; iter < 20000; ++iter) {
-    std::string in = seeds[next() % seeds.size()];
-    const int edits = static_cast<int>(next() % 3);
-    for (int e = 0; e < edits; ++e) {
-      const std::size_t at = next() % in.size();
-      switch (next() % 3) {
-        case 0: in[at] = alphabet[next() % alphabet.size()]; break;
-        case 1: in = in.substr(0, at) + alphabet[next() % alphabet.size()] + in.substr(at); break;
-        default: in = in.substr(0, at) + in.substr(at + 1); break;
-      }
-      if (in.empty()) in.push_back('*');
-    }
-    if (next() % 4 == 0) in.resize(next() % in.size());
-    in += seeds[next() % seeds.size()];  // and a command after it
+    std::string in = mutator.next_command();
+    in += mutator.any_seed();  // and a command after it
     for (const Limits& limits : {Limits{}, tight, narrow}) {
       std::vector<std::string_view> bytes;
       for (std::size_t i = 0; i < in.size(); ++i) bytes.push_back(std::string_view(in).substr(i, 1));
@@ -435,10 +454,9 @@ TEST(RespParserTest, FastPathAgreesWithGeneralPath) {
 // same bytes consumed: mutations of GETs (case, digits, lengths,
 // separators, truncation) under default and tight limits.
 TEST(RespParserTest, GetShortcutTakesOnlyWhatParseReturnsAsGet) {
-  const std::vector<std::string> seeds = {"*2\r\n$3\r\nGET\r\n$16\r\nkey:000000012345\r\n",
-                                          "*2\r\n$3\r\nget\r\n$1\r\nk\r\n",
-                                          "*2\r\n$3\r\nGeT\r\n$12\r\n/documents/1\r\n*1\r\n$4\r\nPING\r\n"};
-  const std::string alphabet = std::string("*$\r\n0123456789gGeEtTx ") + '\0';
+  Mutator mutator({"*2\r\n$3\r\nGET\r\n$16\r\nkey:000000012345\r\n", "*2\r\n$3\r\nget\r\n$1\r\nk\r\n",
+                   "*2\r\n$3\r\nGeT\r\n$12\r\n/documents/1\r\n*1\r\n$4\r\nPING\r\n"},
+                  std::string("*$\r\n0123456789gGeEtTx ") + '\0', 0x2545f4914f6cdd1dull);
   Limits tight;
   tight.max_bulk_len = 12;
   tight.max_query_buffer = 30;
@@ -446,26 +464,9 @@ TEST(RespParserTest, GetShortcutTakesOnlyWhatParseReturnsAsGet) {
   narrow.max_inline_len = 9;
   Limits one;  // a single argument per command
   one.max_multibulk_len = 1;
-  std::uint64_t rng = 0x2545f4914f6cdd1dull;
-  auto next = [&rng] {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-  };
   int taken = 0;
   for (int iter = 0; iter < 20000; ++iter) {
-    std::string in = seeds[next() % seeds.size()];
-    const int edits = static_cast<int>(next() % 3);
-    for (int e = 0; e < edits; ++e) {
-      const std::size_t at = next() % in.size();
-      switch (next() % 3) {
-        case 0: in[at] = alphabet[next() % alphabet.size()]; break;
-        case 1: in = in.substr(0, at) + alphabet[next() % alphabet.size()] + in.substr(at); break;
-        default: in = in.substr(0, at) + in.substr(at + 1); break;
-      }
-    }
-    if (next() % 4 == 0) in.resize(next() % (in.size() + 1));
+    const std::string in = mutator.next_command();
     for (const Limits& limits : {Limits{}, tight, narrow, one}) {
       Parser shortcut(limits);
       std::string_view key;
