@@ -5,7 +5,7 @@
 // as Redis does against cross-protocol attacks; then unknown command or
 // subcommand; then arity; then authentication (NOAUTH); then the command.
 // Names are case-insensitive. The commands and their replies are listed in
-// command_table.cc and documented in resp/README.md.
+// command_table.cc and documented in the README ("RESP interface").
 #pragma once
 
 #include "resp/context.h"
