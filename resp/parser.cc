@@ -255,7 +255,9 @@ bool Parser::parse_get(std::string_view in, std::string_view& key, std::size_t& 
   const std::size_t digits_at = kHead.size() + 6;
   std::size_t q = digits_at;
   std::size_t len = 0;
-  while (q < in.size() && q - digits_at < 9 && in[q] >= '0' && in[q] <= '9') len = len * 10 + static_cast<std::size_t>(in[q++] - '0');
+  while (q < in.size() && q - digits_at < 9 && in[q] >= '0' && in[q] <= '9') {
+    len = len * 10 + static_cast<std::size_t>(in[q++] - '0');
+  }
   if (q + 2 > in.size() || in[q] != '\r' || len > limits_.max_bulk_len) return false;
   const std::size_t data = q + 2;  // the byte after '\r' is not checked
   if (in.size() - data < len + 2 || data + len + 2 > limits_.max_query_buffer) return false;

@@ -98,14 +98,15 @@ class Parser {
   std::string_view error_text() const { return error_text_; }
 
   // GET in the form every client sends it, "*2\r\n$3\r\nGET\r\n$<n>\r\n<key>\r\n"
-  // (GET in any case, n written without leading zeros), whole at the start
-  // of `in`, between commands and within every limit: exactly the commands
-  // for which parse() would return kOk with args {GET, key} and consume
-  // `end` bytes. Sets key and end; false (nothing changed) for anything
-  // else, which parse() then decides. A shortcut past parse()'s state and
-  // args() for the command that is nearly all the traffic; it does not
-  // apply the stricter limits of unauthenticated clients (callers use it
-  // only for authenticated ones).
+  // (GET in any case, n from 1 and written without leading zeros), whole
+  // at the start of `in`, between commands and within every limit. Takes
+  // only commands for which parse() would return kOk with args {GET, key}
+  // and consume `end` bytes, though not all of them (an empty key, other
+  // bytes where CRLF usually is). Sets key and end; false (nothing
+  // changed) for anything else, which parse() then decides. A shortcut past
+  // parse()'s state and args() for the command that is nearly all the
+  // traffic. Never taken while set_unauthenticated(true) is in force:
+  // callers use it for authenticated clients only.
   bool parse_get(std::string_view in, std::string_view& key, std::size_t& end) const;
 
   // Forget any partial command and error (for reusing a parser).

@@ -43,20 +43,12 @@ bool Session::process(std::string_view in, std::size_t& used, std::string& out) 
       used += n;
       ++commands;
       dispatch_get(key, ctx);
-      if (used == in.size()) return true;
-      if (out.size() >= limits_.max_output_batch) {
-        paused_ = true;
-        return true;
-      }
-      continue;
-    }
-    parser_.set_unauthenticated(!client_.authenticated);
-    const Parser::Status status = parser_.parse(in.substr(used), n);
-    used += n;
-    switch (status) {
-      case Parser::Status::kNeedMore:
-        return true;
-      case Parser::Status::kError:
+    } else {
+      parser_.set_unauthenticated(!client_.authenticated);
+      const Parser::Status status = parser_.parse(in.substr(used), n);
+      used += n;
+      if (status == Parser::Status::kNeedMore) return true;
+      if (status == Parser::Status::kError) {
         if (parser_.error() == ParseError::kQueryBufferLimit) {
           stats_.query_buffer_overflows.fetch_add(1, std::memory_order_relaxed);
         } else {
@@ -64,15 +56,14 @@ bool Session::process(std::string_view in, std::size_t& used, std::string& out) 
           append_error(out, parser_.error_text());
         }
         return false;
-      case Parser::Status::kOk:
-        ++commands;
-        if (dispatch(parser_.args(), ctx) == Outcome::kClose) return false;
-        if (used == in.size()) return true;  // the parser is between commands: nothing more
-        if (out.size() >= limits_.max_output_batch) {
-          paused_ = true;
-          return true;
-        }
-        break;
+      }
+      ++commands;
+      if (dispatch(parser_.args(), ctx) == Outcome::kClose) return false;
+    }
+    if (used == in.size()) return true;  // the parser is between commands: nothing more
+    if (out.size() >= limits_.max_output_batch) {
+      paused_ = true;
+      return true;
     }
   }
 }
