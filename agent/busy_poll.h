@@ -32,11 +32,12 @@
 // wake-ups and keeps a running mean of their time per command (each
 // wake-up moves it a sixteenth of the way). A poll then costs less than the
 // request it waits for. Over TCP a request costs about 7 us here, so the
-// 5 us default holds; over a Unix socket about 3.5 us, so about 2.6 us. In
-// 12- and 16-round runs over a Unix socket, 5 us of polling cost 15-19%
-// more CPU per request than the floor server, 3 us 7-9%, at requests per
-// second within noise of each other (1.02-1.07x redis-server's); over TCP
-// 5 us was the better budget (1.05-1.08x the floor's CPU).
+// 5 us default holds; over a Unix socket about 3.5 us, so about 2.6 us.
+// Fixed budgets in 8- to 16-round alternating runs at -c 50 (means over
+// the runs): over a Unix socket 5 us cost 1.14x the floor server's CPU per
+// request (6 runs) for 1.05x redis-server's requests per second, 3 us 1.08x
+// for 1.02x (4 runs); over TCP 5 us cost 1.10x for 1.04x (6 runs), 3 us
+// 1.07x for 1.02x (5 runs).
 #pragma once
 
 #include <algorithm>
