@@ -52,6 +52,10 @@ class BusyPollPolicy {
   explicit BusyPollPolicy(std::chrono::microseconds max_budget)
       : max_budget_(max_budget), per_command_(2 * std::chrono::nanoseconds(max_budget)) {}  // starts at the maximum
 
+  // Whether this ever polls (a budget above 0); the loop times its
+  // wake-ups only then.
+  bool enabled() const { return max_budget_.count() > 0; }
+
   // How long the next poll may last: the configured budget, or 3/4 of the
   // time one request takes when that is shorter.
   std::chrono::nanoseconds budget() const {
@@ -85,7 +89,7 @@ class BusyPollPolicy {
   static constexpr unsigned kProbeEvery = 16;
 
   bool unpipelined(std::uint64_t reads, std::uint64_t commands) const {
-    return max_budget_.count() > 0 && reads > 0 && commands <= reads + reads / 4;
+    return enabled() && reads > 0 && commands <= reads + reads / 4;
   }
 
   std::chrono::nanoseconds max_budget_;

@@ -141,7 +141,8 @@ class RespServer::Loop {
       int n = 0;
       if (busy_poll_.want_poll(reads_, commands_)) n = poll(events);
       if (n == 0) n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), timeout > 0 ? 1000 : -1);
-      const auto woke = std::chrono::steady_clock::now();
+      const bool timed = busy_poll_.enabled();
+      const auto woke = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
       reads_ = commands_ = 0;
       now_s_ = coarse_now_s();  // one clock read per wake-up, not per request
       for (int i = 0; i < n; ++i) {
@@ -158,7 +159,10 @@ class RespServer::Loop {
         if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !c->closing) on_readable(*c);
       }
       deliver_ready();
-      busy_poll_.record_work(std::chrono::steady_clock::now() - woke, reads_, commands_);
+      if (timed) {
+        work_done_ = std::chrono::steady_clock::now();
+        busy_poll_.record_work(work_done_ - woke, reads_, commands_);
+      }
       if (timeout > 0 && now_s_ >= next_sweep) {
         next_sweep = now_s_ + 1;
         sweep(timeout);
@@ -167,9 +171,10 @@ class RespServer::Loop {
   }
 
   // epoll_wait without sleeping, until something is ready or the busy-poll
-  // budget is spent; tells the policy which.
+  // budget (counted from the end of the last wake-up's work) is spent;
+  // tells the policy which.
   int poll(std::array<epoll_event, 256>& events) {
-    const auto until = std::chrono::steady_clock::now() + busy_poll_.budget();
+    const auto until = work_done_ + busy_poll_.budget();
     int n = 0;
     do {
       n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), 0);
@@ -336,6 +341,7 @@ class RespServer::Loop {
   std::array<char, 16 * 1024> in_{};
   std::vector<int> ready_;  // connections with replies in Conn::out, in read order
   BusyPollPolicy busy_poll_;
+  std::chrono::steady_clock::time_point work_done_;  // when the last timed wake-up handed over its replies
   std::uint64_t reads_ = 0;     // this wake-up: reads that brought bytes
   std::uint64_t commands_ = 0;  // and the commands feed() ran for them
 };

@@ -103,6 +103,8 @@ TEST(BusyPollPolicyTest, PipelinedAndEmptyWakeUpsDoNotSetTheBudget) {
 
 TEST(BusyPollPolicyTest, ZeroMaximumKeepsAZeroBudget) {
   BusyPollPolicy p(microseconds(0));
+  EXPECT_FALSE(p.enabled());
+  EXPECT_TRUE(BusyPollPolicy(microseconds(1)).enabled());
   for (int i = 0; i < 50; ++i) p.record_work(microseconds(4), 1, 1);
   EXPECT_EQ(p.budget(), nanoseconds(0));
 }
