@@ -60,6 +60,10 @@ using Shared = RespServer::Shared;
 // Reply buffer capacity a connection keeps between batches.
 constexpr std::size_t kKeptOutCapacity = 16 * 1024;
 
+// What a connection waits for while it has nothing pending to send
+// (on_readable() says why edge-triggered).
+constexpr std::uint32_t kConnEvents = EPOLLIN | EPOLLET;
+
 // What every event reads comes first, in one cache line.
 struct Conn {
   Conn(int fd_, Shared& shared, RingCache& cache, std::int64_t now)
@@ -139,8 +143,13 @@ class RespServer::Loop {
     std::int64_t next_sweep = coarse_now_s() + 1;
     while (!stopping_.load(std::memory_order_acquire)) {
       int n = 0;
-      if (busy_poll_.want_poll(reads_, commands_)) n = poll(events);
-      if (n == 0) n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), timeout > 0 ? 1000 : -1);
+      rereading_.swap(reread_);
+      if (!rereading_.empty()) {
+        n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), 0);  // no sleep: reads are owed
+      } else {
+        if (busy_poll_.want_poll(reads_, commands_)) n = poll(events);
+        if (n == 0) n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), timeout > 0 ? 1000 : -1);
+      }
       const bool timed = busy_poll_.enabled();
       const auto woke = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
       reads_ = commands_ = 0;
@@ -158,6 +167,7 @@ class RespServer::Loop {
         if ((ev & EPOLLOUT) != 0 && !flush(*c)) continue;
         if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !c->closing) on_readable(*c);
       }
+      reread_owed();
       deliver_ready();
       if (timed) {
         work_done_ = std::chrono::steady_clock::now();
@@ -213,7 +223,7 @@ class RespServer::Loop {
       client.addr = socket_name(fd, true);
       client.laddr = socket_name(fd, false);
       client.fd = fd;
-      add(fd, EPOLLIN);
+      add(fd, kConnEvents);
     }
   }
 
@@ -228,9 +238,19 @@ class RespServer::Loop {
   // waits until every ready connection of this wake-up has been read (as
   // Redis does before it sleeps): the client then finds all its replies at
   // once, and the next wake-up finds more requests waiting.
+  //
+  // Connections are edge-triggered: epoll reports new bytes once, so a read
+  // that fills the buffer may have left more behind, and that connection is
+  // read again on the next turn of the loop (as level-triggered epoll would
+  // have reported it), after the connections epoll reports then, instead of
+  // now, so one flooding client cannot starve the others. Level-triggered epoll would also put every connection it
+  // reported back on its ready list, to be polled once more by the next
+  // epoll_wait: a tcp_poll per request for nothing.
   void on_readable(Conn& c) {
     const ssize_t n = ::read(c.fd, in_.data(), in_.size());
+    if (n == static_cast<ssize_t>(in_.size())) reread_.push_back(c.fd);
     if (n <= 0) {
+      if (n < 0 && errno == EINTR) reread_.push_back(c.fd);
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
       close_conn(c);  // EOF or reset
       return;
@@ -256,6 +276,15 @@ class RespServer::Loop {
       c.queued = true;
       ready_.push_back(c.fd);
     }
+  }
+
+  // The reads on_readable() left for this turn of the loop.
+  void reread_owed() {
+    for (int fd : rereading_) {
+      Conn* c = conn(fd);  // closed since (and maybe its fd reused): a read finds nothing or new bytes
+      if (c != nullptr && !c->closing) on_readable(*c);
+    }
+    rereading_.clear();
   }
 
   // The writes held back by on_readable(), one per connection.
@@ -284,7 +313,7 @@ class RespServer::Loop {
       const auto sent = static_cast<std::size_t>(std::max<ssize_t>(w, 0));
       if (sent < out.size()) {
         c.pending.assign(out, sent);
-        set_events(c.fd, EPOLLIN | EPOLLOUT);
+        set_events(c.fd, kConnEvents | EPOLLOUT);
       }
     }
     c.out.clear();
@@ -315,7 +344,7 @@ class RespServer::Loop {
       return false;
     }
     std::string().swap(c.pending);  // give back a large buffer
-    set_events(c.fd, EPOLLIN);
+    set_events(c.fd, kConnEvents);
     return true;
   }
 
@@ -339,7 +368,9 @@ class RespServer::Loop {
   std::vector<std::unique_ptr<Conn>> conns_;  // by fd
   std::int64_t now_s_ = coarse_now_s();  // read after each epoll_wait
   std::array<char, 16 * 1024> in_{};
-  std::vector<int> ready_;  // connections with replies in Conn::out, in read order
+  std::vector<int> ready_;   // connections with replies in Conn::out, in read order
+  std::vector<int> reread_;  // connections whose last read filled in_ (or was interrupted): read again next turn
+  std::vector<int> rereading_;  // this turn's share of reread_
   BusyPollPolicy busy_poll_;
   std::chrono::steady_clock::time_point work_done_;  // when the last timed wake-up handed over its replies
   std::uint64_t reads_ = 0;     // this wake-up: reads that brought bytes

@@ -116,6 +116,30 @@ class RespTest(unittest.TestCase):
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
         self.assertIn("errors: 0, replies: 5000", out.stdout)
 
+    def test_big_pipeline_in_one_write(self):
+        # 20,000 GETs (about 600 KB) written at once: the server's reads fill
+        # its buffer many times over, and every one of them must be answered
+        # (connections are edge-triggered: a full read is followed by another),
+        # and a second client is served meanwhile.
+        n = 20000
+        data = b"".join(b"*2\r\n$3\r\nGET\r\n$6\r\nk%05d\r\n" % i for i in range(n))
+        for family, address in ((socket.AF_INET, (HOST, self.agent.resp_port)),
+                                (socket.AF_UNIX, self.sock)):
+            with self.subTest(family=family.name):
+                with socket.socket(family, socket.SOCK_STREAM) as s:
+                    s.settimeout(5)
+                    s.connect(address)
+                    other = self.client()
+                    s.sendall(data)
+                    self.assertTrue(other.ping())
+                    want = n * len(b"$14\r\n127.0.0.1:9001\r\n")
+                    got = b""
+                    while len(got) < want:
+                        chunk = s.recv(1 << 20)
+                        self.assertTrue(chunk, "closed after %d of %d bytes" % (len(got), want))
+                        got += chunk
+                self.assertEqual(got, b"$14\r\n127.0.0.1:9001\r\n" * n)
+
     def test_redis_benchmark(self):
         bench = require_tool("redis-benchmark", "install redis-tools")
         for target in (["-p", str(self.agent.resp_port)], ["-s", self.sock]):
