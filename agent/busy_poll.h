@@ -37,7 +37,23 @@
 // the runs): over a Unix socket 5 us cost 1.14x the floor server's CPU per
 // request (6 runs) for 1.05x redis-server's requests per second, 3 us 1.08x
 // for 1.02x (4 runs); over TCP 5 us cost 1.10x for 1.04x (6 runs), 3 us
-// 1.07x for 1.02x (5 runs).
+// 1.07x for 1.02x (5 runs). With edge-triggered connections (12 rounds
+// over TCP): 5 us 1.07x for 1.02x, 6.5 us 1.15x for 1.03x, 8 us 1.14x for
+// 1.05x; 30 us (1 round) 1.29x for 1.09x.
+//
+// What a sleep costs here, measured with an eventfd ping-pong between two
+// threads on this 2-vCPU machine: about 10 us of the waker's CPU when the
+// sleeper's vCPU has halted, and about 6 us of the sleeper's own. Each
+// sleep ringd skips saves its client the first (at -c 50 over TCP, 0.10
+// sleeps per request at 5 us, 0.06 at 8 us, and redis-benchmark's CPU per
+// request fell by about 8 us per sleep skipped), but past 5 us a longer
+// poll costs more of ringd's CPU than the sleeps it skips save it.
+//
+// Tried and dropped: sleeping briefly on a timer instead (clock_nanosleep
+// for 1 to 10 us costs about 15 us of CPU on this virtual machine), and
+// telling the polls that will miss from those that will
+// hit: after a gap over 5 us the next is over 5 us 31% of the time,
+// against 12% after a short one, too weak a sign to skip a poll on.
 #pragma once
 
 #include <algorithm>
