@@ -61,8 +61,8 @@ using Shared = RespServer::Shared;
 constexpr std::size_t kKeptOutCapacity = 16 * 1024;
 
 // What a connection waits for while it has nothing pending to send
-// (on_readable() says why edge-triggered).
-constexpr std::uint32_t kConnEvents = EPOLLIN | EPOLLET;
+// (on_readable() says why edge-triggered, and why EPOLLRDHUP).
+constexpr std::uint32_t kConnEvents = EPOLLIN | EPOLLRDHUP | EPOLLET;
 
 // What every event reads comes first, in one cache line.
 struct Conn {
@@ -71,6 +71,7 @@ struct Conn {
   int fd;
   bool closing = false;       // close once `pending` is sent (QUIT, protocol error)
   bool queued = false;        // in the loop's ready list: `out` to be sent
+  bool input_ended = false;   // the client shut its side: read until EOF
   std::int64_t last_active_s;
   std::string out;            // replies of this wake-up, not written yet
   std::string pending;        // replies the kernel has not taken yet
@@ -165,7 +166,8 @@ class RespServer::Loop {
         Conn* c = conn(fd);
         if (c == nullptr) continue;
         if ((ev & EPOLLOUT) != 0 && !flush(*c)) continue;
-        if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !c->closing) on_readable(*c);
+        if ((ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) c->input_ended = true;
+        if ((ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0 && !c->closing) on_readable(*c);
       }
       reread_owed();
       deliver_ready();
@@ -243,18 +245,28 @@ class RespServer::Loop {
   // that fills the buffer may have left more behind. That connection is
   // read again on the next turn of the loop, after the connections epoll
   // reports then (where level-triggered epoll would have reported it), not
-  // at once, so one flooding client cannot starve the others. Why not
+  // at once, so one flooding client cannot starve the others. The end of
+  // input arriving with the last bytes raises no edge of its own either, so
+  // once epoll has said the client shut its side (EPOLLRDHUP), every read
+  // that brings bytes is followed by another next turn, until EOF. Why not
   // level-triggered: it puts every connection it reports back on its ready
   // list, for the next epoll_wait to poll once more, a tcp_poll per request
   // for nothing (in 12 alternating rounds at -c 50 over TCP, edge-triggered
   // took 1.4% less CPU per request).
   void on_readable(Conn& c) {
     const ssize_t n = ::read(c.fd, in_.data(), in_.size());
-    if (n == static_cast<ssize_t>(in_.size())) reread_.push_back(c.fd);
+    if (n == static_cast<ssize_t>(in_.size()) || (n > 0 && c.input_ended)) reread_.push_back(c.fd);
     if (n <= 0) {
       if (n < 0 && errno == EINTR) reread_.push_back(c.fd);
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-      close_conn(c);  // EOF or reset
+      if (n < 0) {
+        close_conn(c);  // reset
+        return;
+      }
+      // EOF: the client shut its side. It still gets the replies it is owed
+      // (as after QUIT), then the connection closes.
+      c.closing = true;
+      if (deliver(c) && c.pending.empty()) close_conn(c);
       return;
     }
     if (c.last_active_s != now_s_) {

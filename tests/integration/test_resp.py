@@ -140,6 +140,32 @@ class RespTest(unittest.TestCase):
                         got += chunk
                 self.assertEqual(got, b"$14\r\n127.0.0.1:9001\r\n" * n)
 
+    def test_half_close_gets_replies_then_close(self):
+        # A client that sends its commands and shuts its side (nc -N, a
+        # script piping into a socket) gets every reply, then the server
+        # closes: the end of input must not go unnoticed when it arrives
+        # together with the last bytes. Small and buffer-filling inputs,
+        # over TCP and the Unix socket, 30 times each to catch both orders.
+        small = b"PING\r\n"
+        big = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n" * 3000  # about 60 KB
+        for family, address in ((socket.AF_INET, (HOST, self.agent.resp_port)),
+                                (socket.AF_UNIX, self.sock)):
+            for data, reply in ((small, b"+PONG\r\n"), (big, b"$14\r\n127.0.0.1:9001\r\n" * 3000)):
+                for _ in range(30):
+                    with self.subTest(family=family.name, size=len(data)), \
+                            socket.socket(family, socket.SOCK_STREAM) as s:
+                        s.settimeout(3)
+                        s.connect(address)
+                        s.sendall(data)
+                        s.shutdown(socket.SHUT_WR)
+                        got = b""
+                        while True:
+                            chunk = s.recv(1 << 20)  # socket.timeout here: the server never closed
+                            if not chunk:
+                                break
+                            got += chunk
+                        self.assertEqual(got, reply)
+
     def test_redis_benchmark(self):
         bench = require_tool("redis-benchmark", "install redis-tools")
         for target in (["-p", str(self.agent.resp_port)], ["-s", self.sock]):
