@@ -51,9 +51,9 @@
 //
 // Tried and dropped: sleeping briefly on a timer instead (clock_nanosleep
 // for 1 to 10 us costs about 15 us of CPU on this virtual machine), and
-// telling the polls that will miss from those that will
-// hit: after a gap over 5 us the next is over 5 us 31% of the time,
-// against 12% after a short one, too weak a sign to skip a poll on.
+// telling the polls that will miss from those that will hit: after a gap
+// over 5 us the next is over 5 us 31% of the time, against 12% after a
+// short one, too weak a sign to skip a poll on.
 #pragma once
 
 #include <algorithm>

@@ -69,7 +69,7 @@ struct Conn {
   Conn(int fd_, Shared& shared, RingCache& cache, std::int64_t now)
       : fd(fd_), last_active_s(now), backend(shared, cache), session(backend, shared.stats, shared.session_options) {}
   int fd;
-  bool closing = false;       // close once `pending` is sent (QUIT, protocol error)
+  bool closing = false;       // close once `pending` is sent (QUIT, protocol error, EOF)
   bool queued = false;        // in the loop's ready list: `out` to be sent
   bool input_ended = false;   // the client shut its side: read until EOF
   std::int64_t last_active_s;
@@ -385,7 +385,7 @@ class RespServer::Loop {
   std::int64_t now_s_ = coarse_now_s();  // read after each epoll_wait
   std::array<char, 16 * 1024> in_{};
   std::vector<int> ready_;   // connections with replies in Conn::out, in read order
-  std::vector<int> reread_;  // connections whose last read filled in_ (or was interrupted): read again next turn
+  std::vector<int> reread_;  // read again next turn: the last read filled in_, was interrupted, or input has ended
   std::vector<int> rereading_;  // this turn's share of reread_
   BusyPollPolicy busy_poll_;
   std::chrono::steady_clock::time_point work_done_;  // when the last timed wake-up handed over its replies

@@ -18,6 +18,7 @@ from procs import HOST, Agent, RunDir, import_redis, require_tool, wait_until  #
 
 redis = import_redis()
 SERVICE = "127.0.0.1:9001"
+GET_REPLY = b"$14\r\n127.0.0.1:9001\r\n"  # GET of any key: the one endpoint on the ring
 
 
 def raw(port, data, timeout=2.0, path=None):
@@ -81,6 +82,10 @@ class RespTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.run_dir.cleanup()
 
+    def transports(self):
+        """(family, address) of the main agent's TCP listener and Unix socket."""
+        return ((socket.AF_INET, (HOST, self.agent.resp_port)), (socket.AF_UNIX, self.sock))
+
     def client(self, **kw):
         return redis.Redis(host=HOST, port=self.agent.resp_port, socket_timeout=2,
                            decode_responses=True, **kw)
@@ -123,8 +128,7 @@ class RespTest(unittest.TestCase):
         # and a second client is served meanwhile.
         n = 20000
         data = b"".join(b"*2\r\n$3\r\nGET\r\n$6\r\nk%05d\r\n" % i for i in range(n))
-        for family, address in ((socket.AF_INET, (HOST, self.agent.resp_port)),
-                                (socket.AF_UNIX, self.sock)):
+        for family, address in self.transports():
             with self.subTest(family=family.name):
                 with socket.socket(family, socket.SOCK_STREAM) as s:
                     s.settimeout(5)
@@ -132,13 +136,13 @@ class RespTest(unittest.TestCase):
                     other = self.client()
                     s.sendall(data)
                     self.assertTrue(other.ping())
-                    want = n * len(b"$14\r\n127.0.0.1:9001\r\n")
+                    want = n * len(GET_REPLY)
                     got = b""
                     while len(got) < want:
                         chunk = s.recv(1 << 20)
                         self.assertTrue(chunk, "closed after %d of %d bytes" % (len(got), want))
                         got += chunk
-                self.assertEqual(got, b"$14\r\n127.0.0.1:9001\r\n" * n)
+                self.assertEqual(got, GET_REPLY * n)
 
     def test_half_close_gets_replies_then_close(self):
         # A client that sends its commands and shuts its side (nc -N, a
@@ -148,9 +152,8 @@ class RespTest(unittest.TestCase):
         # over TCP and the Unix socket, 30 times each to catch both orders.
         small = b"PING\r\n"
         big = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n" * 3000  # about 60 KB
-        for family, address in ((socket.AF_INET, (HOST, self.agent.resp_port)),
-                                (socket.AF_UNIX, self.sock)):
-            for data, reply in ((small, b"+PONG\r\n"), (big, b"$14\r\n127.0.0.1:9001\r\n" * 3000)):
+        for family, address in self.transports():
+            for data, reply in ((small, b"+PONG\r\n"), (big, GET_REPLY * 3000)):
                 for _ in range(30):
                     with self.subTest(family=family.name, size=len(data)), \
                             socket.socket(family, socket.SOCK_STREAM) as s:
