@@ -128,7 +128,7 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(C::kCount)> kCou
     "probes_late", "buddy_pings", "tcp_pings_sent", "tcp_pings_received", "udp_blocked",
     "heal_syncs", "incarnation_jumps_refused", "notices_dropped", "metadata_updates",
     "suspicions_held", "deaths_kept_local", "local_verdicts_undone",
-    "unconfirmed_suspicions_held",
+    "unconfirmed_suspicions_held", "address_checks", "name_conflicts",
 };
 
 }  // namespace
@@ -223,7 +223,7 @@ void Node::handle_stream_reply(Time now, std::uint64_t id, std::string_view repl
   s.last_contact = now;
   s.silent_probes = 0;
   if (ps.probe_seq != 0) {
-    s.on_tcp_ping_reply(ps, st_reply);
+    s.on_tcp_ping_reply(now, ps, st_reply);
     return;
   }
   const auto* pp = std::get_if<msg::PushPull>(&st_reply);
@@ -231,8 +231,9 @@ void Node::handle_stream_reply(Time now, std::uint64_t id, std::string_view repl
     s.count(C::kMalformedBadField);
     return;
   }
+  if (ps.join) s.yielded = false;  // each join attempt asks anew (node_conflict.cc)
   s.merge(now, *pp);
-  s.joined_ = true;
+  if (!s.holding_back()) s.joined_ = true;
 }
 
 void Node::handle_stream_error(Time now, std::uint64_t id) {
@@ -250,6 +251,12 @@ void Node::leave(Time now) {
   if (s.leaving) return;
   s.leaving = true;
   s.probe.reset();
+  if (s.holding_back()) {
+    // Our name belongs to another agent (node_conflict.cc): a goodbye under
+    // it would take that agent off every ring.
+    s.self_rec().member.state = MemberState::kLeft;
+    return;
+  }
   Member& self = s.self_rec().member;
   s.table.touch();
   self.incarnation += 1;

@@ -20,23 +20,26 @@ void Node::Impl::notice(std::string line) {
 }
 
 void Node::Impl::send_tcp_ping(const MemberRecord& target) {
-  const std::string& to = target.member.address;
-  if (to.empty() || to == cfg.advertise || pending_streams.size() >= kMaxPendingStreams) return;
+  const std::uint64_t id = send_tcp_ping_to(target.member.address, probe->target, probe->seq);
+  if (id != 0) probe->tcp_stream = id;
+}
+
+std::uint64_t Node::Impl::send_tcp_ping_to(const std::string& to, const std::string& target, std::uint64_t seq) {
+  if (to.empty() || to == cfg.advertise || pending_streams.size() >= kMaxPendingStreams) return 0;
   const std::uint64_t id = next_stream_id++;
-  std::string bytes = codec::encode(msg::Stream{
-      msg::Ping{probe->seq, probe->target, cfg.name, self_rec().member.address}});
-  pending_streams[id] = PendingStream{false, to, probe->seq};
-  probe->tcp_stream = id;
+  std::string bytes = codec::encode(msg::Stream{msg::Ping{seq, target, cfg.name, self_rec().member.address}});
+  pending_streams[id] = PendingStream{false, to, seq};
   count(C::kTcpPingsSent);
   count(C::kStreamsSent);
   count(C::kStreamBytesSent, bytes.size());
   out_streams.push_back(StreamRequest{id, to, std::move(bytes)});
+  return id;
 }
 
 std::string Node::Impl::answer_stream(Time now, const msg::Stream& request) {
   if (const auto* pp = std::get_if<msg::PushPull>(&request)) {
     merge(now, *pp);
-    if (started) joined_ = true;
+    if (started && !holding_back()) joined_ = true;
     return codec::encode(local_state(false));
   }
   if (const auto* ping = std::get_if<msg::Ping>(&request)) {
@@ -45,13 +48,16 @@ std::string Node::Impl::answer_stream(Time now, const msg::Stream& request) {
       count(C::kWrongTarget);
       return {};
     }
+    pinged_by_our_name(now, *ping);
+    if (holding_back()) return {};  // the name is another agent's (node_conflict.cc)
     return codec::encode(msg::Stream{msg::Ack{ping->seq, cfg.name, live_digest()}});
   }
   return {};  // an Ack is a reply, never a request
 }
 
-void Node::Impl::on_tcp_ping_reply(const PendingStream& ps, const msg::Stream& reply) {
+void Node::Impl::on_tcp_ping_reply(Time now, const PendingStream& ps, const msg::Stream& reply) {
   const auto* ack = std::get_if<msg::Ack>(&reply);
+  if (ack != nullptr && ack->seq == ps.probe_seq && answer_address_check(now, ack->seq, ack->source)) return;
   if (ack == nullptr || !probe || probe->seq != ps.probe_seq || ack->seq != ps.probe_seq ||
       ack->source != probe->target) {
     count(C::kStaleAcks);

@@ -42,7 +42,7 @@ enum class C : std::uint8_t {
   kMembersRejected, kBroadcastsDropped, kPushPulls, kDiscoverySyncs, kStaleCorrections, kDigestSyncs,
   kProbesLate, kBuddyPings, kTcpPingsSent, kTcpPingsReceived, kUdpBlocked, kHealSyncs,
   kIncarnationJumpsRefused, kNoticesDropped, kMetadataUpdates, kSuspicionsHeld,
-  kDeathsKeptLocal, kLocalVerdictsUndone, kUnconfirmedHeld,
+  kDeathsKeptLocal, kLocalVerdictsUndone, kUnconfirmedHeld, kAddressChecks, kNameConflicts,
   kCount,
 };
 
@@ -63,6 +63,7 @@ struct Node::Impl {
   static constexpr std::size_t kMaxNotices = 64;
   static constexpr std::size_t kMaxHealAddresses = 128;
   static constexpr std::size_t kHealDeadPerRound = 3;
+  static constexpr std::size_t kMaxAddressChecks = 64;
 
   struct Probe {
     std::uint64_t seq = 0;
@@ -86,6 +87,21 @@ struct Node::Impl {
     bool join = false;
     std::string to;
     std::uint64_t probe_seq = 0;  // non-zero: a TCP fallback ping for that probe
+  };
+  // A question pending in node_conflict.cc: does anything still answer as
+  // `name` at holder_address? For a member's address change, `claim` is
+  // the Alive waiting for the verdict; for our own name, `incarnation` is
+  // the other holder's.
+  struct AddressCheck {
+    std::uint64_t seq = 0;
+    std::string holder_address;
+    std::optional<msg::Alive> claim;
+    std::uint64_t incarnation = 0;
+    Time deadline{};
+  };
+  struct RefusedClaim {
+    std::string address;
+    Time until{};
   };
   struct DeadAddress {
     std::string address;
@@ -113,6 +129,13 @@ struct Node::Impl {
   // retries their addresses for heal_dead_window. At most kMaxHealAddresses.
   std::map<std::string, DeadAddress> dead_addresses;
   std::optional<Probe> probe;
+  // Name conflicts (node_conflict.cc), each map at most kMaxAddressChecks.
+  std::map<std::string, AddressCheck> address_checks;  // by name
+  std::map<std::string, RefusedClaim> refused_claims;  // by name
+  std::map<std::string, Time> conflict_notices;        // by name: last notice
+  // Our name is held by a live agent elsewhere: we stay out until a join
+  // retry finds it gone.
+  bool yielded = false;
   std::map<std::uint64_t, Relay> relays;
   std::map<std::uint64_t, PendingStream> pending_streams;
   std::uint64_t next_seq = 1;
@@ -196,6 +219,8 @@ struct Node::Impl {
   // Queue a message for the sender of the datagram being processed.
   void correct(msg::Message m);
   void apply_alive(Time now, const msg::Alive& a);
+  // apply_alive's rules for a known member once any address check is done.
+  void apply_alive_unchecked(Time now, MemberRecord& rec, const msg::Alive& a);
   // Undoes a verdict of ours reached while cut off (local_verdict): the
   // member is alive again at the same incarnation, here only.
   void revive(Time now, MemberRecord& rec);
@@ -214,9 +239,30 @@ struct Node::Impl {
 
   // ---- TCP fallback (node_fallback.cc) --------------------------------------
   void send_tcp_ping(const MemberRecord& target);
+  // A TCP ping for `target` at `to` under sequence number `seq`; returns the
+  // stream id, 0 when none was sent (self, or too many streams pending).
+  std::uint64_t send_tcp_ping_to(const std::string& to, const std::string& target, std::uint64_t seq);
   std::string answer_stream(Time now, const msg::Stream& request);
-  void on_tcp_ping_reply(const PendingStream& ps, const msg::Stream& reply);
+  void on_tcp_ping_reply(Time now, const PendingStream& ps, const msg::Stream& reply);
   void udp_blocked(Time now, MemberRecord& rec);
+
+  // ---- name conflicts (node_conflict.cc) -----------------------------------
+  // True while we must not act under our name: we yielded it, or we are
+  // asking whether its other holder lives.
+  bool holding_back() const { return yielded || address_checks.contains(cfg.name); }
+  void conflict_notice(Time now, const std::string& name, std::string line);
+  // Pings `address` (UDP and TCP) for `name`; returns the sequence number.
+  std::uint64_t ask_address(const std::string& name, const std::string& address);
+  // A live member's address is changing: asks the old address first.
+  // Returns true when `a` was held or refused (the caller applies nothing).
+  bool hold_address_change(Time now, MemberRecord& rec, const msg::Alive& a);
+  // Our name, alive at another address.
+  void claim_on_our_name(Time now, const msg::Alive& a);
+  // An ack (UDP or TCP) for `seq` from `source`: true when it answered a check.
+  bool answer_address_check(Time now, std::uint64_t seq, const std::string& source);
+  void expire_address_checks(Time now);
+  Time next_address_check() const;
+  void pinged_by_our_name(Time now, const msg::Ping& p);
 
   // ---- partition healing (node_heal.cc) -------------------------------------
   void remember_dead(const Member& m, Time now);

@@ -99,6 +99,8 @@ void Node::Impl::on_ping(Time now, const std::string& from, const msg::Ping& p) 
     count(C::kWrongTarget);
     return;
   }
+  pinged_by_our_name(now, p);
+  if (holding_back()) return;  // the name is another agent's (node_conflict.cc)
   if (started) joined_ = true;
   MemberRecord* src = table.find(p.source);
   if (src == nullptr) discover(now, p.source_address);
@@ -193,6 +195,7 @@ void Node::Impl::on_ack(Time now, const std::string& from, const msg::Ack& a) {
     send(r.requester, {msg::Ack{r.orig_seq, a.source, a.digest}});
     return;
   }
+  if (answer_address_check(now, a.seq, a.source)) return;
   count(C::kStaleAcks);
 }
 

@@ -20,6 +20,7 @@ bool Node::Impl::implausible(std::uint64_t known, std::uint64_t heard) {
 // Someone claims something about us that is not "alive at our incarnation":
 // overrule it with a higher incarnation.
 void Node::Impl::refute(std::uint64_t heard) {
+  if (holding_back()) return;  // the name is not ours to defend (node_conflict.cc)
   Member& s = self_rec().member;
   table.touch();
   s.incarnation = std::max(s.incarnation, heard) + 1;
@@ -38,6 +39,12 @@ void Node::Impl::apply_alive(Time now, const msg::Alive& a) {
   if (a.name == cfg.name) {
     const Member& s = self_rec().member;
     if (leaving || implausible(s.incarnation, a.incarnation)) return;
+    if (a.address != s.address) {
+      // Old news about an earlier life of ours is harmless; anything newer
+      // is our name claimed from elsewhere (node_conflict.cc).
+      if (a.incarnation >= s.incarnation) claim_on_our_name(now, a);
+      return;
+    }
     if (a.incarnation > s.incarnation ||
         (a.incarnation == s.incarnation &&
          (a.address != s.address || a.service != s.service || a.tags != s.tags))) {
@@ -65,6 +72,15 @@ void Node::Impl::apply_alive(Time now, const msg::Alive& a) {
   }
   if (a.incarnation <= m.incarnation) return;  // old news (or a conflict we ignore)
   if (implausible(m.incarnation, a.incarnation)) return;
+  // An alive member's address only moves once nothing answers as it at
+  // the old one (node_conflict.cc); a suspect one has stopped answering.
+  if (m.state == MemberState::kAlive && a.address != m.address && hold_address_change(now, *rec, a)) return;
+  apply_alive_unchecked(now, *rec, a);
+}
+
+void Node::Impl::apply_alive_unchecked(Time now, MemberRecord& rec, const msg::Alive& a) {
+  Member& m = rec.member;
+  if (a.incarnation <= m.incarnation) return;
   table.touch();
   // A member restarted on a new address (or with new metadata) takes its
   // old place here: same name, higher incarnation, new details.
@@ -76,8 +92,8 @@ void Node::Impl::apply_alive(Time now, const msg::Alive& a) {
   if (m.state != MemberState::kAlive) {
     m.state = MemberState::kAlive;
     m.state_since = now;
-    rec->confirmers.clear();
-    rec->local_verdict = false;
+    rec.confirmers.clear();
+    rec.local_verdict = false;
     emit(Event::Kind::kAlive, m);
   } else if (changed) {
     emit(Event::Kind::kUpdated, m);

@@ -120,12 +120,18 @@ void Node::Impl::tick(Time now) {
       ++it;
     }
   }
+  expire_address_checks(now);
+  const bool quiet = holding_back();  // not a member under our name (node_conflict.cc)
   if (next_probe_at <= now) {
     // A tick far behind schedule means we were paused or starved; the
     // probe in flight cannot be judged fairly (see finish_probe).
     const bool late = now - next_probe_at > cfg.probe_interval / 2;
     finish_probe(now, late);
-    start_probe(now);
+    if (quiet) {
+      probe.reset();
+    } else {
+      start_probe(now);
+    }
     const Duration period = probe_interval_now();
     next_probe_at += period;
     if (next_probe_at <= now) next_probe_at = now + period;
@@ -137,11 +143,11 @@ void Node::Impl::tick(Time now) {
   forget_dead(now);
   if (next_gossip_at <= now) {
     next_gossip_at = now + cfg.gossip_interval;
-    if (!queue.empty()) gossip_round();
+    if (!queue.empty() && !quiet) gossip_round();
   }
   if (next_push_pull_at <= now) {
     next_push_pull_at = now + cfg.push_pull_interval;
-    if (!leaving) {
+    if (!leaving && !quiet) {
       auto peer = table.random_members(rng, 1, MemberTable::Pick::kAlive);
       if (!peer.empty()) {
         count(C::kPushPulls);
@@ -151,7 +157,7 @@ void Node::Impl::tick(Time now) {
   }
   if (next_heal_at <= now) {
     next_heal_at = now + cfg.heal_interval;
-    heal(now);
+    if (!quiet) heal(now);
   }
   if (!joined_ && join_retry_at <= now) {
     join_retry_at = now + cfg.join_retry_interval;
@@ -174,6 +180,7 @@ Time Node::Impl::next_deadline() const {
   if (!queue.empty()) t = std::min(t, next_gossip_at);
   if (!joined_) t = std::min(t, join_retry_at);
   for (const auto& [seq, r] : relays) t = std::min(t, r.deadline);
+  t = std::min(t, next_address_check());
   return std::min(t, earliest_member_deadline());
 }
 
