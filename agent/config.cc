@@ -1,5 +1,7 @@
 #include "agent/config.h"
 
+#include <charconv>
+#include <climits>
 #include <fstream>
 #include <sstream>
 
@@ -29,24 +31,24 @@ po::options_description agent_options() {
       ("resp", po::value<std::string>(), "RESP listener IP:PORT (default 127.0.0.1:6380)")
       ("http", po::value<std::string>(), "HTTP API listener IP:PORT (default 127.0.0.1:7948)")
       ("resp-unix", po::value<std::string>(), "also serve RESP on this Unix socket path")
-      ("resp-max-clients", po::value<std::size_t>(), "most RESP connections at once (default 10000)")
-      ("resp-timeout", po::value<int>(), "close RESP clients idle this many seconds; 0 = never (default 0)")
-      ("resp-threads", po::value<int>(), "RESP I/O threads, apart from the gossip thread (default 1)")
-      ("resp-max-output-buffer", po::value<std::size_t>(), "unsent reply bytes before a RESP client is dropped (default 33554432)")
-      ("resp-busy-poll-us", po::value<int>(), "poll up to this many microseconds before sleeping, for clients that wait for each reply; 0 = never (default 5)")
+      ("resp-max-clients", po::value<long long>(), "most RESP connections at once (default 10000)")
+      ("resp-timeout", po::value<long long>(), "close RESP clients idle this many seconds; 0 = never (default 0)")
+      ("resp-threads", po::value<long long>(), "RESP I/O threads, apart from the gossip thread (default 1)")
+      ("resp-max-output-buffer", po::value<long long>(), "unsent reply bytes before a RESP client is dropped (default 33554432)")
+      ("resp-busy-poll-us", po::value<long long>(), "poll up to this many microseconds before sleeping, for clients that wait for each reply; 0 = never (default 5)")
       ("requirepass-file", po::value<std::string>(), "file holding the RESP password (AUTH); none by default")
       ("log-level", po::value<std::string>(), "trace|debug|info|warn|error|off (default info)")
       ("ring", po::value<std::string>(), "ring scheme: default|maglev|nginx|ketama (default: default)")
-      ("ring-points", po::value<std::uint32_t>(), "virtual nodes per service endpoint, default ring (default 1024)")
-      ("maglev-table-size", po::value<std::uint32_t>(), "Maglev table size, a prime (default 65537)")
+      ("ring-points", po::value<long long>(), "virtual nodes per service endpoint, default ring (default 1024)")
+      ("maglev-table-size", po::value<long long>(), "Maglev table size, a prime (default 65537)")
       ("tag", po::value<std::vector<std::string>>(), "member tag KEY=VALUE, repeatable (weight=N sets the ring weight)")
       ("profile", po::value<std::string>(), "gossip timings: lan|wan|local (default lan); the flags below override it")
-      ("probe-interval-ms", po::value<int>(), "SWIM probe period (lan: 300)")
-      ("probe-timeout-ms", po::value<int>(), "first direct probe timeout, before round trips are measured (lan: 80)")
-      ("suspicion-mult", po::value<int>(), "suspicion timeout multiplier (lan: 4)")
-      ("gossip-interval-ms", po::value<int>(), "gossip fan-out period (lan: 100)")
-      ("push-pull-interval-ms", po::value<int>(), "full-state sync period (lan: 30000)")
-      ("leave-timeout-ms", po::value<int>(), "longest wait for a graceful leave to spread (default 1000)");
+      ("probe-interval-ms", po::value<long long>(), "SWIM probe period (lan: 300)")
+      ("probe-timeout-ms", po::value<long long>(), "first direct probe timeout, before round trips are measured (lan: 80)")
+      ("suspicion-mult", po::value<long long>(), "suspicion timeout multiplier (lan: 4)")
+      ("gossip-interval-ms", po::value<long long>(), "gossip fan-out period (lan: 100)")
+      ("push-pull-interval-ms", po::value<long long>(), "full-state sync period (lan: 30000)")
+      ("leave-timeout-ms", po::value<long long>(), "longest wait for a graceful leave to spread (default 1000)");
   return desc;
 }
 
@@ -104,9 +106,35 @@ void pick(const po::variables_map& vm, const Json& file, const std::string& name
       out.push_back(item.get<std::string>());
     }
   } else {
+    static_assert(std::is_same_v<T, long long>);
     if (!v.is_number_integer()) throw ConfigError("config key \"" + name + "\" must be an integer");
-    out = v.get<T>();
+    if (v.is_number_unsigned() && v.get<unsigned long long>() > static_cast<unsigned long long>(LLONG_MAX)) {
+      throw ConfigError("config key \"" + name + "\" is out of range");
+    }
+    out = v.get<long long>();
   }
+}
+
+// Every numeric setting has a range, checked before anything starts (a
+// negative --ring-points used to wrap around to four billion points).
+struct IntRange {
+  long long min;
+  long long max;
+};
+
+// Reads a numeric setting into `out` (left alone when not given) after
+// checking it against `range`.
+template <typename T>
+void pick_int(const po::variables_map& vm, const Json& file, const std::string& name, IntRange range, T& out) {
+  long long value = 0;
+  bool given = vm.count(name) > 0 || file.contains(name);
+  if (!given) return;
+  pick(vm, file, name, value);
+  if (value < range.min || value > range.max) {
+    throw ConfigError("--" + name + " must be " + std::to_string(range.min) + " to " + std::to_string(range.max) +
+                      ", got " + std::to_string(value));
+  }
+  out = static_cast<T>(value);
 }
 
 void require_ip_endpoint(const std::string& flag, const std::string& value) {
@@ -114,10 +142,6 @@ void require_ip_endpoint(const std::string& flag, const std::string& value) {
     throw ConfigError("--" + flag + " " + (value.empty() ? "\"\"" : value) +
                       ": expected IP:PORT (IPv6 as [addr]:port)");
   }
-}
-
-void require_positive(const std::string& flag, long long value) {
-  if (value <= 0) throw ConfigError("--" + flag + " must be positive, got " + std::to_string(value));
 }
 
 // The first line of the file, without its line end (like redis.conf's
@@ -159,7 +183,17 @@ std::string agent_usage() {
 AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(args).options(agent_options()).run(), vm);
+    const auto desc = agent_options();  // `parsed` points into it
+    auto parsed = po::command_line_parser(args).options(desc).run();
+    for (const auto& option : parsed.options) {
+      // Without declared positional options these are words that belong to
+      // no flag, e.g. a value given to a flag that takes none.
+      if (option.position_key >= 0 || option.string_key.empty()) {
+        throw ConfigError("unexpected argument '" + (option.value.empty() ? std::string() : option.value.front()) +
+                          "' (every setting is a --flag VALUE pair; see ringd agent --help)");
+      }
+    }
+    po::store(parsed, vm);
     po::notify(vm);
   } catch (const po::error& e) {
     throw ConfigError(e.what());
@@ -174,7 +208,7 @@ AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
   c.node = host_name();
   // Timings: the profile's, each overridable (-1 = not given).
   std::string profile = "lan";
-  int probe_interval = -1, probe_timeout = -1, gossip_interval = -1, push_pull = -1, suspicion_mult = -1;
+  long long probe_interval = -1, probe_timeout = -1, gossip_interval = -1, push_pull = -1, suspicion_mult = -1;
   std::vector<std::string> tags;
   pick(vm, file, "node", c.node);
   pick(vm, file, "bind", c.bind);
@@ -184,27 +218,27 @@ AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
   pick(vm, file, "resp", c.resp);
   pick(vm, file, "http", c.http);
   pick(vm, file, "resp-unix", c.resp_unix);
-  pick(vm, file, "resp-max-clients", c.resp_max_clients);
-  pick(vm, file, "resp-timeout", c.resp_timeout_s);
-  pick(vm, file, "resp-threads", c.resp_threads);
-  pick(vm, file, "resp-max-output-buffer", c.resp_max_output_buffer);
-  pick(vm, file, "resp-busy-poll-us", c.resp_busy_poll_us);
+  pick_int(vm, file, "resp-max-clients", {1, 1000000}, c.resp_max_clients);
+  pick_int(vm, file, "resp-timeout", {0, 31536000}, c.resp_timeout_s);
+  pick_int(vm, file, "resp-threads", {1, 64}, c.resp_threads);
+  pick_int(vm, file, "resp-max-output-buffer", {1024, 4LL << 30}, c.resp_max_output_buffer);
+  pick_int(vm, file, "resp-busy-poll-us", {0, 1000}, c.resp_busy_poll_us);
   std::string requirepass_file;
   pick(vm, file, "requirepass-file", requirepass_file);
   if (!requirepass_file.empty()) c.requirepass = read_password_file(requirepass_file);
   pick(vm, file, "log-level", c.log_level);
   std::string ring_mode = std::string(ring::to_string(c.ring_mode));
   pick(vm, file, "ring", ring_mode);
-  pick(vm, file, "ring-points", c.ring_points);
-  pick(vm, file, "maglev-table-size", c.maglev_table_size);
+  pick_int(vm, file, "ring-points", {1, 65536}, c.ring_points);
+  pick_int(vm, file, "maglev-table-size", {3, 16777213}, c.maglev_table_size);
   pick(vm, file, "tag", tags);
   pick(vm, file, "profile", profile);
-  pick(vm, file, "probe-interval-ms", probe_interval);
-  pick(vm, file, "probe-timeout-ms", probe_timeout);
-  pick(vm, file, "suspicion-mult", suspicion_mult);
-  pick(vm, file, "gossip-interval-ms", gossip_interval);
-  pick(vm, file, "push-pull-interval-ms", push_pull);
-  pick(vm, file, "leave-timeout-ms", c.leave_timeout_ms);
+  pick_int(vm, file, "probe-interval-ms", {10, 60000}, probe_interval);
+  pick_int(vm, file, "probe-timeout-ms", {1, 30000}, probe_timeout);
+  pick_int(vm, file, "suspicion-mult", {1, 100}, suspicion_mult);
+  pick_int(vm, file, "gossip-interval-ms", {10, 60000}, gossip_interval);
+  pick_int(vm, file, "push-pull-interval-ms", {1000, 3600000}, push_pull);
+  pick_int(vm, file, "leave-timeout-ms", {1, 60000}, c.leave_timeout_ms);
 
   if (c.node.empty() || c.node.size() > 128) throw ConfigError("--node must be 1 to 128 characters");
   require_ip_endpoint("bind", c.bind);
@@ -219,15 +253,6 @@ AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
   if (!c.service.empty()) require_ip_endpoint("service", c.service);
   require_ip_endpoint("resp", c.resp);
   require_ip_endpoint("http", c.http);
-  require_positive("resp-max-clients", static_cast<long long>(c.resp_max_clients));
-  if (c.resp_timeout_s < 0) throw ConfigError("--resp-timeout must be 0 or more, got " + std::to_string(c.resp_timeout_s));
-  if (c.resp_threads < 1 || c.resp_threads > 64) {
-    throw ConfigError("--resp-threads must be 1 to 64, got " + std::to_string(c.resp_threads));
-  }
-  require_positive("resp-max-output-buffer", static_cast<long long>(c.resp_max_output_buffer));
-  if (c.resp_busy_poll_us < 0 || c.resp_busy_poll_us > 1000) {
-    throw ConfigError("--resp-busy-poll-us must be 0 to 1000, got " + std::to_string(c.resp_busy_poll_us));
-  }
   for (const auto& seed : c.join) {
     if (!split_host_port(seed)) throw ConfigError("--join " + seed + ": expected HOST:PORT");
   }
@@ -235,7 +260,6 @@ AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
   if (std::find(levels.begin(), levels.end(), c.log_level) == levels.end()) {
     throw ConfigError("--log-level " + c.log_level + ": expected one of trace, debug, info, warn, error, off");
   }
-  require_positive("ring-points", c.ring_points);
   if (auto mode = ring::parse_mode(ring_mode)) {
     c.ring_mode = *mode;
   } else {
@@ -244,24 +268,18 @@ AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
   if (c.maglev_table_size <= 2 || !ring::is_prime(c.maglev_table_size)) {
     throw ConfigError("--maglev-table-size " + std::to_string(c.maglev_table_size) + ": must be a prime above 2");
   }
-  require_positive("leave-timeout-ms", c.leave_timeout_ms);
   auto base = gossip::profile_config(profile);
   if (!base) throw ConfigError("--profile " + profile + ": expected one of lan, wan, local");
   c.gossip = *base;
   using std::chrono::milliseconds;
-  auto override_ms = [](const char* flag, int value, gossip::Duration& out) {
-    if (value == -1) return;
-    require_positive(flag, value);
-    out = milliseconds(value);
+  auto override_ms = [](long long value, gossip::Duration& out) {
+    if (value != -1) out = milliseconds(value);
   };
-  override_ms("probe-interval-ms", probe_interval, c.gossip.probe_interval);
-  override_ms("probe-timeout-ms", probe_timeout, c.gossip.probe_timeout);
-  override_ms("gossip-interval-ms", gossip_interval, c.gossip.gossip_interval);
-  override_ms("push-pull-interval-ms", push_pull, c.gossip.push_pull_interval);
-  if (suspicion_mult != -1) {
-    require_positive("suspicion-mult", suspicion_mult);
-    c.gossip.suspicion_mult = suspicion_mult;
-  }
+  override_ms(probe_interval, c.gossip.probe_interval);
+  override_ms(probe_timeout, c.gossip.probe_timeout);
+  override_ms(gossip_interval, c.gossip.gossip_interval);
+  override_ms(push_pull, c.gossip.push_pull_interval);
+  if (suspicion_mult != -1) c.gossip.suspicion_mult = static_cast<int>(suspicion_mult);
   if (c.gossip.probe_timeout >= c.gossip.probe_interval) {
     throw ConfigError("--probe-timeout-ms must be less than --probe-interval-ms");
   }
@@ -269,6 +287,17 @@ AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
     auto eq = tag.find('=');
     if (eq == 0 || eq == std::string::npos) throw ConfigError("--tag " + tag + ": expected KEY=VALUE");
     c.gossip.tags[tag.substr(0, eq)] = tag.substr(eq + 1);
+  }
+  if (auto weight = c.gossip.tags.find("weight"); weight != c.gossip.tags.end()) {
+    // Others clamp what they receive (weight_from_tags); our own must be right.
+    const std::string& text = weight->second;
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < 1 ||
+        value > ring::kMaxWeight) {
+      throw ConfigError("--tag weight=" + text + ": the weight must be a whole number 1 to " +
+                        std::to_string(ring::kMaxWeight) + " (to take a service off the ring, run without --service)");
+    }
   }
 
   // Canonical forms, so "::1" and "[0:0::1]" compare equal everywhere.

@@ -4,16 +4,28 @@
 #include <charconv>
 #include <map>
 
+#include <spdlog/spdlog.h>
+
 namespace ringd::agent {
 
-std::uint32_t weight_from_tags(const gossip::Tags& tags) {
+std::uint32_t weight_from_tags(const gossip::Tags& tags, std::string* problem) {
   auto it = tags.find("weight");
   if (it == tags.end()) return 1;
   const std::string& text = it->second;
-  std::uint32_t weight = 0;
+  std::uint64_t weight = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), weight);
-  if (ec != std::errc() || end != text.data() + text.size() || weight < 1 || weight > ring::kMaxWeight) return 1;
-  return weight;
+  const bool number = !text.empty() && end == text.data() + text.size() &&
+                      (ec == std::errc() || ec == std::errc::result_out_of_range);
+  const bool too_big = ec == std::errc::result_out_of_range || weight > ring::kMaxWeight;
+  if (!number || (weight == 0 && !too_big)) {
+    if (problem != nullptr) *problem = "not a whole number 1.." + std::to_string(ring::kMaxWeight) + "; using 1";
+    return 1;
+  }
+  if (too_big) {
+    if (problem != nullptr) *problem = "over the maximum; using " + std::to_string(ring::kMaxWeight);
+    return ring::kMaxWeight;
+  }
+  return static_cast<std::uint32_t>(weight);
 }
 
 std::string_view service_from_tags(const gossip::Tags& tags) {
@@ -37,6 +49,14 @@ const ring::Ring* RingSet::db(std::size_t db) const {
   return db <= rings.size() ? rings[db - 1].get() : nullptr;
 }
 
+void RingPublisher::warn_weight_once(const gossip::Member& m, const std::string& problem) {
+  std::string key = m.name + '\n' + m.tags.at("weight");
+  if (weight_warned_.contains(key)) return;
+  if (weight_warned_.size() >= kMaxWeightWarnings) weight_warned_.clear();  // bounded; a reset costs a line
+  weight_warned_.insert(std::move(key));
+  spdlog::warn("member {} has tag weight={}: {}", m.name, m.tags.at("weight"), problem);
+}
+
 RingPublisher::RingPublisher(ring::Options options) : options_(options) {
   auto set = std::make_shared<RingSet>();
   set->all = ring::Ring::build({}, options);
@@ -52,7 +72,9 @@ bool RingPublisher::rebuild(const std::vector<gossip::Member>& members) {
     auto* list = service.empty() ? nullptr : &by_service.try_emplace(std::string(service)).first->second;
     const bool live = m.state == gossip::MemberState::kAlive || m.state == gossip::MemberState::kSuspect;
     if (!live) continue;  // a dead member still keeps its service listed
-    const ring::WeightedNode node{m.service, weight_from_tags(m.tags)};
+    std::string problem;
+    const ring::WeightedNode node{m.service, weight_from_tags(m.tags, &problem)};
+    if (!problem.empty()) warn_weight_once(m, problem);
     endpoints.push_back(node);
     if (list != nullptr) list->push_back(node);
   }

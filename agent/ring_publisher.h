@@ -24,6 +24,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,9 +34,11 @@
 
 namespace ringd::agent {
 
-// A member's ring weight: its "weight" tag, a decimal 1..65535; absent or
-// malformed -> 1.
-std::uint32_t weight_from_tags(const gossip::Tags& tags);
+// A member's ring weight: its "weight" tag, a decimal 1..ring::kMaxWeight;
+// absent -> 1. Another agent's tag is not trusted: a malformed value (or 0)
+// counts as 1 and a larger one as kMaxWeight, and `problem` (when given)
+// then says so. Our own is checked at start-up (config.cc).
+std::uint32_t weight_from_tags(const gossip::Tags& tags, std::string* problem = nullptr);
 // A member's service name: its "service" tag; "" when absent.
 std::string_view service_from_tags(const gossip::Tags& tags);
 
@@ -78,7 +81,12 @@ class RingPublisher {
   bool ready() const { return ready_.load(std::memory_order_acquire); }
 
  private:
+  // Logs a member's bad weight tag once per (member, value).
+  void warn_weight_once(const gossip::Member& m, const std::string& problem);
+  static constexpr std::size_t kMaxWeightWarnings = 1024;
+
   ring::Options options_;
+  std::set<std::string> weight_warned_;  // rebuild() runs on the gossip thread only
   std::atomic<std::shared_ptr<const RingSet>> rings_;
   std::atomic<std::uint64_t> generation_{0};
   std::atomic<bool> ready_{false};

@@ -151,6 +151,28 @@ std::shared_ptr<const Ring> Ring::build(std::vector<std::string> nodes, Options 
   return build_weighted(std::move(weighted), options);
 }
 
+// The point budget (kMaxRingPoints, ring.h). Only two schemes can exceed
+// it: the default one (points_per_node per weight unit) lowers its points
+// per weight unit to fit, and nginx's (160 per weight unit) scales every
+// weight down, keeping at least 1. Ketama's continuum has at most 160
+// points per node whatever the weights, and Maglev's table has its own
+// size. Both sides of the change are in the checksum (ppn, weights), and
+// every agent computes them from the same set, so all still agree.
+namespace {
+void fit_point_budget(std::vector<std::uint32_t>& weights, Options& options) {
+  std::uint64_t total = 0;
+  for (std::uint32_t w : weights) total += w;
+  if (total == 0) return;
+  if (options.mode == Mode::kDefault) {
+    const std::uint64_t fit = std::max<std::uint64_t>(1, kMaxRingPoints / total);
+    options.points_per_node = static_cast<std::uint32_t>(std::min<std::uint64_t>(options.points_per_node, fit));
+  } else if (options.mode == Mode::kNginx && total * kNginxPointsPerWeight > kMaxRingPoints) {
+    const std::uint64_t budget = kMaxRingPoints / kNginxPointsPerWeight;  // weight units
+    for (std::uint32_t& w : weights) w = static_cast<std::uint32_t>(std::max<std::uint64_t>(1, w * budget / total));
+  }
+}
+}  // namespace
+
 std::shared_ptr<Ring> Ring::prepare(std::vector<WeightedNode> nodes, Options options) {
   // Ring() is private, so make_shared cannot reach it.
   std::shared_ptr<Ring> ring(new Ring());
@@ -171,6 +193,7 @@ std::shared_ptr<Ring> Ring::prepare(std::vector<WeightedNode> nodes, Options opt
     ring->nodes_.push_back(std::move(n.endpoint));
     ring->weights_.push_back(std::clamp<std::uint32_t>(n.weight, 1, kMaxWeight));
   }
+  fit_point_budget(ring->weights_, options);
   if (options.mode == Mode::kMaglev) {
     options.maglev_table_size = maglev_table_size(options.maglev_table_size, ring->nodes_.size());
   }

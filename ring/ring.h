@@ -44,10 +44,20 @@ namespace ringd::ring {
 // measures it. Costs about 20 bytes per point (points, index and line table,
 // bucket_index.h): 21 MB at 1,000 nodes.
 inline constexpr std::uint32_t kDefaultPointsPerNode = 1024;
-inline constexpr std::uint32_t kMaxWeight = 65535;
+// A node's weight is 1..kMaxWeight (HAProxy's range); larger counts as
+// kMaxWeight. A weight comes from a member's tag, so it is bounded here as
+// well as where tags are read: one member must not be able to multiply the
+// ring of every agent.
+inline constexpr std::uint32_t kMaxWeight = 256;
+// Most points one ring holds (about 84 MB of points and index). Beyond it
+// the default scheme uses fewer points per weight unit, and the nginx
+// scheme scales its weights down (ring.cc, fit_point_budget): 4,096
+// weight units keep the default 1,024 points each.
+inline constexpr std::uint64_t kMaxRingPoints = std::uint64_t{1} << 22;
 
 struct Options {
-  std::uint32_t points_per_node = kDefaultPointsPerNode;  // default mode; 0 acts as 1
+  // Default mode; 0 acts as 1, and a ring over kMaxRingPoints uses fewer.
+  std::uint32_t points_per_node = kDefaultPointsPerNode;
   Mode mode = Mode::kDefault;
   std::uint32_t maglev_table_size = kDefaultMaglevTableSize;  // a prime; see maglev_table_size()
 };
@@ -115,8 +125,9 @@ class Ring {
   std::size_t point_count() const;
   // 16 lowercase hex digits over the node set, weights and options.
   const std::string& checksum() const;
-  // The options actually used: points_per_node 0 is stored as 1, and
-  // maglev_table_size is the size in use (maglev_table_size()).
+  // The options actually used: points_per_node 0 is stored as 1 (and is
+  // lowered to fit kMaxRingPoints), and maglev_table_size is the size in
+  // use (maglev_table_size()).
   const Options& options() const { return options_; }
   Mode mode() const { return options_.mode; }
   // Heap bytes of the lookup structures (points and index, or the table).

@@ -108,5 +108,68 @@ TEST(AgentConfigTest, UnknownConfigKeyIsAnError) {
   std::remove(path.c_str());
 }
 
+// Every numeric flag has a range (the report: --ring-points -5 wrapped
+// around to four billion points and exhausted memory).
+TEST(AgentConfigTest, EveryNumericFlagHasARange) {
+  struct Case {
+    const char* flag;
+    const char* low;   // just below the range
+    const char* ok;    // inside
+    const char* high;  // just above
+  };
+  const Case cases[] = {
+      {"resp-max-clients", "0", "1", "1000001"},
+      {"resp-timeout", "-1", "0", "31536001"},
+      {"resp-threads", "0", "64", "65"},
+      {"resp-max-output-buffer", "1023", "1024", "4294967297"},
+      {"resp-busy-poll-us", "-1", "1000", "1001"},
+      {"ring-points", "0", "65536", "65537"},
+      {"maglev-table-size", "2", "65537", "16777214"},
+      {"probe-interval-ms", "9", "60000", "60001"},
+      {"probe-timeout-ms", "0", "1", "30001"},
+      {"suspicion-mult", "0", "100", "101"},
+      {"gossip-interval-ms", "9", "10", "60001"},
+      {"push-pull-interval-ms", "999", "1000", "3600001"},
+      {"leave-timeout-ms", "0", "60000", "60001"},
+  };
+  for (const auto& c : cases) {
+    const std::string flag = std::string("--") + c.flag;
+    for (const char* bad : {c.low, c.high, "-5"}) {
+      const std::string err = error_of({flag, bad});
+      EXPECT_NE(err.find(flag + " must be "), std::string::npos) << flag << " " << bad << ": " << err;
+      EXPECT_NE(err.find(std::string("got ") + bad), std::string::npos) << err;
+    }
+    EXPECT_EQ(error_of({flag, c.ok}), "") << flag << " " << c.ok;
+    EXPECT_NE(error_of({flag, "abc"}).find(flag), std::string::npos) << flag;
+  }
+}
+
+TEST(AgentConfigTest, TheConfigFileHasTheSameRanges) {
+  std::string path = ::testing::TempDir() + "ringd_config_ranges.json";
+  for (const char* text : {R"({"ring_points": -5})", R"({"ring-points": 18446744073709551615})"}) {
+    {
+      std::ofstream f(path);
+      f << text;
+    }
+    const std::string err = error_of({"--config", path});
+    EXPECT_NE(err.find("ring-points"), std::string::npos) << text << ": " << err;
+  }
+  std::remove(path.c_str());
+}
+
+TEST(AgentConfigTest, OurOwnWeightTagMustBeAWholeNumberUpToTheMaximum) {
+  for (const char* bad : {"weight=abc", "weight=0", "weight=257", "weight=-1", "weight=", "weight=2x"}) {
+    EXPECT_NE(error_of({"--tag", bad}).find("the weight must be a whole number 1 to 256"), std::string::npos)
+        << bad;
+  }
+  EXPECT_EQ(parse({"--tag", "weight=256"}).gossip.tags.at("weight"), "256");
+}
+
+TEST(AgentConfigTest, AStrayArgumentIsAnError) {
+  EXPECT_EQ(error_of({"--node", "n1", "stray"}),
+            "unexpected argument 'stray' (every setting is a --flag VALUE pair; see ringd agent --help)");
+  EXPECT_NE(error_of({"agent"}).find("unexpected argument 'agent'"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ringd::agent

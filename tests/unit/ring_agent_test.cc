@@ -56,12 +56,30 @@ TEST(RingAgentPublisherTest, WeightsFromTags) {
   EXPECT_EQ(weight_from_tags({{"weight", "3"}}), 3u);
   EXPECT_EQ(weight_from_tags({{"weight", "0"}}), 1u);
   EXPECT_EQ(weight_from_tags({{"weight", "2x"}}), 1u);
-  EXPECT_EQ(weight_from_tags({{"weight", "99999999999"}}), 1u);
+  // Another agent's tag is bounded, not trusted, and the reason is told.
+  std::string problem;
+  EXPECT_EQ(weight_from_tags({{"weight", "256"}}, &problem), 256u);
+  EXPECT_EQ(problem, "");
+  EXPECT_EQ(weight_from_tags({{"weight", "65535"}}, &problem), ring::kMaxWeight);
+  EXPECT_EQ(problem, "over the maximum; using 256");
+  EXPECT_EQ(weight_from_tags({{"weight", "99999999999999999999999"}}), ring::kMaxWeight);
+  EXPECT_EQ(weight_from_tags({{"weight", "-1"}}, &problem), 1u);
+  EXPECT_EQ(problem, "not a whole number 1..256; using 1");
+  EXPECT_EQ(weight_from_tags({{"weight", ""}}), 1u);
 
   RingPublisher publisher(ring::Options{});
   publisher.rebuild({member("a", "10.0.0.1:80", gossip::MemberState::kAlive, {{"weight", "3"}}),
                      member("b", "10.0.0.2:80")});
   EXPECT_EQ(publisher.current()->weights(), (std::vector<std::uint32_t>{3, 1}));
+}
+
+// The report: a member tagged weight=65535 grew another agent's 16-point
+// ring (2 members) from 32 points to 1,048,576.
+TEST(RingAgentPublisherTest, OneMembersWeightCannotMultiplyTheRing) {
+  RingPublisher publisher(ring::Options{.points_per_node = 16});
+  publisher.rebuild({member("a", "10.0.0.1:80", gossip::MemberState::kAlive, {{"weight", "65535"}}),
+                     member("b", "10.0.0.2:80")});
+  EXPECT_EQ(publisher.current()->point_count(), 16u * (ring::kMaxWeight + 1));
 }
 
 // Suspect flags and event order do not change the ring; dead members leave it.
