@@ -57,6 +57,10 @@ void bind_or_fail(const std::string& flag, const std::string& address, F&& bind)
 
 int run_agent(const AgentConfig& config) {
   asio::io_context io(1);
+  // Caught from the start (handled once io runs): SIGTERM/SIGINT leave
+  // gracefully, SIGHUP is logged and ignored.
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  asio::signal_set hangups(io, SIGHUP);
   std::random_device entropy;
   std::uint64_t seed = (std::uint64_t{entropy()} << 32) ^ entropy();
   auto seeds = resolve_seeds(config.join);
@@ -93,7 +97,14 @@ int run_agent(const AgentConfig& config) {
         {"ring", {{"nodes", publisher.current()->nodes().size()}, {"checksum", publisher.current()->checksum()}}}};
   };
   http = std::make_unique<HttpServer>(io, sources);
+
+  // Every listener is bound before we join: a port in use must stop us
+  // before the cluster puts our service on its rings.
+  auto bind = parse_endpoint(config.bind);
+  bind_or_fail("bind", config.bind, [&] { gossip.bind(*bind); });
   bind_or_fail("http", config.http, [&] { http->start(tcp_endpoint(config.http)); });
+  bind_or_fail("resp", config.resp, [&] { resp.bind(tcp_endpoint(config.resp)); });
+  if (!config.resp_unix.empty()) bind_or_fail("resp-unix", config.resp_unix, [&] { resp.bind_unix(); });
 
   // The RESP port opens once we are joined and hold a ring, so nginx never
   // sees "no node" from an agent that simply has not heard the others yet.
@@ -101,7 +112,7 @@ int run_agent(const AgentConfig& config) {
     if (resp.listening() || !gossip.node().joined()) return;
     publisher.rebuild(gossip.node().members());
     resp.publish_members(gossip.node().members());
-    bind_or_fail("resp", config.resp, [&] { resp.start(tcp_endpoint(config.resp)); });
+    bind_or_fail("resp", config.resp, [&] { resp.start(); });
     spdlog::info("joined; ring has {} nodes (checksum {}); RESP listening on {}",
                  publisher.current()->nodes().size(), publisher.current()->checksum(), config.resp);
   };
@@ -127,8 +138,7 @@ int run_agent(const AgentConfig& config) {
     }
   };
 
-  auto bind = parse_endpoint(config.bind);
-  bind_or_fail("bind", config.bind, [&] { gossip.start(*bind, seeds, on_events); });
+  gossip.start(seeds, on_events);
   spdlog::info("ringd agent {} gossiping on {} (advertise {}), service {}, HTTP on {}", config.node, config.bind,
                config.advertise, config.service.empty() ? "none (router only)" : config.service, config.http);
 
@@ -144,7 +154,6 @@ int run_agent(const AgentConfig& config) {
   };
   wait_ready();
 
-  asio::signal_set signals(io, SIGINT, SIGTERM);
   bool leaving = false;
   std::function<void()> wait_signal = [&] {
     signals.async_wait([&](boost::system::error_code ec, int signo) {
@@ -165,6 +174,17 @@ int run_agent(const AgentConfig& config) {
     });
   };
   wait_signal();
+
+  // SIGHUP's default action would kill the agent without a leave. There is
+  // nothing to reload yet, so say so and carry on.
+  std::function<void()> wait_hangup = [&] {
+    hangups.async_wait([&](boost::system::error_code ec, int) {
+      if (ec) return;
+      spdlog::info("SIGHUP: ringd has no reloadable settings yet; ignoring it (restart to apply a new config)");
+      wait_hangup();
+    });
+  };
+  wait_hangup();
 
   io.run();
   return 0;

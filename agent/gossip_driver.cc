@@ -21,28 +21,39 @@ std::size_t frame_size(const std::array<unsigned char, 4>& h) {
   return (std::size_t{h[0]} << 24) | (std::size_t{h[1]} << 16) | (std::size_t{h[2]} << 8) | h[3];
 }
 
-// Reads one frame; empty optional-like result signalled through `ok`.
-asio::awaitable<bool> read_frame(tcp::socket& socket, std::string& body, std::uint64_t& oversize) {
+// Reads one frame into `body`; an error code on failure
+// (asio::error::message_size when the frame is over kMaxStreamFrame).
+asio::awaitable<boost::system::error_code> read_frame(tcp::socket& socket, std::string& body,
+                                                      std::uint64_t& oversize) {
   std::array<unsigned char, 4> header{};
   boost::system::error_code ec;
   co_await asio::async_read(socket, asio::buffer(header), asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return false;
+  if (ec) co_return ec;
   std::size_t size = frame_size(header);
   if (size > GossipDriver::kMaxStreamFrame) {
     ++oversize;
-    co_return false;
+    co_return asio::error::message_size;
   }
   body.resize(size);
   co_await asio::async_read(socket, asio::buffer(body), asio::redirect_error(asio::use_awaitable, ec));
-  co_return !ec;
+  co_return ec;
 }
 
-asio::awaitable<bool> write_frame(tcp::socket& socket, const std::string& body) {
+asio::awaitable<boost::system::error_code> write_frame(tcp::socket& socket, const std::string& body) {
   auto header = frame_header(body.size());
   std::array<asio::const_buffer, 2> buffers{asio::buffer(header), asio::buffer(body)};
   boost::system::error_code ec;
   co_await asio::async_write(socket, buffers, asio::redirect_error(asio::use_awaitable, ec));
-  co_return !ec;
+  co_return ec;
+}
+
+// Why a stream to a peer failed, for the log: "Connection refused", "no
+// answer within 3 s", ...
+std::string stream_failure(const boost::system::error_code& ec, std::chrono::steady_clock::duration took) {
+  if (took >= kStreamTimeout) return "no answer within " + std::to_string(kStreamTimeout.count()) + " s";
+  if (ec == asio::error::message_size) return "reply over the stream size limit";
+  if (ec == asio::error::eof) return "the peer closed the connection without a reply";
+  return ec.message();
 }
 
 }  // namespace
@@ -54,8 +65,7 @@ gossip::Time GossipDriver::now() const {
   return std::chrono::duration_cast<gossip::Time>(std::chrono::steady_clock::now().time_since_epoch());
 }
 
-void GossipDriver::start(const udp::endpoint& bind, std::vector<std::string> seeds, EventsHandler on_events) {
-  on_events_ = std::move(on_events);
+void GossipDriver::bind(const udp::endpoint& bind) {
   udp_.open(bind.protocol());
   udp_.bind(bind);
   tcp::endpoint tcp_bind(bind.address(), bind.port());
@@ -63,6 +73,10 @@ void GossipDriver::start(const udp::endpoint& bind, std::vector<std::string> see
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
   acceptor_.bind(tcp_bind);
   acceptor_.listen();
+}
+
+void GossipDriver::start(std::vector<std::string> seeds, EventsHandler on_events) {
+  on_events_ = std::move(on_events);
   asio::co_spawn(io_, receive_loop(), asio::detached);
   asio::co_spawn(io_, accept_loop(), asio::detached);
   node_.start(now(), std::move(seeds));
@@ -83,7 +97,15 @@ void GossipDriver::flush() {
   for (auto& r : node_.take_stream_requests()) {
     asio::co_spawn(io_, send_stream(std::move(r)), asio::detached);
   }
-  for (const auto& notice : node_.take_notices()) spdlog::warn("{}", notice);  // rate-limited by the node
+  // Rate-limited by the node. Two agents with one name is a deployment
+  // error that changes where requests go: say it at error level.
+  for (const auto& notice : node_.take_notices()) {
+    if (notice.starts_with("name conflict:")) {
+      spdlog::error("{}", notice);
+    } else {
+      spdlog::warn("{}", notice);
+    }
+  }
   auto events = node_.take_events();
   if (!events.empty() && on_events_) on_events_(events);
   check_leave();
@@ -132,35 +154,39 @@ asio::awaitable<void> GossipDriver::serve_stream(tcp::socket accepted) {
   boost::system::error_code ec;
   auto peer = socket->remote_endpoint(ec);
   std::string request;
-  if (ec || !co_await read_frame(*socket, request, stream_oversize_)) {
+  if (ec || co_await read_frame(*socket, request, stream_oversize_)) {
     ++stream_errors_;
     co_return;
   }
   ++streams_served_;
   std::string reply = node_.handle_stream(now(), format_endpoint(peer), request);
   flush();
-  if (!reply.empty() && !co_await write_frame(*socket, reply)) ++stream_errors_;
+  if (!reply.empty() && co_await write_frame(*socket, reply)) ++stream_errors_;
 }
 
 asio::awaitable<void> GossipDriver::send_stream(gossip::StreamRequest request) {
   auto to = parse_endpoint(request.to);
-  bool ok = false;
   std::string reply;
+  std::string failure;
   if (to) {
     auto socket = std::make_shared<tcp::socket>(io_);
     Deadline deadline(socket, kStreamTimeout);
+    const auto started = std::chrono::steady_clock::now();
     boost::system::error_code ec;
     co_await socket->async_connect(tcp::endpoint(to->address(), to->port()),
                                    asio::redirect_error(asio::use_awaitable, ec));
-    ok = !ec && co_await write_frame(*socket, request.bytes) &&
-         co_await read_frame(*socket, reply, stream_oversize_);
+    if (!ec) ec = co_await write_frame(*socket, request.bytes);
+    if (!ec) ec = co_await read_frame(*socket, reply, stream_oversize_);
+    if (ec) failure = stream_failure(ec, std::chrono::steady_clock::now() - started);
+  } else {
+    failure = "not an IP:PORT address";
   }
-  if (ok) {
+  if (failure.empty()) {
     node_.handle_stream_reply(now(), request.id, reply);
   } else {
     ++stream_errors_;
-    SPDLOG_DEBUG("stream request to {} failed", request.to);
-    node_.handle_stream_error(now(), request.id);
+    SPDLOG_DEBUG("stream request to {} failed: {}", request.to, failure);
+    node_.handle_stream_error(now(), request.id, failure);
   }
   flush();
 }

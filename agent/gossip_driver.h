@@ -28,9 +28,10 @@ class GossipDriver {
 
   GossipDriver(asio::io_context& io, gossip::Config config, std::uint64_t seed);
 
-  // Binds UDP and TCP on `bind` (throws boost::system::system_error on
-  // failure) and starts the node with the resolved seeds.
-  void start(const udp::endpoint& bind, std::vector<std::string> seeds, EventsHandler on_events);
+  // Binds UDP and TCP on `bind`; throws boost::system::system_error.
+  void bind(const udp::endpoint& bind);
+  // Starts receiving and the node with the resolved seeds (joining).
+  void start(std::vector<std::string> seeds, EventsHandler on_events);
 
   // Graceful leave; calls done() once the leave has spread or after timeout.
   void leave(std::chrono::milliseconds timeout, std::function<void()> done);

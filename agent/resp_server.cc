@@ -413,19 +413,26 @@ void RespServer::publish_members(std::vector<gossip::Member> members) {
                          std::memory_order_release);
 }
 
-void RespServer::start(const tcp::endpoint& endpoint) {
+void RespServer::bind(const tcp::endpoint& endpoint) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
   acceptor_.bind(endpoint);
+}
+
+void RespServer::bind_unix() {
+  const std::string& path = shared_->options.unix_path;
+  if (path.empty()) return;
+  ::unlink(path.c_str());  // a stale socket file from a previous run
+  unix_acceptor_.open();
+  unix_acceptor_.bind(asio::local::stream_protocol::endpoint(path));
+}
+
+void RespServer::start() {
   acceptor_.listen(asio::socket_base::max_listen_connections);
   acceptor_.non_blocking(true);
   shared_->tcp_port = acceptor_.local_endpoint().port();
   std::vector<int> listeners{acceptor_.native_handle()};
-  const std::string& path = shared_->options.unix_path;
-  if (!path.empty()) {
-    ::unlink(path.c_str());  // a stale socket file from a previous run
-    unix_acceptor_.open();
-    unix_acceptor_.bind(asio::local::stream_protocol::endpoint(path));
+  if (unix_acceptor_.is_open()) {
     unix_acceptor_.listen(asio::socket_base::max_listen_connections);
     unix_acceptor_.non_blocking(true);
     listeners.push_back(unix_acceptor_.native_handle());

@@ -67,12 +67,20 @@ class RespServer {
   RespServer(const RespServer&) = delete;
   RespServer& operator=(const RespServer&) = delete;
 
-  // Binds the TCP endpoint (and the Unix socket when configured) and starts
-  // the I/O threads; throws boost::system::system_error.
-  void start(const tcp::endpoint& endpoint);
+  // Binds the TCP endpoint; throws boost::system::system_error. Nothing
+  // listens yet: connections are refused until start(), while the address
+  // is already known to be ours (the agent binds every listener before it
+  // joins, so a port in use fails before the cluster ever hears of it).
+  void bind(const tcp::endpoint& endpoint);
+  // Binds the Unix socket when one is configured (replacing a stale socket
+  // file); throws boost::system::system_error.
+  void bind_unix();
+  // Listens on what bind() and bind_unix() bound and starts the I/O
+  // threads; throws boost::system::system_error.
+  void start();
   // Stops the threads and closes every connection. Also run by the destructor.
   void stop();
-  bool listening() const { return acceptor_.is_open(); }
+  bool listening() const { return !loops_.empty(); }
 
   // The member list INFO's members section shows (call from the gossip
   // thread after membership events).

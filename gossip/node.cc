@@ -236,10 +236,14 @@ void Node::handle_stream_reply(Time now, std::uint64_t id, std::string_view repl
   if (!s.holding_back()) s.joined_ = true;
 }
 
-void Node::handle_stream_error(Time now, std::uint64_t id) {
-  (void)now;
+void Node::handle_stream_error(Time now, std::uint64_t id, std::string_view reason) {
   Impl& s = *impl_;
-  if (s.pending_streams.erase(id) > 0) s.count(C::kStreamErrors);
+  auto it = s.pending_streams.find(id);
+  if (it == s.pending_streams.end()) return;
+  const Impl::PendingStream ps = it->second;
+  s.pending_streams.erase(it);
+  s.count(C::kStreamErrors);
+  if (ps.join && !s.joined_) s.join_failed(now, ps.to, reason);
 }
 
 void Node::tick(Time now) { impl_->tick(now); }

@@ -175,7 +175,9 @@ class Node {
   // empty: send nothing and close). Malformed input is counted.
   std::string handle_stream(Time now, std::string_view from, std::string_view request);
   void handle_stream_reply(Time now, std::uint64_t id, std::string_view reply);
-  void handle_stream_error(Time now, std::uint64_t id);
+  // The stream request `id` failed; `reason` ("Connection refused", ...)
+  // goes into the notice about a failed join.
+  void handle_stream_error(Time now, std::uint64_t id, std::string_view reason = {});
 
   // Runs every timer that is due at `now`.
   void tick(Time now);

@@ -299,6 +299,14 @@ struct Node::Impl {
   Time compute_member_deadline() const;
   void tick(Time now);
   void send_joins();
+  // A join attempt through `seed` failed: a notice, at most one per seed per
+  // kJoinNoticeInterval (node_timers.cc), counting the attempts between.
+  void join_failed(Time now, const std::string& seed, std::string_view reason);
+  struct JoinFailures {
+    Time last_notice{};
+    std::uint64_t unreported = 0;
+  };
+  std::map<std::string, JoinFailures> join_failures;  // by seed, so bounded by the seeds
   Time next_deadline() const;
 };
 

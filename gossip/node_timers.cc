@@ -173,6 +173,25 @@ void Node::Impl::send_joins() {
   }
 }
 
+void Node::Impl::join_failed(Time now, const std::string& seed, std::string_view reason) {
+  constexpr auto kJoinNoticeInterval = std::chrono::seconds(10);
+  auto [it, first] = join_failures.try_emplace(seed);
+  JoinFailures& f = it->second;
+  if (!first && now - f.last_notice < kJoinNoticeInterval) {
+    ++f.unreported;
+    return;
+  }
+  std::string line = "cannot join through seed " + seed + ": " +
+                     (reason.empty() ? std::string("no reply") : std::string(reason));
+  if (f.unreported > 0) line += " (" + std::to_string(f.unreported) + " more failed attempts since the last report)";
+  line += "; retrying every " +
+          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.join_retry_interval).count()) +
+          " ms";
+  f.last_notice = now;
+  f.unreported = 0;
+  notice(std::move(line));
+}
+
 Time Node::Impl::next_deadline() const {
   if (!started) return kNever;
   Time t = std::min({next_probe_at, next_push_pull_at, next_heal_at});

@@ -50,6 +50,7 @@ TEST_F(HttpApiTest, RingAndLookup) {
   auto ring = Json::parse(get("/ring").body());
   EXPECT_EQ(ring["nodes"], Json::array({"127.0.0.1:9001"}));
   EXPECT_EQ(ring["checksum"].get<std::string>().size(), 16u);
+  EXPECT_EQ(ring["weights"], Json::object());  // an object even when every weight is 1
   auto lookup = Json::parse(get("/lookup?key=%2Fdocuments%2Fa+b").body());
   EXPECT_EQ(lookup["key"], "/documents/a b");
   EXPECT_EQ(lookup["node"], "127.0.0.1:9001");
@@ -59,8 +60,10 @@ TEST_F(HttpApiTest, RingAndLookup) {
 
 TEST_F(HttpApiTest, HealthFollowsReadiness) {
   EXPECT_EQ(get("/health").result(), http::status::ok);
+  EXPECT_EQ(Json::parse(get("/health").body()), (Json{{"status", "ok"}, {"self", "n1"}}));
   sources_.ready = [] { return false; };
   EXPECT_EQ(get("/health").result(), http::status::service_unavailable);
+  EXPECT_EQ(Json::parse(get("/health").body()), (Json{{"status", "joining"}, {"self", "n1"}}));
 }
 
 TEST_F(HttpApiTest, ErrorsAreJson) {
