@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from procs import Agent, RunDir, ringd_bin, wait_until  # noqa: E402
+from procs import Agent, RunDir, free_port, ringd_bin, wait_until  # noqa: E402
 
 import redis  # python3-redis (Debian), run under /usr/bin/python3
 
@@ -189,10 +189,16 @@ class BadInputTest(unittest.TestCase):
     def test_port_in_use_exits_2(self):
         a = Agent("busy", self.rundir).start()
         a.wait_ready()
-        r = self.run_agent("--node", "y", "--bind", f"127.0.0.1:{a.gossip_port}",
-                           "--resp", "127.0.0.1:1", "--http", f"127.0.0.1:{a.http_port}")
-        self.assertEqual(r.returncode, 2, r.stderr)
-        self.assertIn(f"127.0.0.1:{a.http_port}", r.stderr)
+        # Each listener in use is named by its own flag.
+        for flag, taken in (("--bind", a.gossip_port), ("--http", a.http_port), ("--resp", a.resp_port)):
+            ports = {"--bind": free_port(udp_too=True), "--http": free_port(), "--resp": free_port()}
+            ports[flag] = taken
+            args = ["--node", "y"]
+            for f, p in ports.items():
+                args += [f, f"127.0.0.1:{p}"]
+            r = self.run_agent(*args)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertEqual(r.stderr.strip(), f"ringd agent: {flag} 127.0.0.1:{taken}: Address already in use")
 
     def test_http_errors(self):
         a = Agent("solo", self.rundir).start()
