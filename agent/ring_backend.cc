@@ -81,6 +81,7 @@ void RingBackend::owners(std::string_view key, std::size_t n, std::vector<std::s
 std::span<const std::string> RingBackend::nodes() { return ring_->nodes(); }
 
 std::string_view RingBackend::checksum() { return ring_->checksum(); }
+std::string_view RingBackend::dump() { return ring_->dump(); }
 
 bool RingBackend::select(std::size_t db) {
   if (db >= databases()) return false;

@@ -61,6 +61,7 @@ class RingBackend final : public resp::Backend {
   void owners(std::string_view key, std::size_t n, std::vector<std::string_view>& out) override;
   std::span<const std::string> nodes() override;
   std::string_view checksum() override;
+  std::string_view dump() override;
   std::int64_t now_seconds() override { return coarse_now_s(); }
   std::span<const std::string> services() override { return set_->services; }
   bool select(std::size_t db) override;

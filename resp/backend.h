@@ -47,6 +47,8 @@ class Backend {
   virtual std::span<const std::string> nodes() = 0;
   // The ring checksum (16 lowercase hex digits).
   virtual std::string_view checksum() = 0;
+  // The ring as a binary image (ring/dump.h); empty when the backend has none.
+  virtual std::string_view dump() { return {}; }
 
   // Databases (SELECT). Database 0 is the ring of every endpoint. When the
   // cluster has named services, database i (1..k) is the ring of the i-th

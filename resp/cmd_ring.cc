@@ -73,6 +73,11 @@ Outcome cmd_ring_checksum(Args, Context& ctx) {
   return Outcome::kContinue;
 }
 
+Outcome cmd_ring_dump(Args, Context& ctx) {
+  append_bulk(ctx.out, ctx.backend.dump());
+  return Outcome::kContinue;
+}
+
 Outcome cmd_ring_nodes(Args, Context& ctx) {
   const auto nodes = ctx.backend.nodes();
   append_array_header(ctx.out, nodes.size());

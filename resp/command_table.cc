@@ -47,7 +47,7 @@ constexpr std::array<CommandSpec, 2> kConfigSubs{{
 }};
 
 // GET first: it is nearly all of the traffic.
-constexpr std::array<CommandSpec, 17> kCommands{{
+constexpr std::array<CommandSpec, 18> kCommands{{
     {.name = "get", .arity = 2, .flags = "readonly fast", .first_key = 1, .last_key = 1, .key_step = 1,
      .acl = "@read @string @fast", .group = "string", .since = "1.0.0",
      .summary = "Get the endpoint owning a key on the ring", .run = cmd_get},
@@ -90,6 +90,8 @@ constexpr std::array<CommandSpec, 17> kCommands{{
     {.name = "ring.services", .arity = 1, .flags = "readonly fast", .acl = "@read @fast", .group = "ring",
      .since = "0.1.0", .summary = "Get the service names; the i-th is database i for SELECT",
      .run = cmd_ring_services},
+    {.name = "ring.dump", .arity = 1, .flags = "readonly", .acl = "@read @slow", .group = "ring", .since = "0.2.0",
+     .summary = "Get the ring as a binary image for lookups outside the agent (ring/dump.h)", .run = cmd_ring_dump},
 }};
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }

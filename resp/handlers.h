@@ -13,6 +13,7 @@ Outcome cmd_mget(Args args, Context& ctx);
 Outcome cmd_dbsize(Args args, Context& ctx);
 Outcome cmd_ring_owners(Args args, Context& ctx);
 Outcome cmd_ring_checksum(Args args, Context& ctx);
+Outcome cmd_ring_dump(Args args, Context& ctx);
 Outcome cmd_ring_nodes(Args args, Context& ctx);
 Outcome cmd_ring_services(Args args, Context& ctx);
 

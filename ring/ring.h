@@ -132,6 +132,10 @@ class Ring {
   Mode mode() const { return options_.mode; }
   // Heap bytes of the lookup structures (points and index, or the table).
   std::size_t memory_bytes() const;
+  // The ring as a compact binary image for lookups outside the agent (the
+  // nginx snapshot mode): format in ring/dump.h. Built on the first call,
+  // then kept. Thread-safe.
+  const std::string& dump() const;
 
  private:
   Ring() = default;
@@ -150,6 +154,8 @@ class Ring {
   std::vector<std::uint32_t> weights_;
   mutable std::once_flag shares_once_;
   mutable std::vector<double> shares_;
+  mutable std::once_flag dump_once_;
+  mutable std::string dump_;
   PointIndex points_;                     // default, nginx, ketama
   std::vector<std::uint32_t> table_;      // maglev: slot -> node index
   unsigned position_shift_ = 0;           // 32 for the 32-bit modes

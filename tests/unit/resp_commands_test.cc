@@ -153,9 +153,9 @@ TEST_F(RespCommandsTest, ClientSubcommands) {
 }
 
 TEST_F(RespCommandsTest, CommandIntrospection) {
-  EXPECT_EQ(run("COMMAND COUNT\r\n"), ":17\r\n");
+  EXPECT_EQ(run("COMMAND COUNT\r\n"), ":18\r\n");
   const std::string all = run("COMMAND\r\n");
-  EXPECT_EQ(all.substr(0, 5), "*17\r\n");
+  EXPECT_EQ(all.substr(0, 5), "*18\r\n");
   EXPECT_EQ(all.substr(5, 25), "*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+re");
   const std::string info = run("COMMAND INFO get nosuch\r\n");
   EXPECT_EQ(info.substr(0, 18), "*2\r\n*10\r\n$3\r\nget\r\n");
