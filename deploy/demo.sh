@@ -2,7 +2,11 @@
 # ringd demo: nginx sends every request for the same document to the same
 # backend, and when a backend host dies only its documents move.
 #
-#   sudo deploy/demo.sh            # on a fresh Debian 12 machine, from the checkout
+#   deploy/demo.sh       # as root (or with sudo), on a fresh Debian 12 machine, from the checkout
+#
+# Root is for installing packages (deploy/install-deps.sh). As another user
+# it runs itself again through sudo when sudo is installed; without sudo it
+# says so in one line and exits 1. With RINGD_BIN set it needs no root.
 #
 # What it does, all on 127.0.0.1:
 #   1. deploy/install-deps.sh, then builds ringd into build/
@@ -29,6 +33,16 @@
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+if [[ $(id -u) -ne 0 && -z ${RINGD_BIN:-} ]]; then
+  if command -v sudo >/dev/null 2>&1; then
+    printf 'demo: not root: running again through sudo\n' >&2
+    exec sudo ${KEEP_RUNDIR:+--preserve-env=KEEP_RUNDIR} -- "$SRC/deploy/demo.sh" "$@"
+  fi
+  printf 'demo: must run as root (or with sudo, which is not installed): log in as root and run %s again, or set RINGD_BIN=path/to/ringd\n' "$0" >&2
+  exit 1
+fi
+
 PY=/usr/bin/python3
 NGINX_PORT=18080
 ROUTER_GOSSIP=17000 ROUTER_RESP=16000 ROUTER_HTTP=18000
@@ -174,11 +188,7 @@ if [[ -n ${RINGD_BIN:-} ]]; then
   [[ -x $RINGD_BIN ]] || fail "RINGD_BIN=$RINGD_BIN is not an executable"
 else
   step "Installing dependencies (deploy/install-deps.sh)"
-  if [[ $(id -u) -eq 0 ]]; then
-    "$SRC/deploy/install-deps.sh"
-  else
-    info "${Y}not root: skipping install-deps.sh (run it as root if the build fails)$N"
-  fi
+  "$SRC/deploy/install-deps.sh"
   step "Building ringd: cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build -j2"
   info "(output in $RUNDIR/build.log; the first build takes a few minutes)"
   if ! (cd "$SRC" && cmake -S . -B build -DCMAKE_BUILD_TYPE=Release &&

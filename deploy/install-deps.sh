@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Install everything ringd needs to build, test and run its demo on Debian 12.
 #
-#   sudo deploy/install-deps.sh
+#   deploy/install-deps.sh        # as root (or with sudo)
+#
+# As another user it runs itself again through sudo when sudo is installed;
+# without sudo it says so in one line and exits 1.
 #
 # Idempotent: when every package is already installed it does nothing (no
 # apt-get update), so repeat runs take well under a second. Works without a TTY.
@@ -22,12 +25,17 @@ PACKAGES=(
   python3 python3-redis python3-msgpack python3-uhashring serf
   clang libclang-rt-14-dev
   curl iproute2 iptables procps
+  systemd  # systemd-analyze, for tests/deploy (the unit's sandbox rating)
 )
 
 log() { printf 'install-deps: %s\n' "$*"; }
 
 if [[ $(id -u) -ne 0 ]]; then
-  log "must run as root (try: sudo $0)" >&2
+  if command -v sudo >/dev/null 2>&1; then
+    log "not root: running again through sudo" >&2
+    exec sudo -- "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/install-deps.sh" "$@"
+  fi
+  log "must run as root (or with sudo, which is not installed): log in as root and run $0 again" >&2
   exit 1
 fi
 
