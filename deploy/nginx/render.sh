@@ -2,7 +2,10 @@
 # Render deploy/nginx/nginx.conf.template into a run directory.
 #
 #   deploy/nginx/render.sh --rundir DIR --listen IP:PORT --agent IP:PORT \
-#                          [--workers N] [--user USER]
+#                          [--workers N] [--user USER] [--lookup snapshot|resp]
+#
+# --lookup snapshot (default): workers hold the agent's ring and find owners
+# in-process; resp: one RESP GET to the agent per request.
 #
 # Creates DIR/logs and DIR/tmp, writes DIR/nginx.conf and prints its path.
 # Start nginx on it (never touches /etc/nginx or port 80):
@@ -10,7 +13,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-rundir="" listen="" agent="" workers=2 user=""
+rundir="" listen="" agent="" workers=2 user="" lookup=snapshot
 
 die() { printf 'render.sh: %s\n' "$*" >&2; exit 2; }
 
@@ -21,7 +24,8 @@ while [[ $# -gt 0 ]]; do
     --agent)   agent=${2:?}; shift 2 ;;
     --workers) workers=${2:?}; shift 2 ;;
     --user)    user=${2:?}; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --lookup)  lookup=${2:?}; shift 2 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) die "unknown argument: $1" ;;
   esac
 done
@@ -30,6 +34,11 @@ done
 agent_host=${BASH_REMATCH[1]} agent_port=${BASH_REMATCH[2]}
 [[ $listen =~ ^[0-9.]+:[0-9]+$ ]] || die "--listen must be IPv4:PORT, got '$listen'"
 [[ $workers =~ ^[0-9]+$ ]] || die "--workers must be a number"
+case $lookup in
+  snapshot) lookup_module=ringd.snapshot_route ;;
+  resp)     lookup_module=ringd.route ;;
+  *) die "--lookup must be snapshot or resp, got '$lookup'" ;;
+esac
 # Workers run as this user when the master starts as root. The run directory
 # and the Lua files must be readable by it; by default use the caller.
 [[ -n $user ]] || user=$(id -un)
@@ -50,6 +59,7 @@ sed -e "${nc}s|@RUNDIR@|$rundir|g" \
     -e "${nc}s|@LUA_DIR@|$here/lua|g" \
     -e "${nc}s|@WORKERS@|$workers|g" \
     -e "${nc}s|@USER@|$user|g" \
+    -e "${nc}s|@LOOKUP_MODULE@|$lookup_module|g" \
     "$here/nginx.conf.template" >"$rundir/nginx.conf.tmp"
 left=$(grep -v '^[[:space:]]*#' "$rundir/nginx.conf.tmp" | grep -o '@[A-Z_]*@' | head -1 || true)
 [[ -z $left ]] || die "unreplaced placeholder in template: $left"

@@ -4,7 +4,9 @@ agents, on loopback.
 
 Cluster per test: three backend hosts (deploy/backend.py + a ringd agent with
 --service pointing at it) and one nginx host (a router-only agent + nginx
-asking it over RESP). 500 keys go through nginx:
+routing with it). Every test runs twice: RingdNginxTest with the default
+--lookup snapshot (the ring inside nginx), RingdNginxRespTest with --lookup
+resp (one RESP GET per request). 500 keys go through nginx:
 
   * every key lands on the same backend every time, and that backend is what
     the agent itself answers for the key (RESP GET via python3-redis, and
@@ -13,8 +15,12 @@ asking it over RESP). 500 keys go through nginx:
     keys move to the survivors and every other key stays where it was; the
     same for a graceful leave (SIGTERM);
   * nginx keeps its connections to the agent and to the backends alive;
-  * router agent down -> 503; a backend's HTTP server down while its agent
-    lives -> 502 for its keys only.
+  * router agent down -> resp: 503; snapshot: routing goes on with
+    X-Ringd-Stale: 1;
+  * a backend's HTTP server down while its agent lives -> resp: 502 for its
+    keys only; snapshot: its keys go to their next owner (GET), POST is 502.
+
+tests/e2e/test_nginx_snapshot.py has the snapshot mode's own tests.
 
     RINGD_BIN=build/ringd /usr/bin/python3 tests/e2e/test_nginx.py -v
     (or: ctest --test-dir build -R e2e_nginx --output-on-failure)
@@ -23,6 +29,8 @@ RINGD_BIN defaults to <src>/build/ringd, RINGD_SRC to this checkout.
 KEEP_RUNDIR=1 keeps the run directory (logs of every process) after the run.
 """
 
+import http.client
+import json
 import os
 import signal
 import sys
@@ -32,11 +40,12 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 
-from procs import (Agent, Backend, HttpClient, Nginx, RunDir,  # noqa: E402
-                   free_port, ringd_bin, wait_until)
+from procs import HttpClient, RunDir, http_get, wait_until  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_cluster import Cluster, keep_dead_services_args, log  # noqa: E402
 
 NUM_KEYS = 500
-CONVERGE_TIMEOUT = 30.0   # start-up: all agents see each other
 FAILURE_TIMEOUT = 60.0    # SIGKILLed host dropped from every ring
 LEAVE_TIMEOUT = 15.0      # gracefully departed host dropped from every ring
 
@@ -59,83 +68,18 @@ def key_of(path):
     return path.split("?", 1)[0]
 
 
-def log(msg):
-    sys.stderr.write("    [e2e] %s\n" % msg)
-    sys.stderr.flush()
-
-
-class Cluster:
-    """Three backend hosts + one router host with nginx, all on loopback."""
-
-    def __init__(self, rundir, num_backends=3):
-        binary = ringd_bin()
-        self.rundir = rundir
-        names = ["host%d" % (i + 1) for i in range(num_backends)] + ["router"]
-        gossip = {name: free_port(udp_too=True) for name in names}
-        seeds = {name: ["127.0.0.1:%d" % gossip[o] for o in names if o != name]
-                 for name in names}
-        self.hosts = []  # (backend, agent)
-        for i, name in enumerate(names[:-1]):
-            backend = Backend("backend%d" % (i + 1), rundir)
-            agent = Agent(name, rundir, join=seeds[name], service=backend.address,
-                          binary=binary, gossip_port=gossip[name])
-            self.hosts.append((backend, agent))
-        self.router = Agent("router", rundir, join=seeds["router"], binary=binary,
-                            gossip_port=gossip["router"])
-        self.nginx = Nginx("nginx", rundir, self.router.resp)
-        self.by_service = {b.address: (b, a) for b, a in self.hosts}
-
-    @property
-    def agents(self):
-        return [a for _, a in self.hosts] + [self.router]
-
-    def start(self):
-        self.nginx.test_config()
-        for backend, _ in self.hosts:
-            backend.start()
-        for agent in self.agents:
-            agent.start()
-        for backend, _ in self.hosts:
-            backend.wait_ready()
-        t0 = time.monotonic()
-        for agent in self.agents:
-            agent.wait_ready(timeout=CONVERGE_TIMEOUT)
-        self.wait_converged(self.agents, [b.address for b, _ in self.hosts],
-                            CONVERGE_TIMEOUT, "all 4 agents alive, 3 services on every ring")
-        log("cluster converged %.2fs after the agents were ready" % (time.monotonic() - t0))
-        self.nginx.start()
-        self.nginx.wait_ready()
-
-    @staticmethod
-    def wait_converged(agents, services, timeout, what):
-        """Every agent in `agents` sees exactly those agents alive and a ring
-        of exactly `services`, with one checksum across all of them."""
-        names = sorted(a.name for a in agents)
-        want_nodes = sorted(services)
-
-        def converged():
-            checksums = set()
-            for agent in agents:
-                agent.check_alive()
-                alive = sorted(n for n, m in agent.members().items() if m["state"] == "alive")
-                if alive != names:
-                    return False
-                ring = agent.ring()
-                if sorted(ring["nodes"]) != want_nodes:
-                    return False
-                checksums.add(ring["checksum"])
-            return len(checksums) == 1
-
-        wait_until(converged, timeout, what, interval=0.1)
-
-
 class RingdNginxTest(unittest.TestCase):
+    LOOKUP = "snapshot"
 
     def setUp(self):
         self.rundir = RunDir("ringd-e2e")
         try:
-            self.cluster = Cluster(self.rundir)
+            # Agents with service health checks would drop a stopped backend
+            # from the ring; test_backend_down_* needs it kept.
+            self.cluster = Cluster(self.rundir, lookup=self.LOOKUP,
+                                   agent_args=keep_dead_services_args())
             self.cluster.start()
+            self.wait_nginx_ring(self.cluster.router.ring()["checksum"])
         except BaseException:
             self.dump_logs()
             self.rundir.cleanup()
@@ -167,6 +111,18 @@ class RingdNginxTest(unittest.TestCase):
 
     # ------------------------------------------------------------------
     # helpers
+
+    def wait_nginx_ring(self, checksum):
+        """Snapshot mode: until every nginx worker routes with this ring."""
+        if self.LOOKUP != "snapshot":
+            return
+
+        def applied():
+            status, _, body = http_get(self.cluster.nginx.port, "/ringd/ring")
+            workers = json.loads(body)["workers"].values()
+            return status == 200 and all(w and w.split()[0] == checksum for w in workers)
+
+        wait_until(applied, 5, "nginx workers on ring %s" % checksum, interval=0.02)
 
     def route(self, path):
         """(status, backend name or None, headers, body) of one request via nginx."""
@@ -225,8 +181,9 @@ class RingdNginxTest(unittest.TestCase):
         victim_agent.stop(agent_signal)
         victim_backend.stop(signal.SIGTERM)
         live_agents = [a for _, a in survivors] + [self.cluster.router]
-        self.cluster.wait_converged(live_agents, [b.address for b, _ in survivors],
-                                    timeout, "the %s host to leave every ring" % how)
+        checksum = self.cluster.wait_converged(live_agents, [b.address for b, _ in survivors],
+                                               timeout, "the %s host to leave every ring" % how)
+        self.wait_nginx_ring(checksum)
         log("%s host dropped from all rings after %.2fs" % (how, time.monotonic() - t0))
 
         after = self.route_all(self.keys)
@@ -262,7 +219,10 @@ class RingdNginxTest(unittest.TestCase):
         after = resp_stats()
         # 500 lookups over one client connection (so one nginx worker): one
         # pooled RESP connection, one upstream connection per backend.
-        self.assertGreaterEqual(after["commands"] - before["commands"], len(self.keys))
+        # Snapshot mode asks the agent only RING.CHECKSUM, on its pooled
+        # connections, not per request.
+        if self.LOOKUP == "resp":
+            self.assertGreaterEqual(after["commands"] - before["commands"], len(self.keys))
         self.assertLessEqual(after["connections_accepted"] - before["connections_accepted"], 2,
                              (before, after))
         for name, ids in conns.items():
@@ -295,7 +255,56 @@ class RingdNginxTest(unittest.TestCase):
         self.assertFalse(any(t.is_alive() for t in threads), "clients still running")
         self.assertEqual(problems[:10], [])
 
-    def test_router_agent_unreachable_is_503(self):
+    def test_router_agent_unreachable(self):
+        """Snapshot: the last ring keeps routing, marked stale."""
+        before = self.route_all(self.keys[:50])
+        self.cluster.router.kill()
+        for path in self.keys[:50]:
+            status, _, headers, body = self.route(path)
+            self.assertEqual(status, 200, path)
+            self.assertEqual(headers.get("x-ringd-backend"), before[path])
+        wait_until(lambda: self.route(self.keys[0])[2].get("x-ringd-stale") == "1", 2,
+                   "X-Ringd-Stale: 1")
+
+    def test_backend_down_with_agent_alive(self):
+        """Snapshot: GETs for the dead backend's keys go to the next owner;
+        a POST is not retried elsewhere (502)."""
+        before = self.route_all(self.keys[:100])
+        down_backend, down_agent = self.cluster.hosts[0]
+        down_backend.stop(signal.SIGTERM)
+        down = down_backend.address
+        r = self.cluster.router.redis()
+        self.assertTrue(any(s == down for s in before.values()))
+        for path, service in before.items():
+            status, name, headers, body = self.route(path)
+            self.assertEqual(status, 200, path)
+            if service == down:
+                self.assertEqual(headers["x-ringd-backend"],
+                                 r.execute_command("RING.OWNERS", key_of(path), 3)[1], path)
+            else:
+                self.assertEqual(headers["x-ringd-backend"], service, path)
+        path = next(p for p, s in before.items() if s == down)
+        status, headers, body = self.post(path)
+        self.assertEqual(status, 502, body)
+        self.assertEqual(headers.get("x-ringd-backend"), down)
+        down_agent.check_alive()  # the agent kept running: ring unchanged
+        self.assertIn(down, self.cluster.router.ring()["nodes"])
+
+    def post(self, path):
+        conn = http.client.HTTPConnection("127.0.0.1", self.cluster.nginx.port, timeout=5)
+        try:
+            conn.request("POST", path, body=b"x=1")
+            resp = conn.getresponse()
+            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+        finally:
+            conn.close()
+
+
+class RingdNginxRespTest(RingdNginxTest):
+    LOOKUP = "resp"
+
+    def test_router_agent_unreachable(self):
+        """RESP: no agent, no answer: 503."""
         self.route_all(self.keys[:10])
         self.cluster.router.kill()
         for path in self.keys[:20]:
@@ -305,7 +314,8 @@ class RingdNginxTest(unittest.TestCase):
             self.assertEqual(body, b"ringd agent unreachable\n")
             self.assertNotIn("x-ringd-backend", headers)
 
-    def test_backend_down_with_agent_alive_is_502(self):
+    def test_backend_down_with_agent_alive(self):
+        """RESP: 502 for the dead backend's keys only."""
         before = self.route_all(self.keys[:100])
         down_backend, down_agent = self.cluster.hosts[0]
         down_backend.stop(signal.SIGTERM)

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""The nginx side of ringd alone: deploy/nginx config + Lua against a
-redis-server that plays the agent (SET /documents/k "127.0.0.1:PORT").
+"""The nginx side of ringd alone: deploy/nginx config + Lua in --lookup resp
+mode against a redis-server that plays the agent (SET /documents/k
+"127.0.0.1:PORT").
 
 Checks what nginx does with each kind of agent answer, independently of the
 ringd binary: routing and the X-Ringd-Backend header, the key (raw path, no
@@ -35,7 +36,8 @@ class NginxLuaTest(unittest.TestCase):
             cls.b1 = Backend("b1", cls.rundir).start()
             cls.b2 = Backend("b2", cls.rundir).start()
             cls.dead_port = free_port()  # nothing listens here
-            cls.nginx = Nginx("nginx", cls.rundir, cls.redis.address)
+            # Per-request RESP lookups (redis-server has no RING.DUMP).
+            cls.nginx = Nginx("nginx", cls.rundir, cls.redis.address, lookup="resp")
             cls.nginx.test_config()
             cls.nginx.start()
             for p in (cls.redis, cls.b1, cls.b2, cls.nginx):

@@ -393,12 +393,14 @@ class Backend(Proc):
 class Nginx(Proc):
     """Stock nginx with the deploy/nginx config, in its own run directory.
 
-    Rendered by deploy/nginx/render.sh; runs in the foreground
+    Rendered by deploy/nginx/render.sh (lookup: "snapshot" or "resp";
+    None = render.sh's default, snapshot); runs in the foreground
     (daemon off), so self.pid is the master. stop() sends SIGTERM (fast
     shutdown: the master takes its workers down).
     """
 
-    def __init__(self, name, rundir, agent_resp, port=None, workers=2, src=None):
+    def __init__(self, name, rundir, agent_resp, port=None, workers=2, src=None,
+                 lookup=None):
         self.nginx = require_tool(
             "nginx", "install nginx and libnginx-mod-http-lua (deploy/install-deps.sh)")
         for mod in ("ndk_http_module.so", "ngx_http_lua_module.so"):
@@ -412,7 +414,8 @@ class Nginx(Proc):
         render = os.path.join(src, "deploy", "nginx", "render.sh")
         out = subprocess.run(
             [render, "--rundir", self.dir, "--listen", "%s:%d" % (HOST, self.port),
-             "--agent", agent_resp, "--workers", str(workers)],
+             "--agent", agent_resp, "--workers", str(workers)]
+            + (["--lookup", lookup] if lookup else []),
             capture_output=True, text=True, timeout=30)
         if out.returncode != 0:
             raise RuntimeError("render.sh failed: %s%s" % (out.stdout, out.stderr))

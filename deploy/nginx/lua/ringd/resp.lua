@@ -36,6 +36,8 @@ local _M = { _VERSION = "0.1" }
 _M.null = setmetatable({}, { __tostring = function() return "null" end })
 
 -- Bounds on what we accept from the server: a ring answer is "ip:port".
+-- A connection may raise the bulk limit (opts.max_bulk): RING.DUMP's image
+-- is one bulk string of up to ~50 MB.
 local MAX_BULK = 64 * 1024
 local MAX_ARRAY = 1024
 local MAX_DEPTH = 4
@@ -53,7 +55,8 @@ local function classify(err)
 end
 
 -- opts: connect_timeout, send_timeout, read_timeout (ms),
---       pool_size, idle_timeout (ms), pool (optional pool name)
+--       pool_size, idle_timeout (ms), pool (optional pool name),
+--       max_bulk (bytes, default 64 KiB)
 function _M.connect(host, port, opts)
     opts = opts or {}
     local sock, err = tcp()
@@ -77,6 +80,7 @@ function _M.connect(host, port, opts)
         broken = false,
         idle_timeout = opts.idle_timeout or 60000,
         pool_size = opts.pool_size or 128,
+        max_bulk = opts.max_bulk or MAX_BULK,
     }, Conn)
 end
 
@@ -84,6 +88,12 @@ end
 function Conn:reused_times()
     local n = self.sock:getreusedtimes()
     return n or 0
+end
+
+-- Changes the socket's timeouts (ms) for the next calls, e.g. a longer read
+-- timeout for one large reply.
+function Conn:settimeouts(connect_ms, send_ms, read_ms)
+    self.sock:settimeouts(connect_ms, send_ms, read_ms)
 end
 
 function Conn:fail(msg, kind)
@@ -108,7 +118,7 @@ end
 _M.encode = encode
 
 -- Reads one reply. Returns value or nil, err, kind (does not close).
-local function read_reply(sock, depth)
+local function read_reply(sock, depth, max_bulk)
     if depth > MAX_DEPTH then
         return nil, "reply nested too deep", "protocol"
     end
@@ -120,7 +130,7 @@ local function read_reply(sock, depth)
     local rest = sub(line, 2)
     if t == 36 then -- '$' bulk string
         local n = tonumber(rest)
-        if n == nil or n < -1 or n > MAX_BULK or n ~= n - n % 1 then
+        if n == nil or n < -1 or n > max_bulk or n ~= n - n % 1 then
             return nil, "bad bulk length: " .. sub(line, 1, 40), "protocol"
         end
         if n == -1 then
@@ -155,7 +165,7 @@ local function read_reply(sock, depth)
         end
         local items = {}
         for i = 1, n do
-            local v, e, k = read_reply(sock, depth + 1)
+            local v, e, k = read_reply(sock, depth + 1, max_bulk)
             if v == nil then
                 return nil, e, k
             end
@@ -177,7 +187,7 @@ function Conn:command(...)
     if not bytes then
         return self:fail("send: " .. tostring(err), classify(err))
     end
-    local v, e, kind = read_reply(sock, 1)
+    local v, e, kind = read_reply(sock, 1, self.max_bulk)
     if v == nil then
         return self:fail(e, kind)
     end

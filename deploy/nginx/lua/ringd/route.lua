@@ -1,5 +1,7 @@
 -- ringd.route: pick the backend for a request by asking the local ringd
--- agent, then hand that choice to the upstream balancer.
+-- agent, then hand that choice to the upstream balancer. This is
+-- `render.sh --lookup resp` (one RESP round trip per request); the default,
+-- --lookup snapshot, is ringd.snapshot_route (the ring inside nginx).
 --
 -- Phases (see nginx.conf.template):
 --   access_by_lua   route.access()   RESP `GET <key>` to the agent; on success
@@ -20,11 +22,11 @@
 -- retried once on a fresh connection, so an agent restart costs no 503s.
 
 local resp = require "ringd.resp"
+local request = require "ringd.request"
 
 local ngx = ngx
 local ngx_log = ngx.log
 local WARN = ngx.WARN
-local find = string.find
 local sub = string.sub
 local match = string.match
 local tonumber = tonumber
@@ -42,12 +44,22 @@ local conf = {
     log_interval = 5,     -- s between two agent-error log lines per worker
 }
 
+-- Options of --lookup snapshot that mean nothing here.
+local snapshot_only = {
+    dict = true, poll_interval = true, dump_timeout = true, max_image = true,
+    failover_methods = true, failover_owners = true,
+}
+
 function _M.configure(opts)
     for k, v in pairs(opts or {}) do
-        if conf[k] == nil then
+        if snapshot_only[k] then
+            v = nil
+        elseif conf[k] == nil then
             error("ringd.route: unknown option " .. tostring(k))
         end
-        conf[k] = v
+        if v ~= nil then
+            conf[k] = v
+        end
     end
     conf.agent_port = tonumber(conf.agent_port)
     conf.pool = "ringd-agent:" .. conf.agent_host .. ":" .. conf.agent_port
@@ -73,24 +85,8 @@ local function log_agent_error(msg)
     end
 end
 
-local function reject(status, reason, code)
-    ngx.status = status
-    ngx.header["Content-Type"] = "text/plain"
-    ngx.header["X-Ringd-Error"] = code
-    ngx.header["Cache-Control"] = "no-store"
-    ngx.header["Content-Length"] = #reason + 1
-    ngx.say(reason)
-    return ngx.exit(status)
-end
-
-local function request_key()
-    local uri = ngx.var.request_uri
-    local q = find(uri, "?", 1, true)
-    if q then
-        return sub(uri, 1, q - 1)
-    end
-    return uri
-end
+local reject = request.reject
+local request_key = request.key
 _M.request_key = request_key
 
 -- One lookup: returns value or nil, err, kind.
@@ -163,5 +159,19 @@ function _M.balancer()
         return ngx.exit(500)
     end
 end
+
+-- Nothing to start per worker in this mode.
+function _M.init_worker()
+end
+
+local function snapshot_only_endpoint()
+    return reject(404, "ringd: this endpoint needs render.sh --lookup snapshot",
+                  "snapshot-only")
+end
+_M.owners_endpoint = snapshot_only_endpoint
+_M.ring_endpoint = snapshot_only_endpoint
+
+-- error_page 500 target (see ringd.failover).
+_M.failed_page = require("ringd.failover").failed_page
 
 return _M
