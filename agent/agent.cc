@@ -10,6 +10,8 @@
 #include "agent/http_server.h"
 #include "agent/resp_server.h"
 #include "agent/ring_publisher.h"
+#include "agent/service_check.h"
+#include "agent/service_health.h"
 #include "ring/big_array.h"
 
 namespace ringd::agent {
@@ -65,7 +67,14 @@ int run_agent(const AgentConfig& config) {
   std::uint64_t seed = (std::uint64_t{entropy()} << 32) ^ entropy();
   auto seeds = resolve_seeds(config.join);
 
-  GossipDriver gossip(io, config.gossip, seed);
+  // Our service's health (agent/service_health.h): off the rings until its
+  // first check passes, unless it is not checked at all.
+  const bool checked = !config.service.empty() && config.service_check.kind != ServiceCheckSpec::Kind::kNone;
+  ServiceHealth health(config.service_check.rise, config.service_check.fall);
+  if (!checked) health.record(true);
+  gossip::Config gossip_config = config.gossip;
+  gossip_config.service_state = health.state();
+  GossipDriver gossip(io, gossip_config, seed);
   RingPublisher publisher(ring_options(config));
   RespServerOptions resp_options;
   resp_options.unix_path = config.resp_unix;
@@ -82,6 +91,15 @@ int run_agent(const AgentConfig& config) {
   sources.node = &gossip.node();
   sources.ring = &publisher;
   sources.ready = ready;
+  sources.drain = [&](bool drain) {
+    if (health.drained() != drain) {
+      health.set_drained(drain);
+      spdlog::info("service {} {} by the operator; now {}", config.service, drain ? "drained" : "undrained",
+                   gossip::to_string(health.state()));
+      gossip.set_service_state(health.state());
+    }
+    return health.state();
+  };
   std::unique_ptr<HttpServer> http;  // built below, once its metrics source exists
   sources.metrics = [&] {
     nlohmann::json gossip_counters = nlohmann::json::object();
@@ -139,6 +157,26 @@ int run_agent(const AgentConfig& config) {
   };
 
   gossip.start(seeds, on_events);
+
+  std::unique_ptr<ServiceChecker> checker;
+  if (checked) {
+    checker = std::make_unique<ServiceChecker>(
+        io, tcp_endpoint(config.service), config.service_check, [&](bool passed, const std::string& reason) {
+          const gossip::ServiceState before = health.health();
+          const gossip::ServiceState after = health.record(passed) == gossip::ServiceState::kDraining
+                                                 ? health.health()
+                                                 : health.state();
+          if (!passed) SPDLOG_DEBUG("service {} check failed: {}", config.service, reason);
+          if (after == before) return;
+          if (after == gossip::ServiceState::kPassing) {
+            spdlog::info("service {} is passing its checks; it takes keys", config.service);
+          } else {
+            spdlog::warn("service {} is failing its checks ({}); it leaves every ring", config.service, reason);
+          }
+          gossip.set_service_state(health.state());
+        });
+    checker->start();
+  }
   spdlog::info("ringd agent {} gossiping on {} (advertise {}), service {}, HTTP on {}", config.node, config.bind,
                config.advertise, config.service.empty() ? "none (router only)" : config.service, config.http);
 

@@ -28,6 +28,11 @@ po::options_description agent_options() {
       ("advertise", po::value<std::string>(), "IP:PORT other members reach us at (default: --bind)")
       ("join", po::value<std::vector<std::string>>(), "seed HOST:PORT; repeat for more")
       ("service", po::value<std::string>(), "backend IP:PORT this host puts on the ring (omit for a router-only member)")
+      ("service-check", po::value<std::string>(), "how to check --service: tcp (connect), http:/PATH (GET, 2xx), none (default tcp)")
+      ("service-check-interval-ms", po::value<long long>(), "time between two checks (default 250)")
+      ("service-check-timeout-ms", po::value<long long>(), "longest a check may take, at most the interval (default 200)")
+      ("service-check-rise", po::value<long long>(), "passing checks in a row that put a failing service back (default 2)")
+      ("service-check-fall", po::value<long long>(), "failing checks in a row that take the service off the rings (default 2)")
       ("resp", po::value<std::string>(), "RESP listener IP:PORT (default 127.0.0.1:6380)")
       ("http", po::value<std::string>(), "HTTP API listener IP:PORT (default 127.0.0.1:7948)")
       ("resp-unix", po::value<std::string>(), "also serve RESP on this Unix socket path")
@@ -55,7 +60,8 @@ po::options_description agent_options() {
 // The JSON file uses the flag names, with '-' or '_'.
 const std::vector<std::string>& known_keys() {
   static const std::vector<std::string> keys = {
-      "node", "bind", "advertise", "join", "service", "resp", "http", "resp-unix", "resp-max-clients",
+      "node", "bind", "advertise", "join", "service", "service-check", "service-check-interval-ms",
+      "service-check-timeout-ms", "service-check-rise", "service-check-fall", "resp", "http", "resp-unix", "resp-max-clients",
       "resp-timeout", "resp-threads", "resp-max-output-buffer", "resp-busy-poll-us", "requirepass-file", "log-level", "ring", "ring-points", "maglev-table-size",
       "tag", "profile", "probe-interval-ms", "probe-timeout-ms", "suspicion-mult", "gossip-interval-ms",
       "push-pull-interval-ms", "leave-timeout-ms"};
@@ -215,6 +221,25 @@ AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
   pick(vm, file, "advertise", c.advertise);
   pick(vm, file, "join", c.join);
   pick(vm, file, "service", c.service);
+  std::string service_check = "tcp";
+  pick(vm, file, "service-check", service_check);
+  std::string why;
+  if (auto spec = parse_service_check(service_check, &why)) {
+    c.service_check = *spec;
+  } else {
+    throw ConfigError("--service-check " + service_check + ": " + why);
+  }
+  long long check_interval = 250, check_timeout = 200;
+  pick_int(vm, file, "service-check-interval-ms", {10, 60000}, check_interval);
+  pick_int(vm, file, "service-check-timeout-ms", {1, 60000}, check_timeout);
+  pick_int(vm, file, "service-check-rise", {1, 100}, c.service_check.rise);
+  pick_int(vm, file, "service-check-fall", {1, 100}, c.service_check.fall);
+  if (check_timeout > check_interval) {
+    throw ConfigError("--service-check-timeout-ms " + std::to_string(check_timeout) +
+                      " must not exceed --service-check-interval-ms " + std::to_string(check_interval));
+  }
+  c.service_check.interval = std::chrono::milliseconds(check_interval);
+  c.service_check.timeout = std::chrono::milliseconds(check_timeout);
   pick(vm, file, "resp", c.resp);
   pick(vm, file, "http", c.http);
   pick(vm, file, "resp-unix", c.resp_unix);

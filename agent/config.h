@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/service_check.h"
 #include "gossip/node.h"
 #include "ring/ring.h"
 
@@ -23,6 +24,7 @@ struct AgentConfig {
   std::string advertise;           // defaults to bind
   std::vector<std::string> join;   // seeds, "host:port"
   std::string service;             // backend endpoint advertised on the ring
+  ServiceCheckSpec service_check;  // how the agent checks it (service_check.h)
   std::string resp = "127.0.0.1:6380";
   std::string http = "127.0.0.1:7948";
   // RESP server (agent/resp_server.h).

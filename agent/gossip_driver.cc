@@ -191,6 +191,11 @@ asio::awaitable<void> GossipDriver::send_stream(gossip::StreamRequest request) {
   flush();
 }
 
+void GossipDriver::set_service_state(gossip::ServiceState state) {
+  node_.set_service_state(now(), state);
+  flush();
+}
+
 void GossipDriver::leave(std::chrono::milliseconds timeout, std::function<void()> done) {
   leave_done_ = std::move(done);
   leave_timer_ = std::make_unique<asio::steady_timer>(io_, timeout);

@@ -37,6 +37,8 @@ class GossipDriver {
   void leave(std::chrono::milliseconds timeout, std::function<void()> done);
 
   const gossip::Node& node() const { return node_; }
+  // Our service's state (health check, drain), gossiped at once.
+  void set_service_state(gossip::ServiceState state);
 
   // Transport counters for /metrics (the node has its own).
   std::vector<std::pair<std::string, std::uint64_t>> counters() const;

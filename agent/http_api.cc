@@ -77,6 +77,8 @@ Json members_json(const gossip::Node& node) {
                        {"state", std::string(gossip::to_string(m.state))},
                        {"incarnation", m.incarnation},
                        {"service", nullable(m.service)},
+                       {"service_health", m.service.empty() ? Json(nullptr)
+                                                            : Json(std::string(gossip::to_string(m.service_state)))},
                        {"tags", m.tags}});
   }
   return {{"self", node.self().name}, {"members", members}};
@@ -102,9 +104,27 @@ Json ring_json(const ring::Ring& ring) {
   return out;
 }
 
-HttpResponse handle_api(const HttpRequest& request, const ApiSources& sources) {
+// POST /drain and /undrain, from this host only.
+HttpResponse handle_drain(const HttpRequest& request, const ApiSources& sources, bool local, bool drain) {
+  if (request.method() != http::verb::post) {
+    auto response = error_response(request, http::status::method_not_allowed, "method not allowed; use POST");
+    response.set(http::field::allow, "POST");
+    return response;
+  }
+  if (!local) return error_response(request, http::status::forbidden, "drain and undrain are for this host only");
+  if (!sources.drain || sources.node->self().service.empty()) {
+    return error_response(request, http::status::conflict, "this agent has no --service to drain");
+  }
+  const gossip::ServiceState state = sources.drain(drain);
+  return json_response(request, http::status::ok,
+                       {{"service", sources.node->self().service},
+                        {"service_health", std::string(gossip::to_string(state))}});
+}
+
+HttpResponse handle_api(const HttpRequest& request, const ApiSources& sources, bool local) {
   std::string_view target(request.target().data(), request.target().size());
   std::string_view path = target.substr(0, target.find('?'));
+  if (path == "/drain" || path == "/undrain") return handle_drain(request, sources, local, path == "/drain");
   static const std::vector<std::string_view> paths = {"/members", "/ring", "/lookup", "/health", "/metrics"};
   if (std::find(paths.begin(), paths.end(), path) == paths.end()) {
     return error_response(request, http::status::not_found, "no such path: " + std::string(path));

@@ -22,9 +22,13 @@ struct ApiSources {
   const RingPublisher* ring = nullptr;
   std::function<bool()> ready;                  // joined and ring built
   std::function<nlohmann::json()> metrics;      // counters by component and reason
+  // POST /drain (true), /undrain (false): takes our service off the rings
+  // or puts it back; returns its state after. Empty: no --service.
+  std::function<gossip::ServiceState(bool drained)> drain;
 };
 
-HttpResponse handle_api(const HttpRequest& request, const ApiSources& sources);
+// `local`: the request came from a loopback address (POSTs need it).
+HttpResponse handle_api(const HttpRequest& request, const ApiSources& sources, bool local = true);
 
 // "%41b+c" -> "Ab c"; nullopt on a bad escape.
 std::optional<std::string> url_decode(std::string_view text);

@@ -59,7 +59,10 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
       break;
     }
     ++requests_;
-    HttpResponse response = handle_api(parser.get(), sources_);
+    boost::system::error_code peer_ec;
+    const auto peer = stream.socket().remote_endpoint(peer_ec);
+    const bool local = !peer_ec && peer.address().is_loopback();
+    HttpResponse response = handle_api(parser.get(), sources_, local);
     bool keep = response.keep_alive();
     co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
     if (ec || !keep) break;

@@ -19,6 +19,8 @@ constexpr const char* kUsage =
     "commands:\n"
     "  agent     run the membership agent (see ringd agent --help)\n"
     "  members   list the cluster's members as the local agent sees them\n"
+    "  drain     take this host's service off every ring (maintenance)\n"
+    "  undrain   put it back\n"
     "  version   print the version\n";
 
 // One line per event on stderr, e.g. "2026-11-27T10:00:00.123 info member n2 dead ...".
@@ -58,6 +60,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "members") return ringd::agent::run_members(rest);
+  if (command == "drain" || command == "undrain") return ringd::agent::run_drain(rest, command == "drain");
   if (command != "agent") {
     std::cerr << "ringd: unknown command '" << command << "' (try ringd --help)\n";
     return 2;

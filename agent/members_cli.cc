@@ -2,40 +2,18 @@
 
 #include <iostream>
 
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <boost/program_options.hpp>
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include "agent/address.h"
 #include "agent/config.h"
+#include "agent/http_client.h"
 
 namespace ringd::agent {
-namespace beast = boost::beast;
-namespace http = beast::http;
 namespace po = boost::program_options;
 
 namespace {
-
-std::string fetch(const tcp::endpoint& endpoint, const std::string& target) {
-  asio::io_context io;
-  beast::tcp_stream stream(io);
-  stream.expires_after(std::chrono::seconds(5));
-  stream.connect(endpoint);
-  http::request<http::empty_body> request{http::verb::get, target, 11};
-  request.set(http::field::host, "ringd");
-  http::write(stream, request);
-  beast::flat_buffer buffer;
-  http::response<http::string_body> response;
-  http::read(stream, buffer, response);
-  boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  if (response.result() != http::status::ok) {
-    throw std::runtime_error("agent answered HTTP " + std::to_string(response.result_int()));
-  }
-  return response.body();
-}
 
 std::string text_or_dash(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : "-"; }
 
@@ -65,7 +43,9 @@ int run_members(const std::vector<std::string>& args) {
   }
   nlohmann::json doc;
   try {
-    doc = nlohmann::json::parse(fetch(tcp::endpoint(ep->address(), ep->port()), "/members"));
+    const HttpAnswer answer = http_request(tcp::endpoint(ep->address(), ep->port()), "GET", "/members");
+    if (answer.status != 200) throw std::runtime_error("agent answered HTTP " + std::to_string(answer.status));
+    doc = nlohmann::json::parse(answer.body);
   } catch (const std::exception& e) {
     std::cerr << "ringd members: cannot read members from " << address << ": " << e.what() << "\n";
     return 1;
@@ -86,6 +66,48 @@ int run_members(const std::vector<std::string>& args) {
       if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
     }
     std::cout << line << "\n";
+  }
+  return 0;
+}
+
+int run_drain(const std::vector<std::string>& args, bool drain) {
+  const char* name = drain ? "drain" : "undrain";
+  po::options_description desc(std::string("ringd ") + name + " options");
+  desc.add_options()("help,h", "show this help")(
+      "http", po::value<std::string>()->default_value("127.0.0.1:7948"), "the agent's HTTP API IP:PORT");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "ringd " << name << ": " << e.what() << "\n";
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << "usage: ringd " << name << " [--http IP:PORT]\n\n"
+              << (drain ? "Takes this host's service off every ring (its agent stays a member).\n\n"
+                        : "Puts this host's drained service back on the rings once its checks pass.\n\n")
+              << desc;
+    return 0;
+  }
+  const auto address = vm["http"].as<std::string>();
+  const auto ep = parse_endpoint(address);
+  if (!ep) {
+    std::cerr << "ringd " << name << ": --http " << address << ": expected IP:PORT\n";
+    return 2;
+  }
+  try {
+    const HttpAnswer answer = http_request(tcp::endpoint(ep->address(), ep->port()), "POST", std::string("/") + name);
+    const auto doc = nlohmann::json::parse(answer.body, nullptr, false);
+    if (answer.status != 200) {
+      std::cerr << "ringd " << name << ": " << (doc.is_object() ? doc.value("error", answer.body) : answer.body)
+                << "\n";
+      return 1;
+    }
+    std::cout << "service " << doc.value("service", "?") << ": " << doc.value("service_health", "?") << "\n";
+  } catch (const std::exception& e) {
+    std::cerr << "ringd " << name << ": cannot reach the agent at " << address << ": " << e.what() << "\n";
+    return 1;
   }
   return 0;
 }

@@ -71,7 +71,9 @@ bool RingPublisher::rebuild(const std::vector<gossip::Member>& members) {
     const std::string_view service = service_from_tags(m.tags);
     auto* list = service.empty() ? nullptr : &by_service.try_emplace(std::string(service)).first->second;
     const bool live = m.state == gossip::MemberState::kAlive || m.state == gossip::MemberState::kSuspect;
-    if (!live) continue;  // a dead member still keeps its service listed
+    // A dead member, or one whose service fails its checks or is drained,
+    // still keeps its service listed.
+    if (!live || m.service_state != gossip::ServiceState::kPassing) continue;
     std::string problem;
     const ring::WeightedNode node{m.service, weight_from_tags(m.tags, &problem)};
     if (!problem.empty()) warn_weight_once(m, problem);

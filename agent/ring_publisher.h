@@ -6,8 +6,9 @@
 // store.
 //
 // A ring holds the service endpoints of alive and suspect members (a suspect
-// keeps its keys until it is declared dead), each weighted by the member's
-// "weight" tag. The checksum covers that set, the weights and the ring
+// keeps its keys until it is declared dead) whose service passes its own
+// agent's checks and is not drained (gossip::ServiceState), each weighted by
+// the member's "weight" tag. The checksum covers that set, the weights and the ring
 // options, so the order events arrive in and suspect flags never change it.
 //
 // Services. A member tagged service=NAME (--tag service=NAME) also belongs to

@@ -45,9 +45,11 @@ class RingdCluster:
     dead, left = "dead", "left"
 
     def __init__(self, run, n):
-        first = Agent("r1", run, service="127.0.0.1:20001", log_level="warn")
+        # Nothing listens on the services: like serf, measure membership
+        # alone (no service checks).
+        first = Agent("r1", run, service="127.0.0.1:20001", log_level="warn", service_check="none")
         self.nodes = [first] + [Agent(f"r{i}", run, join=[first.gossip], service=f"127.0.0.1:{20000 + i}",
-                                      log_level="warn") for i in range(2, n + 1)]
+                                      log_level="warn", service_check="none") for i in range(2, n + 1)]
 
     def start(self):
         for a in self.nodes:

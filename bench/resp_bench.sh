@@ -62,7 +62,7 @@ PIDS+=($!); REDIS_PID=$!
 
 RINGD_PORT=$(free_port)
 # shellcheck disable=SC2086
-"$RINGD_BIN" agent --node bench --bind "127.0.0.1:$(free_port)" --service 127.0.0.1:9001 \
+"$RINGD_BIN" agent --node bench --bind "127.0.0.1:$(free_port)" --service 127.0.0.1:9001 --service-check none \
   --resp "127.0.0.1:$RINGD_PORT" --resp-unix "$RUN/ringd.sock" --http "127.0.0.1:$(free_port)" \
   --log-level warn $RINGD_ARGS >"$RUN/ringd.log" 2>&1 &
 PIDS+=($!); RINGD_PID=$!

@@ -16,6 +16,26 @@ struct Overloaded : Fs... {
 template <class... Fs>
 Overloaded(Fs...) -> Overloaded<Fs...>;
 
+proto::ServiceState service_state_to_proto(ServiceState s) {
+  switch (s) {
+    case ServiceState::kPassing: return proto::SERVICE_STATE_PASSING;
+    case ServiceState::kFailing: return proto::SERVICE_STATE_FAILING;
+    case ServiceState::kDraining: return proto::SERVICE_STATE_DRAINING;
+    case ServiceState::kUnchecked: return proto::SERVICE_STATE_UNCHECKED;
+  }
+  return proto::SERVICE_STATE_FAILING;
+}
+
+// A state this version does not know keeps the service off the ring.
+ServiceState service_state_from_proto(int s) {
+  switch (s) {
+    case proto::SERVICE_STATE_PASSING: return ServiceState::kPassing;
+    case proto::SERVICE_STATE_DRAINING: return ServiceState::kDraining;
+    case proto::SERVICE_STATE_UNCHECKED: return ServiceState::kUnchecked;
+    default: return ServiceState::kFailing;
+  }
+}
+
 template <class P>
 void tags_to_proto(const Tags& tags, P* out) {
   for (const auto& [k, v] : tags) {
@@ -78,6 +98,7 @@ void to_proto(const msg::Message& in, proto::Message* out) {
                    p->set_service(m.service);
                    p->set_incarnation(m.incarnation);
                    tags_to_proto(m.tags, p);
+                   p->set_service_state(service_state_to_proto(m.service_state));
                  },
                  [&](const msg::Suspect& m) {
                    auto* p = out->mutable_suspect();
@@ -156,7 +177,7 @@ DecodeStatus from_proto(const proto::Message& in, const DecodeLimits& lim, msg::
           !good_opt(p.service(), lim)) {
         return DecodeStatus::kBadField;
       }
-      msg::Alive a{p.name(), p.address(), p.service(), p.incarnation(), {}};
+      msg::Alive a{p.name(), p.address(), p.service(), p.incarnation(), {}, service_state_from_proto(p.service_state())};
       if (!tags_from_proto(p, lim, &a.tags)) return DecodeStatus::kBadField;
       *out = std::move(a);
       return DecodeStatus::kOk;
@@ -239,6 +260,7 @@ void push_pull_to_proto(const msg::PushPull& push_pull, proto::PushPull* pp) {
     e->set_incarnation(m.incarnation);
     e->set_state(state_to_proto(m.state));
     tags_to_proto(m.tags, e);
+    e->set_service_state(service_state_to_proto(m.service_state));
   }
 }
 
@@ -263,6 +285,7 @@ DecodeStatus push_pull_from_proto(const proto::PushPull& pp, const DecodeLimits&
     m.address = e.address();
     m.service = e.service();
     m.incarnation = e.incarnation();
+    m.service_state = service_state_from_proto(e.service_state());
     out->members.push_back(std::move(m));
   }
   return DecodeStatus::kOk;

@@ -52,6 +52,7 @@ struct Alive {
   std::string service;
   std::uint64_t incarnation = 0;
   Tags tags{};
+  ServiceState service_state = ServiceState::kPassing;
   friend bool operator==(const Alive&, const Alive&) = default;
 };
 
@@ -87,6 +88,7 @@ struct MemberEntry {
   std::uint64_t incarnation = 0;
   MemberState state = MemberState::kAlive;
   Tags tags{};
+  ServiceState service_state = ServiceState::kPassing;
   friend bool operator==(const MemberEntry&, const MemberEntry&) = default;
 };
 

@@ -97,6 +97,16 @@ std::string_view to_string(MemberState state) {
   return "unknown";
 }
 
+std::string_view to_string(ServiceState state) {
+  switch (state) {
+    case ServiceState::kPassing: return "passing";
+    case ServiceState::kFailing: return "failing";
+    case ServiceState::kDraining: return "draining";
+    case ServiceState::kUnchecked: return "unchecked";
+  }
+  return "unknown";
+}
+
 std::string_view to_string(Event::Kind kind) {
   switch (kind) {
     case Event::Kind::kJoined: return "joined";

@@ -35,6 +35,14 @@ enum class MemberState : std::uint8_t { kAlive, kSuspect, kDead, kLeft };
 // "alive", "suspect", "dead", "left"
 std::string_view to_string(MemberState state);
 
+// Whether a member's service endpoint takes keys. Its own agent decides (a
+// health check of the service, or an operator's drain) and gossips it with
+// the member; only kPassing services are on the ring. Peers that predate
+// the field send nothing, which reads as kPassing.
+enum class ServiceState : std::uint8_t { kPassing, kFailing, kDraining, kUnchecked };
+// "passing", "failing", "draining", "unchecked"
+std::string_view to_string(ServiceState state);
+
 // Member metadata: free-form key/value labels gossiped with the member
 // (e.g. {"zone": "eu-1", "weight": "2"}). Bounded by Config::max_metadata_size.
 using Tags = std::map<std::string, std::string>;
@@ -47,6 +55,7 @@ struct Member {
   std::uint64_t incarnation = 0;
   Time state_since{};    // when this node last saw the state change
   Tags tags{};           // metadata, see Tags
+  ServiceState service_state = ServiceState::kPassing;  // meaningful with a service
 };
 
 struct Event {
@@ -73,6 +82,7 @@ struct Config {
   std::string advertise;  // "ip:port" other members reach us at (UDP and TCP)
   std::string service;    // "ip:port" or empty for a router-only member
   Tags tags;              // metadata gossiped with us (see max_metadata_size)
+  ServiceState service_state = ServiceState::kPassing;  // our service's, at start
   // Incarnation to start from. A restarted member that reuses its name comes
   // back alive even if others still remember an older life: when it learns
   // its own stale state (push-pull reply, or a suspect/dead about itself in an
@@ -200,6 +210,9 @@ class Node {
   // it, so every member sees kUpdated. Returns false (and changes nothing)
   // when the metadata is over max_metadata_size.
   bool set_metadata(Time now, std::string service, Tags tags);
+  // Changes our service's state (health check, drain) the same way: a new
+  // incarnation, gossiped, kUpdated everywhere. No-op when unchanged.
+  void set_service_state(Time now, ServiceState state);
 
   // True once a seed answered, another member contacted us, or we are alone.
   bool joined() const;

@@ -176,6 +176,7 @@ struct Node::Impl {
     self.service = cfg.service;
     self.incarnation = cfg.incarnation;
     self.tags = cfg.tags;
+    self.service_state = cfg.service_state;
     table.insert(std::move(self), rng);
   }
 

@@ -57,6 +57,24 @@ std::optional<std::string> Node::validate(const Config& c) {
   return why.str();
 }
 
+void Node::set_service_state(Time now, ServiceState state) {
+  Impl& s = *impl_;
+  Member& self = s.self_rec().member;
+  s.cfg.service_state = state;
+  if (self.service_state == state) return;
+  s.table.touch();
+  self.service_state = state;
+  if (s.leaving) return;
+  self.incarnation += 1;
+  self.state_since = now;
+  s.count(Impl::C::kMetadataUpdates);
+  s.emit(Event::Kind::kUpdated, self);
+  if (s.started) {
+    s.broadcast(self.name, s.self_alive());
+    s.next_gossip_at = std::min(s.next_gossip_at, now);  // spread it at once
+  }
+}
+
 bool Node::set_metadata(Time now, std::string service, Tags tags) {
   Impl& s = *impl_;
   for (const auto& [k, v] : tags) {

@@ -66,7 +66,7 @@ msg::PushPull Node::Impl::local_state(bool join) const {
     const Member& m = rec.member;
     if (rec.local_verdict) continue;  // ours alone (expire_suspicions)
     pp.members.push_back(
-        msg::MemberEntry{m.name, m.address, m.service, m.incarnation, m.state, m.tags});
+        msg::MemberEntry{m.name, m.address, m.service, m.incarnation, m.state, m.tags, m.service_state});
   }
   return pp;
 }

@@ -120,7 +120,7 @@ void Node::Impl::on_ping(Time now, const std::string& from, const msg::Ping& p) 
 }
 
 // Order-independent digest of the live view: the sum of a 64-bit FNV-1a
-// over (name, incarnation, address, service, tags) of every alive or suspect
+// over (name, incarnation, address, service, service state, tags) of every alive or suspect
 // member. Never 0 (0 means "no digest" on the wire).
 std::uint64_t Node::Impl::live_digest() const {
   if (digest_version != table.version()) {
@@ -144,6 +144,10 @@ std::uint64_t Node::Impl::compute_live_digest() const {
     mix(std::string_view(reinterpret_cast<const char*>(&m.incarnation), sizeof m.incarnation));
     mix(m.address);
     mix(m.service);
+    if (m.service_state != ServiceState::kPassing) {  // absent when passing: as peers without the field
+      const auto state = static_cast<char>(m.service_state);
+      mix(std::string_view(&state, 1));
+    }
     for (const auto& [k, v] : m.tags) {
       mix(k);
       mix(v);

@@ -8,7 +8,7 @@ namespace ringd::gossip {
 
 msg::Alive Node::Impl::self_alive() const {
   const Member& s = self_rec().member;
-  return msg::Alive{s.name, s.address, s.service, s.incarnation, s.tags};
+  return msg::Alive{s.name, s.address, s.service, s.incarnation, s.tags, s.service_state};
 }
 
 bool Node::Impl::implausible(std::uint64_t known, std::uint64_t heard) {
@@ -47,7 +47,8 @@ void Node::Impl::apply_alive(Time now, const msg::Alive& a) {
     }
     if (a.incarnation > s.incarnation ||
         (a.incarnation == s.incarnation &&
-         (a.address != s.address || a.service != s.service || a.tags != s.tags))) {
+         (a.address != s.address || a.service != s.service || a.tags != s.tags ||
+          a.service_state != s.service_state))) {
       refute(a.incarnation);
     }
     return;
@@ -58,7 +59,7 @@ void Node::Impl::apply_alive(Time now, const msg::Alive& a) {
       count(C::kMembersRejected);
       return;
     }
-    Member m{a.name, a.address, a.service, MemberState::kAlive, a.incarnation, now, a.tags};
+    Member m{a.name, a.address, a.service, MemberState::kAlive, a.incarnation, now, a.tags, a.service_state};
     MemberRecord& added = table.insert(std::move(m), rng);
     emit(Event::Kind::kJoined, added.member);
     broadcast(a.name, a);
@@ -84,11 +85,13 @@ void Node::Impl::apply_alive_unchecked(Time now, MemberRecord& rec, const msg::A
   table.touch();
   // A member restarted on a new address (or with new metadata) takes its
   // old place here: same name, higher incarnation, new details.
-  const bool changed = a.address != m.address || a.service != m.service || a.tags != m.tags;
+  const bool changed = a.address != m.address || a.service != m.service || a.tags != m.tags ||
+                       a.service_state != m.service_state;
   m.incarnation = a.incarnation;
   m.address = a.address;
   m.service = a.service;
   m.tags = a.tags;
+  m.service_state = a.service_state;
   if (m.state != MemberState::kAlive) {
     m.state = MemberState::kAlive;
     m.state_since = now;
@@ -219,7 +222,7 @@ void Node::Impl::merge(Time now, const msg::PushPull& pp) {
   for (const auto& e : pp.members) {
     switch (e.state) {
       case MemberState::kAlive:
-        apply_alive(now, msg::Alive{e.name, e.address, e.service, e.incarnation, e.tags});
+        apply_alive(now, msg::Alive{e.name, e.address, e.service, e.incarnation, e.tags, e.service_state});
         break;
       case MemberState::kSuspect:
       case MemberState::kDead:  // hearsay death: only suspect, our probes decide

@@ -36,10 +36,10 @@ class OperatorTest(unittest.TestCase):
     def test_a_second_agent_with_a_taken_name_stays_out(self):
         seed = Agent("router", self.rundir).start()
         seed.wait_ready()
-        first = Agent("dup", self.rundir, join=[seed.gossip], service="127.0.0.1:19101").start()
+        first = Agent("dup", self.rundir, join=[seed.gossip], service="127.0.0.1:19101", service_check="none").start()
         first.wait_ready()
         wait_until(lambda: seed.ring()["nodes"] == ["127.0.0.1:19101"], 10, "the first dup on the ring")
-        impostor = Agent("dup", self.rundir, join=[seed.gossip], service="127.0.0.1:19102").start()
+        impostor = Agent("dup", self.rundir, join=[seed.gossip], service="127.0.0.1:19102", service_check="none").start()
         wait_until(lambda: "name conflict" in log_of(impostor), 10, "the newcomer to log the conflict")
         # For several seconds (the report saw a flip every ~3 s): one address,
         # one ring, one incarnation, the newcomer not joined.
@@ -93,7 +93,7 @@ class OperatorTest(unittest.TestCase):
 
     # item 7
     def test_sighup_does_not_kill_the_agent(self):
-        a = Agent("a", self.rundir, service="127.0.0.1:19104").start()
+        a = Agent("a", self.rundir, service="127.0.0.1:19104", service_check="none").start()
         a.wait_ready()
         b = Agent("b", self.rundir, join=[a.gossip]).start()
         b.wait_ready()
@@ -136,7 +136,7 @@ class OperatorTest(unittest.TestCase):
     def test_the_readme_shows_every_field_of_health_and_ring(self):
         with open(os.path.join(ringd_src(), "README.md"), encoding="utf-8") as f:
             readme = f.read()
-        a = Agent("docs", self.rundir, service="127.0.0.1:19105").start()
+        a = Agent("docs", self.rundir, service="127.0.0.1:19105", service_check="none").start()
         a.wait_ready()
         for path in ("/health", "/ring"):
             with self.subTest(path=path):

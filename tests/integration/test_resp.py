@@ -65,14 +65,14 @@ class RespTest(unittest.TestCase):
     def setUpClass(cls):
         cls.run_dir = RunDir("ringd-resp")
         cls.sock = cls.run_dir.sub("ringd.sock")
-        cls.agent = Agent("r1", cls.run_dir, service=SERVICE,
+        cls.agent = Agent("r1", cls.run_dir, service=SERVICE, service_check="none",
                           extra_args=["--resp-unix", cls.sock, "--resp-threads", "2"]).start()
         pw = cls.run_dir.sub("password")
         with open(pw, "w") as f:
             f.write("s3cret\n")
-        cls.locked = Agent("r2", cls.run_dir, service=SERVICE,
+        cls.locked = Agent("r2", cls.run_dir, service=SERVICE, service_check="none",
                            extra_args=["--requirepass-file", pw]).start()
-        cls.limited = Agent("r3", cls.run_dir, service=SERVICE,
+        cls.limited = Agent("r3", cls.run_dir, service=SERVICE, service_check="none",
                             extra_args=["--resp-max-clients", "2", "--resp-timeout", "1",
                                         "--resp-max-output-buffer", "200000"]).start()
         for a in (cls.agent, cls.locked, cls.limited):
@@ -296,12 +296,12 @@ class RespServicesTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.run_dir = RunDir("ringd-resp-services")
-        cls.search1 = Agent("search1", cls.run_dir, service=cls.SEARCH[0],
+        cls.search1 = Agent("search1", cls.run_dir, service=cls.SEARCH[0], service_check="none",
                             extra_args=["--tag", "service=search"]).start()
         seed = [cls.search1.gossip]
-        cls.search2 = Agent("search2", cls.run_dir, join=seed, service=cls.SEARCH[1],
+        cls.search2 = Agent("search2", cls.run_dir, join=seed, service=cls.SEARCH[1], service_check="none",
                             extra_args=["--tag", "service=search"]).start()
-        cls.api = Agent("api1", cls.run_dir, join=seed, service=cls.API,
+        cls.api = Agent("api1", cls.run_dir, join=seed, service=cls.API, service_check="none",
                         extra_args=["--tag", "service=api", "--tag", "weight=2"]).start()
         cls.router = Agent("router", cls.run_dir, join=seed).start()
         cls.agents = [cls.search1, cls.search2, cls.api, cls.router]

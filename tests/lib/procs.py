@@ -290,11 +290,14 @@ class Agent(Proc):
 
     join: list of "ip:port" gossip seeds (other agents' .gossip).
     service: "ip:port" this host advertises, or None for a router-only agent.
+    service_check: --service-check (tcp, http:/PATH, none), or None for the
+    agent's default (tcp): a service nothing listens on stays off the ring
+    unless this is "none".
     """
 
     def __init__(self, name, rundir, join=(), service=None, binary=None,
                  gossip_port=None, resp_port=None, http_port=None,
-                 log_level="info", extra_args=()):
+                 log_level="info", extra_args=(), service_check=None):
         self.gossip_port = gossip_port or free_port(udp_too=True)
         self.resp_port = resp_port or free_port()
         self.http_port = http_port or free_port()
@@ -310,6 +313,8 @@ class Agent(Proc):
             argv += ["--join", seed]
         if service:
             argv += ["--service", service]
+        if service_check:
+            argv += ["--service-check", service_check]
         argv += list(extra_args)
         super().__init__(name, rundir, argv)
 

@@ -56,6 +56,32 @@ TEST(GossipMetadata, SetMetadataIsAnUpdateSeenEverywhere) {
   EXPECT_TRUE(c.converged());
 }
 
+// A service's health (the agent's checks, or a drain) spreads like any
+// other member change, and a joiner learns it from the full state.
+TEST(GossipMetadata, ServiceStateIsAnUpdateSeenEverywhere) {
+  Cluster c(sim_seed(702));
+  c.add_and_start(8);
+  ASSERT_TRUE(c.run_until([&] { return c.converged(); }, sec(20)));
+  const std::uint64_t inc = c.node(3).self().incarnation;
+  c.node(3).set_service_state(c.now(), gossip::ServiceState::kFailing);
+  auto everyone_sees = [&](gossip::ServiceState want) {
+    for (std::size_t o = 0; o < c.size(); ++o) {
+      if (c.view(o, 3)->service_state != want) return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(c.run_until([&] { return everyone_sees(gossip::ServiceState::kFailing); }, sec(2)));
+  EXPECT_EQ(c.node(3).self().incarnation, inc + 1);
+  c.node(3).set_service_state(c.now(), gossip::ServiceState::kFailing);  // unchanged: nothing to say
+  EXPECT_EQ(c.node(3).self().incarnation, inc + 1);
+  c.start(c.add_node(), {c.addr(0)});
+  ASSERT_TRUE(c.run_until([&] { return c.converged(); }, sec(10)));
+  EXPECT_EQ(c.view(8, 3)->service_state, gossip::ServiceState::kFailing);
+  c.node(3).set_service_state(c.now(), gossip::ServiceState::kPassing);
+  ASSERT_TRUE(c.run_until([&] { return everyone_sees(gossip::ServiceState::kPassing); }, sec(2)));
+  EXPECT_TRUE(c.violations().empty());
+}
+
 TEST(GossipMetadata, OversizedMetadataIsRefused) {
   Cluster c(sim_seed(702));
   c.add_and_start(3);

@@ -66,6 +66,34 @@ TEST_F(HttpApiTest, HealthFollowsReadiness) {
   EXPECT_EQ(Json::parse(get("/health").body()), (Json{{"status", "joining"}, {"self", "n1"}}));
 }
 
+TEST_F(HttpApiTest, MembersShowServiceHealth) {
+  auto body = Json::parse(get("/members").body());
+  EXPECT_EQ(body["members"][0]["service_health"], "passing");
+}
+
+TEST_F(HttpApiTest, DrainIsAPostFromThisHostOnly) {
+  std::vector<bool> calls;
+  sources_.drain = [&](bool drain) {
+    calls.push_back(drain);
+    return drain ? gossip::ServiceState::kDraining : gossip::ServiceState::kPassing;
+  };
+  auto drained = handle_api(HttpRequest{http::verb::post, "/drain", 11}, sources_, true);
+  EXPECT_EQ(drained.result(), http::status::ok);
+  EXPECT_EQ(Json::parse(drained.body()), (Json{{"service", "127.0.0.1:9001"}, {"service_health", "draining"}}));
+  auto back = handle_api(HttpRequest{http::verb::post, "/undrain", 11}, sources_, true);
+  EXPECT_EQ(Json::parse(back.body())["service_health"], "passing");
+  EXPECT_EQ(calls, (std::vector<bool>{true, false}));
+  EXPECT_EQ(handle_api(HttpRequest{http::verb::post, "/drain", 11}, sources_, false).result(),
+            http::status::forbidden);
+  auto get_drain = get("/drain");
+  EXPECT_EQ(get_drain.result(), http::status::method_not_allowed);
+  EXPECT_EQ(get_drain[http::field::allow], "POST");
+  EXPECT_EQ(calls.size(), 2u);
+  sources_.drain = nullptr;
+  EXPECT_EQ(handle_api(HttpRequest{http::verb::post, "/drain", 11}, sources_, true).result(),
+            http::status::conflict);
+}
+
 TEST_F(HttpApiTest, ErrorsAreJson) {
   auto missing = get("/nope");
   EXPECT_EQ(missing.result(), http::status::not_found);

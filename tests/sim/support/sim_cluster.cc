@@ -275,6 +275,7 @@ void Cluster::record_event(std::size_t i, const gossip::Event& e) {
   line << (loop_.now().count() / 1000000) << "ms " << n.name << " sees " << m.name << ' '
        << gossip::to_string(e.kind) << " inc=" << m.incarnation << " addr=" << m.address
        << " svc=" << m.service;
+  if (m.service_state != gossip::ServiceState::kPassing) line << " health=" << gossip::to_string(m.service_state);
   std::string text = line.str();
   digest_u64(static_cast<std::uint64_t>(loop_.now().count()));
   digest_bytes(text);
@@ -287,7 +288,8 @@ void Cluster::record_event(std::size_t i, const gossip::Event& e) {
       ok = !known || it->second.state != gossip::MemberState::kAlive;
     } else if (e.kind == gossip::Event::Kind::kUpdated) {
       ok = known && it->second.state == gossip::MemberState::kAlive &&
-           (it->second.address != m.address || it->second.service != m.service);
+           (it->second.address != m.address || it->second.service != m.service || it->second.tags != m.tags ||
+            it->second.service_state != m.service_state);
     } else {
       ok = !known || it->second.state != s;
     }
