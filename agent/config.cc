@@ -179,9 +179,11 @@ ring::Options ring_options(const AgentConfig& config) {
 
 std::string agent_usage() {
   std::ostringstream out;
-  out << "usage: ringd agent --node NAME --bind IP:PORT --join HOST:PORT [--join ...]\n"
-         "                   [--advertise IP:PORT] [--service IP:PORT] --resp IP:PORT --http IP:PORT\n"
-         "                   [--config FILE] [--log-level LEVEL]\n\n"
+  out << "usage: ringd agent [--node NAME] [--bind IP:PORT] [--join HOST:PORT ...] [--advertise IP:PORT]\n"
+         "                   [--service IP:PORT] [--tag KEY=VALUE ...] [--resp IP:PORT] [--http IP:PORT]\n"
+         "                   [--config FILE] [--log-level LEVEL] [more flags below]\n\n"
+         "Every flag is optional. The first agent starts alone (no --join); the others\n"
+         "--join any running member. Names must be unique in the cluster.\n\n"
       << agent_options();
   return out.str();
 }

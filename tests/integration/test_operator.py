@@ -132,6 +132,15 @@ class OperatorTest(unittest.TestCase):
                 self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
                 self.assertIn(text, r.stderr)
 
+    # item 10: the agent's own usage line does not call optional flags required
+    def test_agent_help_shows_every_flag_as_optional(self):
+        r = subprocess.run([ringd_bin(), "agent", "--help"], capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 0)
+        usage = r.stdout.split("\n\n")[0]
+        for flag in ("--node NAME", "--bind IP:PORT", "--join HOST:PORT", "--resp IP:PORT", "--http IP:PORT"):
+            self.assertIn("[" + flag, usage)
+        self.assertIn("The first agent starts alone (no --join)", r.stdout)
+
     # item 11: the README shows what the API returns
     def test_the_readme_shows_every_field_of_health_and_ring(self):
         with open(os.path.join(ringd_src(), "README.md"), encoding="utf-8") as f:
