@@ -93,19 +93,20 @@ local function install(ring)
     dict:set("applied:" .. ngx.worker.id(), ring.checksum .. " " .. ngx.now())
 end
 
-local function went_unreachable(err)
+-- what: "unreachable" (I/O errors) or what the agent did wrong.
+local function went_unreachable(err, what)
     if state.unreachable then
         return
     end
     state.unreachable = true
     if dict:add("stale", ngx.now()) then
         if state.ring then
-            ngx_log(WARN, "ringd: agent ", _M.agent(), " unreachable (", err,
-                    "): routing on the last ring ", describe(state.ring),
+            ngx_log(WARN, "ringd: agent ", _M.agent(), " ", what or "unreachable", " (",
+                    err, "): routing on the last ring ", describe(state.ring),
                     " and marking responses X-Ringd-Stale: 1")
         else
-            ngx_log(WARN, "ringd: agent ", _M.agent(), " unreachable (", err,
-                    "): no ring yet, answering 503")
+            ngx_log(WARN, "ringd: agent ", _M.agent(), " ", what or "unreachable", " (",
+                    err, "): no ring yet, answering 503")
         end
     end
 end
@@ -159,11 +160,14 @@ end
 local function poll_once()
     local checksum, c, kind = ask("RING.CHECKSUM")
     if checksum == nil then
+        if kind == "server" then
+            return went_unreachable(c, "answers RING.CHECKSUM with an error")
+        end
         return went_unreachable(c)
     end
     if type(checksum) ~= "string" then
         c:close()
-        return went_unreachable("RING.CHECKSUM answered a " .. type(checksum))
+        return went_unreachable("a " .. type(checksum), "answers RING.CHECKSUM oddly")
     end
     local ring = state.ring
     if ring and ring.checksum == checksum then
