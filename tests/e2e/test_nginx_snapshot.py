@@ -12,6 +12,9 @@ Real nginx, real ringd agents, real backends, on loopback.
   * router agent SIGSTOPped, then SIGKILLed: requests keep being served on
     the last ring with X-Ringd-Stale: 1, one log line each way; agent back
     (SIGCONT, restart) -> the header goes away and the agent's ring is used;
+  * failover: a killed backend process (agent alive) -> its keys go to their
+    next owner, 0 GET errors; a POST is not retried (502); an owner whose
+    connects time out -> the next owner after proxy_connect_timeout;
   * no ring yet (agent not up when nginx starts): 503 with a one-line body,
     then routing as soon as the agent is up.
 
@@ -325,6 +328,85 @@ class SnapshotBehaviourTest(SnapshotTestBase):
         finally:
             router.send_signal(signal.SIGCONT)
             client.close()
+
+    def test_failover_when_the_owner_refuses_or_times_out(self):
+        """A backend process killed (its agent alive: still on the ring): its
+        keys are served by their next owner, 0 errors for GET from 8 clients
+        at once; a POST to such a key is not retried (502). Then the same
+        port accepts no connections at all (a full accept queue: connects
+        time out): the next owner again, after proxy_connect_timeout."""
+        cluster = self.cluster
+        keys = ["/documents/fo-%d" % i for i in range(300)]
+        _, owners = self.nginx_owners(keys)
+        victim_backend, victim_agent = cluster.hosts[0]
+        victim = victim_backend.address
+        on_victim = [k for k, o in zip(keys, owners) if o[0] == victim]
+        self.assertTrue(on_victim)
+        next_owner = {k: o[1] for k, o in zip(keys, owners)}
+
+        victim_backend.kill()
+        problems, lock = [], threading.Lock()
+
+        def client(i):
+            c = HttpClient(cluster.nginx.port)
+            try:
+                for key in keys[i::8]:
+                    status, headers, body = c.get(key)
+                    want = next_owner[key] if key in on_victim else owners[keys.index(key)][0]
+                    if status != 200 or headers.get("x-ringd-backend") != want:
+                        with lock:
+                            problems.append((key, status, headers.get("x-ringd-backend"), want))
+            finally:
+                c.close()
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        self.assertEqual(problems[:5], [], "%d problems" % len(problems))
+        log("backend killed: %d requests, %d of them failed over, 0 errors"
+            % (len(keys), len(on_victim)))
+        import http.client
+        conn = http.client.HTTPConnection("127.0.0.1", cluster.nginx.port, timeout=5)
+        conn.request("POST", on_victim[0], body=b"x=1")
+        resp = conn.getresponse()
+        resp.read()
+        self.assertEqual(resp.status, 502)
+        self.assertEqual(resp.getheader("X-Ringd-Backend"), victim)
+        conn.close()
+        victim_agent.check_alive()
+        self.assertIn(victim, cluster.router.ring()["nodes"])
+
+        # The port now takes no connection: accept queue full, SYNs dropped.
+        import socket
+        holder = socket.socket()
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.bind(("127.0.0.1", victim_backend.port))
+        holder.listen(0)
+        fillers = []
+        try:
+            for _ in range(4):
+                f = socket.socket()
+                f.setblocking(False)
+                f.connect_ex(("127.0.0.1", victim_backend.port))
+                fillers.append(f)
+            client = HttpClient(cluster.nginx.port)
+            t0 = time.monotonic()
+            for key in on_victim[:10]:
+                status, headers, _ = client.get(key)
+                self.assertEqual((status, headers.get("x-ringd-backend")),
+                                 (200, next_owner[key]), key)
+            per = (time.monotonic() - t0) / 10
+            client.close()
+            log("MEASURED owner timing out on connect: %.0f ms per request (next owner "
+                "after proxy_connect_timeout)" % (per * 1000))
+            self.assertGreater(per, 0.1)  # it did wait for the connect timeout
+            self.assertLess(per, 1.0)
+        finally:
+            for f in fillers:
+                f.close()
+            holder.close()
 
     def test_no_ring_yet_is_503_until_the_agent_answers(self):
         cluster = self.cluster
