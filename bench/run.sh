@@ -2,7 +2,9 @@
 # Runs every benchmark and writes bench/RESULTS.md from what they print.
 #
 #   bench/run.sh                 # uses build/ (run deploy/test.sh or build first)
-#   SECTIONS="ring resp" bench/run.sh   # a subset: ring gossip membership resp
+#   SECTIONS="ring resp" bench/run.sh   # a subset: ring gossip membership resp nginx
+#                                # (the other sections of RESULTS.md are kept
+#                                # as their own run wrote them)
 #   SECTIONS="ring resp,gossip membership" bench/run.sh
 #                                # groups split by commas run side by side
 #   GOSSIP_ARGS="--quick" bench/run.sh  # flags for gossip_sim_bench (the full
@@ -13,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-SECTIONS=${SECTIONS:-"ring gossip membership resp"}
+SECTIONS=${SECTIONS:-"ring gossip membership resp nginx"}
 GOSSIP_ARGS=${GOSSIP_ARGS:-}
 OUT=bench/RESULTS.md
 export BUILD
@@ -35,6 +37,7 @@ run_section() {
       echo
       /usr/bin/python3 bench/membership_bench.py --n 10 30 --trials 3 --idle-seconds 20 ;;
     resp) bench/resp_bench.sh "$BUILD" ;;  # prints its own heading
+    nginx) RINGD_BIN="$BUILD/ringd" /usr/bin/python3 bench/nginx_bench.py --rounds 5 --seconds 4 ;;
     *) echo "bench/run.sh: unknown section $1" >&2; exit 2 ;;
   esac
 }
@@ -53,21 +56,11 @@ for g in "${groups[@]}"; do
 done
 for p in "${pids[@]}"; do wait "$p"; done
 
-{
-  echo "# Benchmark results"
-  echo
-  echo "Written by \`bench/run.sh\` on $(date -u +%Y-%m-%d) — do not edit by hand."
-  echo
-  echo "- machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB, Linux $(uname -r); load average at start $load_at_start"
-  echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  echo
-  if ((${#groups[@]} > 1)); then
-    echo "Section groups run side by side: $(printf '[%s] ' "${groups[@]}")— figures may include the other group's load."
-    echo
-  fi
-  for s in ${SECTIONS//,/ }; do
-    cat "$tmp/$s.md"
-    echo
-  done
-} >"$OUT"
+stamp="run of $(date -u +%Y-%m-%d) at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB, Linux $(uname -r); load average at start $load_at_start"
+if ((${#groups[@]} > 1)); then
+  stamp="$stamp; groups side by side: $(printf '[%s] ' "${groups[@]}")"
+fi
+merge=()
+for s in ${SECTIONS//,/ }; do merge+=("$s=$tmp/$s.md"); done
+/usr/bin/python3 bench/merge_results.py "$OUT" "$stamp" "${merge[@]}"
 echo "wrote $OUT" >&2
