@@ -15,9 +15,13 @@
 #      router-only ringd agent and nginx (deploy/nginx) asking it over RESP
 #   3. waits until every agent sees all four members alive and a 3-node ring
 #   4. sends 20 documents through nginx twice: same key, same backend
-#   5. SIGKILLs host2 (its agent and its backend), waits until the ring drops
+#   5. kills backend3's process while its agent lives, under a stream of
+#      requests: none fails (nginx tries the key's next owner), its service
+#      leaves every ring within a second (the agent checks it), and comes
+#      back once the backend is restarted
+#   6. SIGKILLs host2 (its agent and its backend), waits until the ring drops
 #      it, sends the 20 documents again: only host2's documents moved
-#   6. stops everything it started (also on Ctrl-C or an error)
+#   7. stops everything it started (also on Ctrl-C or an error)
 #
 # Ports (fixed, loopback only):
 #              backend   gossip(UDP+TCP)  RESP    HTTP API
@@ -25,7 +29,8 @@
 #   host2      19002     17002            16002   18002
 #   host3      19003     17003            16003   18003
 #   router     -         17000            16000   18000
-#   nginx      18080 (http://127.0.0.1:18080/documents/...)
+#   nginx      18080 (http://127.0.0.1:18080/documents/...), snapshot mode:
+#              its workers hold the router agent's ring (deploy/nginx)
 #
 # Environment:
 #   RINGD_BIN=path   use this ringd binary and skip install + build
@@ -121,7 +126,7 @@ start() {
   local name=$1; shift
   "$@" >"$RUNDIR/$name.log" 2>&1 &
   PIDS[$name]=$!
-  ORDER+=("$name")
+  [[ " ${ORDER[*]} " == *" $name "* ]] || ORDER+=("$name")  # a restart keeps its place
 }
 
 # json URL PYTHON-EXPR: fetch URL, evaluate EXPR with the document as `d`.
@@ -250,7 +255,7 @@ json "http://127.0.0.1:$ROUTER_HTTP/members" \
   '"\n".join("    %-7s %-6s %-16s service %s" % (m["name"], m["state"], m["address"], m["service"] or "none (router only)") for m in d["members"])'
 printf '%s' "$N"
 
-step "Starting nginx on 127.0.0.1:$NGINX_PORT (asks the router agent at 127.0.0.1:$ROUTER_RESP)"
+step "Starting nginx on 127.0.0.1:$NGINX_PORT (holds the router agent's ring, from 127.0.0.1:$ROUTER_RESP)"
 "$SRC/deploy/nginx/render.sh" --rundir "$RUNDIR/nginx" --listen "127.0.0.1:$NGINX_PORT" \
   --agent "127.0.0.1:$ROUTER_RESP" >/dev/null
 "$NGINX" -t -q -p "$RUNDIR/nginx" -c "$RUNDIR/nginx/nginx.conf" -e "$RUNDIR/nginx/logs/error.log" ||
@@ -285,7 +290,58 @@ for b in $(printf '%s\n' "${FIRST[@]}" | sort | uniq -c | awk '{print $2":"$1}')
   info "${b%%:*} (${SERVICE[${b%%:*}]:-?}) got ${b##*:} keys"
 done
 
-# ---------------------------------------------------------------- 4. kill
+# ---------------------------------------------------------------- 4. backend dies
+# load SECONDS KEYS...: GETs through nginx round the keys on one keepalive
+# connection for SECONDS; prints "requests failed" (non-2xx or errors).
+load() {
+  "$PY" - "$NGINX_PORT" "$@" <<'PYLOAD'
+import http.client, sys, time
+port, seconds, keys = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3:]
+conn, done, failed, end = None, 0, 0, time.monotonic() + seconds
+while time.monotonic() < end and done < 100000:
+    key = keys[done % len(keys)]
+    done += 1
+    try:
+        conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", key)
+        r = conn.getresponse()
+        r.read()
+        if not 200 <= r.status < 300:
+            failed += 1
+    except (OSError, http.client.HTTPException):
+        failed += 1
+        conn = None
+print(done, failed)
+PYLOAD
+}
+on_router_ring() {
+  [[ $(json "http://127.0.0.1:$ROUTER_HTTP/ring" '"yes" if "'"$1"'" in d["nodes"] else "no"') == "$2" ]]
+}
+dead_backend=backend3
+dead_service="127.0.0.1:$(backend_port host3)"
+step "Killing $dead_backend's process while its agent lives, under a stream of requests"
+load 4 "${KEYS[@]}" >"$RUNDIR/load.out" &
+load_pid=$!
+sleep 1
+t_kill=$(date +%s.%N)
+disown "${PIDS[$dead_backend]}" 2>/dev/null || true
+kill -KILL "${PIDS[$dead_backend]}"
+unset "PIDS[$dead_backend]"
+wait_for 5 "$dead_service off the router's ring" on_router_ring "$dead_service" no
+t_off=$(date +%s.%N)
+wait "$load_pid"
+read -r sent failed <"$RUNDIR/load.out"
+info "host3's agent saw its service fail its checks; the service left the ring $(awk "BEGIN {printf \"%.2f\", $t_off - $t_kill}")s after the kill"
+info "meanwhile nginx tried each of backend3's keys on its next owner: $sent requests, ${failed} failed"
+((failed == 0)) || fail "$failed requests failed while backend3 died"
+json "http://127.0.0.1:$ROUTER_HTTP/members" \
+  '"    " + "\n    ".join("%-7s %-6s service %s: %s" % (m["name"], m["state"], m["service"], m["service_health"]) for m in d["members"] if m["service"])'
+step "Restarting $dead_backend: its agent's checks put it back on the ring"
+start "$dead_backend" "$PY" "$SRC/deploy/backend.py" --name "$dead_backend" --listen "$dead_service"
+wait_for 10 "$dead_service back on the router's ring" on_router_ring "$dead_service" yes
+info "back: $(json "http://127.0.0.1:$ROUTER_HTTP/ring" '" ".join(d["nodes"])')"
+
+# ---------------------------------------------------------------- 5. kill
 victim_n=${VICTIM#host}
 step "SIGKILL $VICTIM: its ringd agent (pid ${PIDS[$VICTIM]}) and backend$victim_n (pid ${PIDS[backend$victim_n]})"
 # disown first, so bash does not print a "Killed" job notice.
