@@ -115,28 +115,10 @@ bool Node::Impl::answer_address_check(Time now, std::uint64_t seq, const std::st
                          [&](const auto& entry) { return entry.second.seq == seq; });
   if (it == address_checks.end()) return false;
   const std::string name = it->first;
-  const AddressCheck check = std::move(it->second);
+  AddressCheck check = std::move(it->second);
   address_checks.erase(it);
-  if (source != name) return true;  // another member lives there now: not an answer for the name
-  if (name == cfg.name) {
-    yielded = true;
-    joined_ = false;
-    conflict_notice(now, name,
-                    "the name " + name + " is held by a live agent at " + check.holder_address +
-                        "; this agent (" + self_rec().member.address +
-                        ") stays out of the cluster and retries joining every " +
-                        std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           cfg.join_retry_interval)
-                                           .count()) +
-                        " ms. Give every agent a unique --node");
-    return true;
-  }
-  if (refused_claims.size() >= kMaxAddressChecks) refused_claims.clear();
-  refused_claims[name] = RefusedClaim{check.claim ? check.claim->address : std::string(), now + kConflictMemory};
-  conflict_notice(now, name,
-                  "member " + name + " lives at " + check.holder_address + ", but " +
-                      (check.claim ? check.claim->address : std::string("another address")) +
-                      " also claims that name; keeping the first holder");
+  // Another member answering from the old address is no holder of the name.
+  conclude_check(now, name, check, source == name);
   return true;
 }
 
@@ -149,18 +131,44 @@ void Node::Impl::expire_address_checks(Time now) {
     const std::string name = it->first;
     AddressCheck check = std::move(it->second);
     it = address_checks.erase(it);
-    if (name == cfg.name) {
-      // Nobody answers as us there: a stale record of an earlier life.
-      yielded = false;
-      joined_ = true;
-      refute(check.incarnation);
-      continue;
-    }
-    MemberRecord* rec = table.find(name);
-    if (rec == nullptr || !check.claim) continue;
-    if (rec->member.address != check.holder_address) continue;  // changed meanwhile
-    apply_alive_unchecked(now, *rec, *check.claim);
+    conclude_check(now, name, check, false);
   }
+}
+
+void Node::Impl::conclude_check(Time now, const std::string& name, const AddressCheck& check, bool holder_lives) {
+  if (name == cfg.name) {
+    if (holder_lives) {
+      yielded = true;
+      joined_ = false;
+      conflict_notice(now, name,
+                      "the name " + name + " is held by a live agent at " + check.holder_address +
+                          "; this agent (" + self_rec().member.address +
+                          ") stays out of the cluster and retries joining every " +
+                          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             cfg.join_retry_interval)
+                                             .count()) +
+                          " ms. Give every agent a unique --node");
+      return;
+    }
+    // Nobody answers as us there: a stale record of an earlier life.
+    yielded = false;
+    joined_ = true;
+    refute(check.incarnation);
+    return;
+  }
+  if (holder_lives) {
+    if (refused_claims.size() >= kMaxAddressChecks) refused_claims.clear();
+    refused_claims[name] = RefusedClaim{check.claim ? check.claim->address : std::string(), now + kConflictMemory};
+    conflict_notice(now, name,
+                    "member " + name + " lives at " + check.holder_address + ", but " +
+                        (check.claim ? check.claim->address : std::string("another address")) +
+                        " also claims that name; keeping the first holder");
+    return;
+  }
+  MemberRecord* rec = table.find(name);
+  if (rec == nullptr || !check.claim) return;
+  if (rec->member.address != check.holder_address) return;  // changed meanwhile
+  apply_alive_unchecked(now, *rec, *check.claim);
 }
 
 Time Node::Impl::next_address_check() const {

@@ -262,6 +262,9 @@ struct Node::Impl {
   // An ack (UDP or TCP) for `seq` from `source`: true when it answered a check.
   bool answer_address_check(Time now, std::uint64_t seq, const std::string& source);
   void expire_address_checks(Time now);
+  // The verdict on a check: the name's holder answered at its old address,
+  // or not (timeout, or another member answers there).
+  void conclude_check(Time now, const std::string& name, const AddressCheck& check, bool holder_lives);
   Time next_address_check() const;
   void pinged_by_our_name(Time now, const msg::Ping& p);
 
