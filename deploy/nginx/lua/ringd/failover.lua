@@ -14,10 +14,13 @@
 --                (proxy_next_upstream error timeout). The request never
 --                reached the peer (no connect time, or 0 bytes sent:
 --                refused, connect timeout) -> the next owner. It reached the
---                peer and failed with an error -> the same peer once more (a
---                keepalive connection the peer had just closed); a timeout or
---                a second error -> the request ends 502/504 through
---                failed_page(), without trying another owner.
+--                peer, which closed or reset the connection before sending a
+--                byte -> the same peer again (a keepalive connection the peer
+--                had closed: when a backend dies, several pooled connections
+--                to it can fail in a row before a fresh connect is refused
+--                and the next owner is tried), up to MAX_SAME_PEER times. A
+--                timeout, or an error after bytes came back -> the request
+--                ends 502/504 through failed_page(), without another owner.
 --   $ringd_backend names the peer of the latest try: the backend that
 --   answered, or the last one that failed.
 --
@@ -33,6 +36,8 @@ local match = string.match
 local tonumber = tonumber
 
 local _M = {}
+
+local MAX_SAME_PEER = 32 -- pooled connections to one peer tried in a row
 
 local idempotent = {
     GET = true, HEAD = true, OPTIONS = true, PUT = true, DELETE = true, TRACE = true,
@@ -60,6 +65,10 @@ local function reached_peer()
            and last_entry(var.upstream_bytes_sent) ~= "0"
 end
 
+local function nothing_received()
+    return last_entry(ngx.var.upstream_bytes_received) == "0"
+end
+
 local function fail(code)
     -- ngx.exit() with a status is not taken from a balancer; NGX_ERROR is
     -- (nginx answers 500). error_page 500 sends that to failed_page(),
@@ -84,9 +93,10 @@ function _M.balancer()
             if at > ctx.ringd_count then
                 return fail(code)
             end
-        elseif code ~= 504 and not ctx.ringd_again then
-            ctx.ringd_again = true
-            balancer.set_more_tries(1)
+        elseif code ~= 504 and (ctx.ringd_same or 0) < MAX_SAME_PEER
+               and nothing_received() then
+            ctx.ringd_same = (ctx.ringd_same or 0) + 1
+            balancer.set_more_tries(1) -- keep the other owners' tries
         else
             return fail(code)
         end
