@@ -55,6 +55,27 @@ void bind_or_fail(const std::string& flag, const std::string& address, F&& bind)
   }
 }
 
+// Checks our service (service_check.h); a change of the checks' verdict is
+// logged and gossiped (a drain, if any, still wins: ServiceHealth::state()).
+std::unique_ptr<ServiceChecker> start_service_checks(asio::io_context& io, const AgentConfig& config,
+                                                     ServiceHealth& health, GossipDriver& gossip) {
+  auto checker = std::make_unique<ServiceChecker>(
+      io, tcp_endpoint(config.service), config.service_check, [&](bool passed, const std::string& reason) {
+        const gossip::ServiceState before = health.health();
+        health.record(passed);
+        if (!passed) SPDLOG_DEBUG("service {} check failed: {}", config.service, reason);
+        if (health.health() == before) return;
+        if (health.health() == gossip::ServiceState::kPassing) {
+          spdlog::info("service {} is passing its checks; it takes keys", config.service);
+        } else {
+          spdlog::warn("service {} is failing its checks ({}); it leaves every ring", config.service, reason);
+        }
+        gossip.set_service_state(health.state());
+      });
+  checker->start();
+  return checker;
+}
+
 }  // namespace
 
 int run_agent(const AgentConfig& config) {
@@ -159,24 +180,7 @@ int run_agent(const AgentConfig& config) {
   gossip.start(seeds, on_events);
 
   std::unique_ptr<ServiceChecker> checker;
-  if (checked) {
-    checker = std::make_unique<ServiceChecker>(
-        io, tcp_endpoint(config.service), config.service_check, [&](bool passed, const std::string& reason) {
-          const gossip::ServiceState before = health.health();
-          const gossip::ServiceState after = health.record(passed) == gossip::ServiceState::kDraining
-                                                 ? health.health()
-                                                 : health.state();
-          if (!passed) SPDLOG_DEBUG("service {} check failed: {}", config.service, reason);
-          if (after == before) return;
-          if (after == gossip::ServiceState::kPassing) {
-            spdlog::info("service {} is passing its checks; it takes keys", config.service);
-          } else {
-            spdlog::warn("service {} is failing its checks ({}); it leaves every ring", config.service, reason);
-          }
-          gossip.set_service_state(health.state());
-        });
-    checker->start();
-  }
+  if (checked) checker = start_service_checks(io, config, health, gossip);
   spdlog::info("ringd agent {} gossiping on {} (advertise {}), service {}, HTTP on {}", config.node, config.bind,
                config.advertise, config.service.empty() ? "none (router only)" : config.service, config.http);
 
