@@ -17,8 +17,8 @@ resp (one RESP GET per request). 500 keys go through nginx:
   * nginx keeps its connections to the agent and to the backends alive;
   * router agent down -> resp: 503; snapshot: routing goes on with
     X-Ringd-Stale: 1;
-  * a backend's HTTP server down while its agent lives -> resp: 502 for its
-    keys only; snapshot: its keys go to their next owner (GET), POST is 502.
+  * a backend's HTTP server down while its agent lives -> its keys go to
+    their next owner (GET; resp mode learns it from RING.OWNERS), POST is 502.
 
 tests/e2e/test_nginx_snapshot.py has the snapshot mode's own tests.
 
@@ -267,8 +267,8 @@ class RingdNginxTest(unittest.TestCase):
                    "X-Ringd-Stale: 1")
 
     def test_backend_down_with_agent_alive(self):
-        """Snapshot: GETs for the dead backend's keys go to the next owner;
-        a POST is not retried elsewhere (502)."""
+        """GETs for the dead backend's keys go to the next owner (both
+        modes); a POST is not retried elsewhere (502)."""
         before = self.route_all(self.keys[:100])
         down_backend, down_agent = self.cluster.hosts[0]
         down_backend.stop(signal.SIGTERM)
@@ -313,24 +313,6 @@ class RingdNginxRespTest(RingdNginxTest):
             self.assertEqual(headers.get("x-ringd-error"), "agent-unreachable")
             self.assertEqual(body, b"ringd agent unreachable\n")
             self.assertNotIn("x-ringd-backend", headers)
-
-    def test_backend_down_with_agent_alive(self):
-        """RESP: 502 for the dead backend's keys only."""
-        before = self.route_all(self.keys[:100])
-        down_backend, down_agent = self.cluster.hosts[0]
-        down_backend.stop(signal.SIGTERM)
-        down = down_backend.address
-        self.assertTrue(any(s == down for s in before.values()))
-        for path, service in before.items():
-            status, name, headers, body = self.route(path)
-            self.assertEqual(headers.get("x-ringd-backend"), service, path)
-            if service == down:
-                self.assertEqual(status, 502, path)
-                self.assertEqual(headers.get("x-ringd-error"), "backend-unreachable")
-            else:
-                self.assertEqual(status, 200, path)
-        down_agent.check_alive()  # the agent kept running: ring unchanged
-        self.assertIn(down, self.cluster.router.ring()["nodes"])
 
 
 if __name__ == "__main__":

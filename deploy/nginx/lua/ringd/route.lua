@@ -4,13 +4,18 @@
 -- --lookup snapshot, is ringd.snapshot_route (the ring inside nginx).
 --
 -- Phases (see nginx.conf.template):
---   access_by_lua   route.access()   RESP `GET <key>` to the agent; on success
---                                    stores ip/port in ngx.ctx and sets
---                                    $ringd_backend; otherwise ends the
---                                    request with 503 and a one-line body.
---   balancer_by_lua route.balancer() ngx.balancer.set_current_peer(ip, port),
---                                    so the upstream's `keepalive` pool keeps
---                                    working (proxy_pass http://$var would not).
+--   access_by_lua   route.access()   RESP `RING.OWNERS <key> 3` to the agent
+--                                    (the owner, then where to fail over; `GET
+--                                    <key>`, no failover, for an agent without
+--                                    it); on success stores the endpoints in
+--                                    ngx.ctx and sets $ringd_backend; otherwise
+--                                    ends the request with 503 and a one-line
+--                                    body.
+--   balancer_by_lua route.balancer() ringd.failover: set_current_peer(ip,
+--                                    port), so the upstream's `keepalive` pool
+--                                    keeps working (proxy_pass http://$var
+--                                    would not); the next owner on a connect
+--                                    failure.
 --
 -- The key is the request path exactly as the client sent it (the bytes of
 -- $request_uri up to the first '?'): not URL-decoded, not normalised, no
@@ -23,11 +28,13 @@
 
 local resp = require "ringd.resp"
 local request = require "ringd.request"
+local failover = require "ringd.failover"
 
 local ngx = ngx
 local ngx_log = ngx.log
 local WARN = ngx.WARN
 local sub = string.sub
+local find = string.find
 local match = string.match
 local tonumber = tonumber
 
@@ -42,12 +49,13 @@ local conf = {
     pool_size = 256,      -- >= per-worker concurrency, avoids churn
     idle_timeout = 60000, -- ms a pooled connection may sit idle
     log_interval = 5,     -- s between two agent-error log lines per worker
+    failover_owners = 3,  -- RING.OWNERS key n: the owner + up to n-1 more
+    failover_methods = false, -- see ringd.failover
 }
 
 -- Options of --lookup snapshot that mean nothing here.
 local snapshot_only = {
     dict = true, poll_interval = true, dump_timeout = true, max_image = true,
-    failover_methods = true, failover_owners = true,
 }
 
 function _M.configure(opts)
@@ -62,6 +70,7 @@ function _M.configure(opts)
         end
     end
     conf.agent_port = tonumber(conf.agent_port)
+    failover.configure(conf)
     conf.pool = "ringd-agent:" .. conf.agent_host .. ":" .. conf.agent_port
 end
 
@@ -89,28 +98,67 @@ local reject = request.reject
 local request_key = request.key
 _M.request_key = request_key
 
--- One lookup: returns value or nil, err, kind.
-local function ask(key)
+-- One command on a pooled connection: returns value or nil, err, kind.
+local function ask_agent(...)
     local c, err, kind = resp.connect(conf.agent_host, conf.agent_port, conf)
     if not c then
         return nil, err, kind
     end
     local reused = c:reused_times() > 0
     local v
-    v, err, kind = c:command("GET", key)
+    v, err, kind = c:command(...)
     if v == nil and reused and (kind == "closed" or kind == "io") then
         -- The pooled connection was stale; try once on a fresh one.
         c, err, kind = resp.connect(conf.agent_host, conf.agent_port, conf)
         if not c then
             return nil, err, kind
         end
-        v, err, kind = c:command("GET", key)
+        v, err, kind = c:command(...)
     end
     if v ~= nil then
         c:release()
     end
     return v, err, kind
 end
+
+-- Per worker: false once the agent answered RING.OWNERS "unknown command"
+-- (an agent without it, or redis-server standing in for one).
+local use_owners = true
+
+-- The key's owners: RING.OWNERS key n (owner first, then where to fail
+-- over), or GET key. Returns a list of endpoints, resp.null, or nil, err, kind.
+local function ask(key)
+    if use_owners and conf.failover_owners > 1 then
+        local v, err, kind = ask_agent("RING.OWNERS", key, conf.failover_owners)
+        if v == nil and kind == "server" and find(err, "unknown command", 1, true) then
+            use_owners = false
+            ngx_log(WARN, "ringd: agent ", conf.agent_host, ":", conf.agent_port,
+                    " has no RING.OWNERS; asking GET, without failover")
+        else
+            return v, err, kind
+        end
+    end
+    return ask_agent("GET", key)
+end
+
+-- "ip:port" or "[ipv6]:port" -> ip, port; nil if unusable.
+local function endpoint(v)
+    if type(v) ~= "string" then
+        return nil
+    end
+    local ip, port = match(v, "^%[([%x:.]+)%]:(%d+)$")
+    if not ip then
+        ip, port = match(v, "^([%d.]+):(%d+)$")
+    end
+    port = tonumber(port)
+    if not ip or not port or port < 1 or port > 65535 then
+        return nil
+    end
+    return ip, port
+end
+
+-- ctx.ringd_owners for ringd.failover: the peers in order.
+local IN_ORDER = { 1, 2, 3, 4, 5, 6, 7, 8 }
 
 function _M.access()
     local key = request_key()
@@ -127,38 +175,40 @@ function _M.access()
         log_agent_error("agent unreachable: " .. err)
         return reject(503, "ringd agent unreachable", "agent-unreachable")
     end
-    if v == resp.null then
+    if v == resp.null or (type(v) == "table" and #v == 0) then
         return reject(503, "no backend", "no-backend")
     end
-    if type(v) ~= "string" then
+    local list = v
+    if type(v) == "string" then
+        list = { v }
+    elseif type(v) ~= "table" then
         log_agent_error("unexpected agent reply type " .. type(v))
         return reject(503, "ringd agent sent a bad reply", "agent-bad-reply")
     end
-    -- "ip:port"; IPv6 as "[addr]:port".
-    local ip, port = match(v, "^%[([%x:.]+)%]:(%d+)$")
-    if not ip then
-        ip, port = match(v, "^([%d.]+):(%d+)$")
-    end
-    port = tonumber(port)
-    if not ip or not port or port < 1 or port > 65535 then
-        log_agent_error("agent answered an unusable endpoint: " .. sub(v, 1, 64))
-        return reject(503, "ringd agent sent a bad endpoint", "agent-bad-reply")
+    local names, ips, ports = {}, {}, {}
+    for i = 1, #list do
+        if i > #IN_ORDER then
+            break
+        end
+        local ip, port = endpoint(list[i])
+        if ip then
+            local k = #names + 1
+            names[k], ips[k], ports[k] = list[i], ip, port
+        elseif i == 1 then
+            log_agent_error("agent answered an unusable endpoint: "
+                            .. sub(tostring(list[i]), 1, 64))
+            return reject(503, "ringd agent sent a bad endpoint", "agent-bad-reply")
+        end
     end
     local ctx = ngx.ctx
-    ctx.ringd_ip = ip
-    ctx.ringd_port = port
-    ngx.var.ringd_backend = v
+    ctx.ringd_ring = { names = names, ips = ips, ports = ports }
+    ctx.ringd_owners = IN_ORDER
+    ctx.ringd_count = #names
+    ngx.var.ringd_backend = names[1]
 end
 
-function _M.balancer()
-    local balancer = require "ngx.balancer"
-    local ctx = ngx.ctx
-    local ok, err = balancer.set_current_peer(ctx.ringd_ip, ctx.ringd_port)
-    if not ok then
-        ngx_log(ngx.ERR, "ringd: set_current_peer failed: ", err)
-        return ngx.exit(500)
-    end
-end
+-- The peer, then the next owners on a connect failure (ringd.failover).
+_M.balancer = failover.balancer
 
 -- Nothing to start per worker in this mode.
 function _M.init_worker()
@@ -172,6 +222,6 @@ _M.owners_endpoint = snapshot_only_endpoint
 _M.ring_endpoint = snapshot_only_endpoint
 
 -- error_page 500 target (see ringd.failover).
-_M.failed_page = require("ringd.failover").failed_page
+_M.failed_page = failover.failed_page
 
 return _M
