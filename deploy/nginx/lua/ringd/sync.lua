@@ -111,13 +111,18 @@ local function went_unreachable(err, what)
     end
 end
 
+-- The agent answered. The worker that finds the shared "stale" mark clears
+-- it and logs one line; a worker that was not cut off itself clears only a
+-- mark older than a second (its writer went away, e.g. in a reload), so
+-- that a poll answered just before the agent stopped logs nothing.
 local function reached()
-    if not state.unreachable then
-        return
-    end
+    local was = state.unreachable
     state.unreachable = false
     local since = dict:get("stale")
-    if since and dict:add("back:" .. since, true, 60) then
+    if not since or not (was or ngx.now() - since > 1) then
+        return
+    end
+    if dict:add("back:" .. since, true, 60) then
         dict:delete("stale")
         ngx.update_time()
         ngx_log(WARN, "ringd: agent ", _M.agent(), " answers again after ",
@@ -221,6 +226,8 @@ local function poll_once()
     end
 end
 
+local last_error_log = 0
+
 local function poll(premature)
     if premature or state.busy then
         return
@@ -228,8 +235,9 @@ local function poll(premature)
     state.busy = true
     local ok, err = pcall(poll_once)
     state.busy = false
-    if not ok then
-        ngx_log(ERR, "ringd: ring poll failed: ", err)
+    if not ok and ngx.now() - last_error_log >= 10 then
+        last_error_log = ngx.now()
+        ngx_log(ERR, "ringd: ring poll failed (logged at most every 10 s): ", err)
     end
 end
 
