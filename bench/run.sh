@@ -2,7 +2,7 @@
 # Runs every benchmark and writes bench/RESULTS.md from what they print.
 #
 #   bench/run.sh                 # uses build/ (run deploy/test.sh or build first)
-#   SECTIONS="ring resp" bench/run.sh   # a subset: ring gossip membership resp nginx
+#   SECTIONS="ring resp" bench/run.sh   # a subset: ring gossip membership resp nginx failures
 #                                # (the other sections of RESULTS.md are kept
 #                                # as their own run wrote them)
 #   SECTIONS="ring resp,gossip membership" bench/run.sh
@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-SECTIONS=${SECTIONS:-"ring gossip membership resp nginx"}
+SECTIONS=${SECTIONS:-"ring gossip membership resp nginx failures"}
 GOSSIP_ARGS=${GOSSIP_ARGS:-}
 OUT=bench/RESULTS.md
 export BUILD
@@ -38,6 +38,7 @@ run_section() {
       /usr/bin/python3 bench/membership_bench.py --n 10 30 --trials 3 --idle-seconds 20 ;;
     resp) bench/resp_bench.sh "$BUILD" ;;  # prints its own heading
     nginx) RINGD_BIN="$BUILD/ringd" /usr/bin/python3 bench/nginx_bench.py --rounds 5 --seconds 4 ;;
+    failures) RINGD_BIN="$BUILD/ringd" /usr/bin/python3 bench/failures_bench.py --seconds 20 ;;
     *) echo "bench/run.sh: unknown section $1" >&2; exit 2 ;;
   esac
 }
