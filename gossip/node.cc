@@ -71,6 +71,13 @@
 // * A full state sync reports dead members as suspect (memberlist's choice):
 //   we do not declare someone dead on hearsay from a single TCP peer; our own
 //   probes decide.
+// * A live member's address never moves on a claim alone: the old address
+//   is pinged first, and only silence lets the claim apply; a joining agent
+//   whose name a live agent holds stays out (node_conflict.cc). Two agents
+//   started with one name no longer take turns owning it.
+// * Alive messages also carry the member's service state (its own agent's
+//   health check, or a drain): gossiped like metadata, and only a passing
+//   service takes keys (the ring is the agent's business, not this file's).
 // * Pings name their target and source. A receiver drops pings meant for
 //   another name (the address was reused), and when it thinks the prober is
 //   suspect/dead it says so in the ack, so a wrongly suspected member learns
