@@ -111,6 +111,23 @@ def parse_wrk(out):
     return p50, rps, failures
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def workers_cpu(master_pid):
+    """User + system CPU seconds of the nginx master's children (its workers)."""
+    kids = subprocess.run(["pgrep", "-P", str(master_pid)], capture_output=True, text=True).stdout.split()
+    total = 0
+    for pid in kids:
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / TICK
+
+
 def run_wrk(wrk, script, port, conns, seconds):
     out = subprocess.run([wrk, "-t1", "-c%d" % conns, "-d%ds" % seconds, "--latency", "-s", script,
                           "http://%s:%d/documents/" % (HOST, port)],
@@ -142,12 +159,13 @@ def main():
         wait_until(lambda: len(router.ring()["nodes"]) == 3, 20, "three services on the router's ring")
 
         fronts = {}
+        masters = {}
         p = free_port()
-        PlainNginx("static", run, front_block(p, "        server %s;\n" % backends[0])).start()
+        masters["static"] = PlainNginx("static", run, front_block(p, "        server %s;\n" % backends[0])).start()
         fronts["static"] = p
         p = free_port()
-        PlainNginx("hash", run, front_block(p, "        hash $request_uri consistent;\n" +
-                                            "".join("        server %s;\n" % b for b in backends))).start()
+        masters["hash"] = PlainNginx("hash", run, front_block(p, "        hash $request_uri consistent;\n" +
+                                                              "".join("        server %s;\n" % b for b in backends))).start()
         fronts["hash"] = p
         for lookup in ("snapshot", "resp"):
             n = Nginx(lookup, run, router.resp, workers=1, lookup=lookup)
@@ -156,7 +174,7 @@ def main():
             conf = re.sub(r"^\s*access_log .*;$", "    access_log off;", conf, flags=re.M)
             with open(n.conf, "w") as f:
                 f.write(conf)
-            n.start()
+            masters[lookup] = n.start()
             fronts[lookup] = n.port
         script = os.path.join(run.path, "keys.lua")
         wrk_script(script)
@@ -168,20 +186,24 @@ def main():
         names = list(fronts)
         p50 = {n: [] for n in names}
         rps = {n: [] for n in names}
+        cpu = {n: [] for n in names}  # nginx worker CPU µs per request at c=16
         failures = {n: 0 for n in names}
         for r in range(args.rounds):
             order = names[r % len(names):] + names[:r % len(names)]
             for n in order:
                 lat, _, f1 = run_wrk(wrk, script, fronts[n], 1, args.seconds)
+                before = workers_cpu(masters[n].pid)
                 _, thr, f16 = run_wrk(wrk, script, fronts[n], 16, args.seconds)
+                cpu[n].append((workers_cpu(masters[n].pid) - before) / (thr * args.seconds) * 1e6)
                 p50[n].append(lat)
                 rps[n].append(thr)
                 failures[n] += f1 + f16
-                print("round %d %-8s p50 %.1f us  %.0f req/s" % (r + 1, n, lat, thr), file=sys.stderr)
+                print("round %d %-8s p50 %.1f us  %.0f req/s  %.2f us CPU/req" % (r + 1, n, lat, thr, cpu[n][-1]),
+                      file=sys.stderr)
     finally:
         run.cleanup()
 
-    med = {n: (statistics.median(p50[n]), statistics.median(rps[n])) for n in names}
+    med = {n: (statistics.median(p50[n]), statistics.median(rps[n]), statistics.median(cpu[n])) for n in names}
     # Ratios per round (same round, same load), then their median.
     def ratio(a, b, series):
         return statistics.median(x / y for x, y in zip(series[a], series[b]))
@@ -196,14 +218,15 @@ def main():
           "backends: one more nginx answering 200; access logs off. Medians over rounds; "
           "ratios and differences are taken within each round, then their median." % (KEYS, args.rounds, args.seconds))
     print()
-    print("| front config | p50 at c=1 | p50 − static | req/s at c=16 | ÷ static | ÷ nginx hash | failed requests |")
-    print("|---|---|---|---|---|---|---|")
+    print("| front config | p50 at c=1 | p50 − static | req/s at c=16 | ÷ static | ÷ nginx hash | "
+          "worker CPU per request at c=16 | failed requests |")
+    print("|---|---|---|---|---|---|---|---|")
     labels = {"static": "static `proxy_pass`, keepalive", "hash": "nginx `hash $request_uri consistent`",
               "snapshot": "ringd snapshot (ring in nginx)", "resp": "ringd RESP (GET per request)"}
     for n in names:
-        print("| %s | %.1f µs | %+.1f µs | %.0f | %.2f | %.2f | %d |" % (
+        print("| %s | %.1f µs | %+.1f µs | %.0f | %.2f | %.2f | %.1f µs | %d |" % (
             labels[n], med[n][0], delta(n, "static"), med[n][1], ratio(n, "static", rps),
-            ratio(n, "hash", rps), failures[n]))
+            ratio(n, "hash", rps), med[n][2], failures[n]))
     print()
     targets = [
         ("snapshot p50 ≤ 5 µs above static at c=1", delta("snapshot", "static") <= 5),
@@ -212,6 +235,10 @@ def main():
         ("RESP req/s ≥ 0.75× static at c=16", ratio("resp", "static", rps) >= 0.75),
         ("no failed request in any run", sum(failures.values()) == 0),
     ]
+    print("Worker CPU per request: the front nginx worker's user + system time over the c=16 run "
+          "(/proc/PID/stat) ÷ its requests; steadier than latency on a shared machine, and the cost of the "
+          "routing itself (snapshot − hash).")
+    print()
     print("### Targets")
     print()
     for text, ok in targets:
