@@ -1,6 +1,7 @@
 #include "agent/members_cli.h"
 
 #include <iostream>
+#include <optional>
 
 #include <boost/program_options.hpp>
 #include <fmt/core.h>
@@ -17,10 +18,17 @@ namespace {
 
 std::string text_or_dash(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : "-"; }
 
-}  // namespace
+// The flags every CLI subcommand takes: --help and --http. Returns the
+// agent's HTTP endpoint, or an exit code (0 after --help, 2 on a bad flag).
+struct AgentAddress {
+  std::optional<tcp::endpoint> endpoint;
+  std::string text;
+  int exit_code = 0;
+};
 
-int run_members(const std::vector<std::string>& args) {
-  po::options_description desc("ringd members options");
+AgentAddress parse_agent_address(const std::vector<std::string>& args, const std::string& name,
+                                 const std::string& about) {
+  po::options_description desc("ringd " + name + " options");
   desc.add_options()("help,h", "show this help")(
       "http", po::value<std::string>()->default_value("127.0.0.1:7948"), "the agent's HTTP API IP:PORT");
   po::variables_map vm;
@@ -28,22 +36,31 @@ int run_members(const std::vector<std::string>& args) {
     po::store(po::command_line_parser(args).options(desc).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    std::cerr << "ringd members: " << e.what() << "\n";
-    return 2;
+    std::cerr << "ringd " << name << ": " << e.what() << "\n";
+    return {std::nullopt, "", 2};
   }
   if (vm.count("help")) {
-    std::cout << "usage: ringd members [--http IP:PORT]\n\n" << desc;
-    return 0;
+    std::cout << "usage: ringd " << name << " [--http IP:PORT]\n\n" << about << desc;
+    return {std::nullopt, "", 0};
   }
-  auto address = vm["http"].as<std::string>();
-  auto ep = parse_endpoint(address);
+  const auto address = vm["http"].as<std::string>();
+  const auto ep = parse_endpoint(address);
   if (!ep) {
-    std::cerr << "ringd members: --http " << address << ": expected IP:PORT\n";
-    return 2;
+    std::cerr << "ringd " << name << ": --http " << address << ": expected IP:PORT\n";
+    return {std::nullopt, address, 2};
   }
+  return {tcp::endpoint(ep->address(), ep->port()), address, 0};
+}
+
+}  // namespace
+
+int run_members(const std::vector<std::string>& args) {
+  const AgentAddress agent = parse_agent_address(args, "members", "");
+  if (!agent.endpoint) return agent.exit_code;
+  const std::string& address = agent.text;
   nlohmann::json doc;
   try {
-    const HttpAnswer answer = http_request(tcp::endpoint(ep->address(), ep->port()), "GET", "/members");
+    const HttpAnswer answer = http_request(*agent.endpoint, "GET", "/members");
     if (answer.status != 200) throw std::runtime_error("agent answered HTTP " + std::to_string(answer.status));
     doc = nlohmann::json::parse(answer.body);
   } catch (const std::exception& e) {
@@ -72,32 +89,14 @@ int run_members(const std::vector<std::string>& args) {
 
 int run_drain(const std::vector<std::string>& args, bool drain) {
   const char* name = drain ? "drain" : "undrain";
-  po::options_description desc(std::string("ringd ") + name + " options");
-  desc.add_options()("help,h", "show this help")(
-      "http", po::value<std::string>()->default_value("127.0.0.1:7948"), "the agent's HTTP API IP:PORT");
-  po::variables_map vm;
+  const AgentAddress agent =
+      parse_agent_address(args, name,
+                          drain ? "Takes this host's service off every ring (its agent stays a member).\n\n"
+                                : "Puts this host's drained service back on the rings once its checks pass.\n\n");
+  if (!agent.endpoint) return agent.exit_code;
+  const std::string& address = agent.text;
   try {
-    po::store(po::command_line_parser(args).options(desc).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "ringd " << name << ": " << e.what() << "\n";
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << "usage: ringd " << name << " [--http IP:PORT]\n\n"
-              << (drain ? "Takes this host's service off every ring (its agent stays a member).\n\n"
-                        : "Puts this host's drained service back on the rings once its checks pass.\n\n")
-              << desc;
-    return 0;
-  }
-  const auto address = vm["http"].as<std::string>();
-  const auto ep = parse_endpoint(address);
-  if (!ep) {
-    std::cerr << "ringd " << name << ": --http " << address << ": expected IP:PORT\n";
-    return 2;
-  }
-  try {
-    const HttpAnswer answer = http_request(tcp::endpoint(ep->address(), ep->port()), "POST", std::string("/") + name);
+    const HttpAnswer answer = http_request(*agent.endpoint, "POST", std::string("/") + name);
     const auto doc = nlohmann::json::parse(answer.body, nullptr, false);
     if (answer.status != 200) {
       std::cerr << "ringd " << name << ": " << (doc.is_object() ? doc.value("error", answer.body) : answer.body)

@@ -220,6 +220,8 @@ struct Node::Impl {
   // Queue a message for the sender of the datagram being processed.
   void correct(msg::Message m);
   void apply_alive(Time now, const msg::Alive& a);
+  // After a change of our own service, tags or service state (node_meta.cc).
+  void announce_self_change(Time now);
   // apply_alive's rules for a known member once any address check is done.
   void apply_alive_unchecked(Time now, MemberRecord& rec, const msg::Alive& a);
   // Undoes a verdict of ours reached while cut off (local_verdict): the

@@ -57,6 +57,22 @@ std::optional<std::string> Node::validate(const Config& c) {
   return why.str();
 }
 
+// Our service, tags or service state changed (already stored): a new
+// incarnation, an update event, and the news spread at once. Not while
+// leaving: the goodbye has the last word.
+void Node::Impl::announce_self_change(Time now) {
+  if (leaving) return;
+  Member& self = self_rec().member;
+  self.incarnation += 1;
+  self.state_since = now;
+  count(C::kMetadataUpdates);
+  emit(Event::Kind::kUpdated, self);
+  if (started) {
+    broadcast(self.name, self_alive());
+    next_gossip_at = std::min(next_gossip_at, now);  // spread it at once
+  }
+}
+
 void Node::set_service_state(Time now, ServiceState state) {
   Impl& s = *impl_;
   Member& self = s.self_rec().member;
@@ -64,15 +80,7 @@ void Node::set_service_state(Time now, ServiceState state) {
   if (self.service_state == state) return;
   s.table.touch();
   self.service_state = state;
-  if (s.leaving) return;
-  self.incarnation += 1;
-  self.state_since = now;
-  s.count(Impl::C::kMetadataUpdates);
-  s.emit(Event::Kind::kUpdated, self);
-  if (s.started) {
-    s.broadcast(self.name, s.self_alive());
-    s.next_gossip_at = std::min(s.next_gossip_at, now);  // spread it at once
-  }
+  s.announce_self_change(now);
 }
 
 bool Node::set_metadata(Time now, std::string service, Tags tags) {
@@ -90,15 +98,7 @@ bool Node::set_metadata(Time now, std::string service, Tags tags) {
   s.cfg.tags = tags;
   self.service = std::move(service);
   self.tags = std::move(tags);
-  if (s.leaving) return true;
-  self.incarnation += 1;
-  self.state_since = now;
-  s.count(Impl::C::kMetadataUpdates);
-  s.emit(Event::Kind::kUpdated, self);
-  if (s.started) {
-    s.broadcast(self.name, s.self_alive());
-    s.next_gossip_at = std::min(s.next_gossip_at, now);  // spread it at once
-  }
+  s.announce_self_change(now);
   return true;
 }
 
