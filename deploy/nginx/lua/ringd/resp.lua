@@ -212,4 +212,29 @@ function Conn:close()
     self.sock:close()
 end
 
+-- One command on a pooled connection to host:port. A pooled connection
+-- that turns out dead (the agent restarted, or closed it while idle) is
+-- retried once on a fresh one. Returns the value and the connection (the
+-- caller releases or closes it), or nil, err, kind.
+function _M.ask(host, port, opts, ...)
+    local c, err, kind = _M.connect(host, port, opts)
+    if not c then
+        return nil, err, kind
+    end
+    local reused = c:reused_times() > 0
+    local v
+    v, err, kind = c:command(...)
+    if v == nil and reused and (kind == "closed" or kind == "io") then
+        c, err, kind = _M.connect(host, port, opts)
+        if not c then
+            return nil, err, kind
+        end
+        v, err, kind = c:command(...)
+    end
+    if v == nil then
+        return nil, err, kind
+    end
+    return v, c
+end
+
 return _M

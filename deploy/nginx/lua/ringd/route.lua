@@ -98,27 +98,15 @@ local reject = request.reject
 local request_key = request.key
 _M.request_key = request_key
 
--- One command on a pooled connection: returns value or nil, err, kind.
+-- One command to the agent (resp.ask), its connection back in the pool
+-- after a reply: returns the value, or nil, err, kind.
 local function ask_agent(...)
-    local c, err, kind = resp.connect(conf.agent_host, conf.agent_port, conf)
-    if not c then
-        return nil, err, kind
+    local v, c, kind = resp.ask(conf.agent_host, conf.agent_port, conf, ...)
+    if v == nil then
+        return nil, c, kind
     end
-    local reused = c:reused_times() > 0
-    local v
-    v, err, kind = c:command(...)
-    if v == nil and reused and (kind == "closed" or kind == "io") then
-        -- The pooled connection was stale; try once on a fresh one.
-        c, err, kind = resp.connect(conf.agent_host, conf.agent_port, conf)
-        if not c then
-            return nil, err, kind
-        end
-        v, err, kind = c:command(...)
-    end
-    if v ~= nil then
-        c:release()
-    end
-    return v, err, kind
+    c:release()
+    return v
 end
 
 -- Per worker: false once the agent answered RING.OWNERS "unknown command"

@@ -139,27 +139,10 @@ local function refuse(checksum, err)
     end
 end
 
--- One command on a pooled connection; a pooled connection that turns out
--- dead (agent restarted) is retried once on a fresh one.
+-- One command to the agent (resp.ask): the value and the connection, or
+-- nil, err, kind.
 local function ask(...)
-    local c, err, kind = resp.connect(conf.agent_host, conf.agent_port, conf)
-    if not c then
-        return nil, err, kind
-    end
-    local reused = c:reused_times() > 0
-    local v
-    v, err, kind = c:command(...)
-    if v == nil and reused and (kind == "closed" or kind == "io") then
-        c, err, kind = resp.connect(conf.agent_host, conf.agent_port, conf)
-        if not c then
-            return nil, err, kind
-        end
-        v, err, kind = c:command(...)
-    end
-    if v == nil then
-        return nil, err, kind
-    end
-    return v, c
+    return resp.ask(conf.agent_host, conf.agent_port, conf, ...)
 end
 
 local function poll_once()
