@@ -31,7 +31,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -62,6 +61,35 @@ function done(summary, latency, requests)
     latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
 end
 """
+
+
+def wrk_with_fault(wrk, script, port, seconds, fault_at, fault):
+    """wrk -t2 -c16 with WRK_SCRIPT against 127.0.0.1:port for `seconds`;
+    fault() runs `fault_at` s in and may return a dict of extra figures. Returns
+    {requests, failed (non-2xx + socket errors), non2xx, p50_ms, p99_ms,
+    max_ms} plus those figures."""
+    cmd = [wrk, "-t2", "-c16", "-d%ds" % seconds, "--timeout", "3s", "-s", script, "http://%s:%d" % (HOST, port)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    extra = {}
+    try:
+        time.sleep(fault_at)  # load before the fault (a schedule, not synchronisation)
+        extra = fault()
+        if not isinstance(extra, dict):  # e.g. Proc.kill()'s exit code
+            extra = {}
+        out, _ = proc.communicate(timeout=seconds + 60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    m = re.search(r"WRK requests=(\d+) non2xx=(\d+) connect=(\d+) read=(\d+) write=(\d+) timeout=(\d+) "
+                  r"p50_ms=([\d.]+) p99_ms=([\d.]+) max_ms=([\d.]+)", out)
+    if m is None:
+        raise RuntimeError("wrk printed no summary: " + out)
+    g = m.groups()
+    result = {"requests": int(g[0]), "failed": sum(int(x) for x in g[1:6]), "non2xx": int(g[1]),
+              "p50_ms": float(g[6]), "p99_ms": float(g[7]), "max_ms": float(g[8])}
+    result.update(extra)
+    return result
 
 
 class Bench:
@@ -110,27 +138,7 @@ class Bench:
         return {(v or "").split(" ")[0] for v in json.loads(body)["workers"].values()}
 
     def wrk_with(self, fault):
-        cmd = [self.wrk, "-t2", "-c16", "-d%ds" % self.seconds, "--timeout", "3s", "-s", self.script,
-               "http://%s:%d" % (HOST, self.cluster.nginx.port)]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        extra = {}
-        try:
-            time.sleep(self.fault_at)  # load before the fault (a schedule, not synchronisation)
-            extra = fault() or {}
-            out, _ = proc.communicate(timeout=self.seconds + 60)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        m = re.search(r"WRK requests=(\d+) non2xx=(\d+) connect=(\d+) read=(\d+) write=(\d+) timeout=(\d+) "
-                      r"p50_ms=([\d.]+) p99_ms=([\d.]+) max_ms=([\d.]+)", out)
-        if m is None:
-            raise RuntimeError("wrk printed no summary: " + out)
-        g = m.groups()
-        result = {"requests": int(g[0]), "failed": sum(int(x) for x in g[1:6]), "non2xx": int(g[1]),
-                  "p50_ms": float(g[6]), "p99_ms": float(g[7]), "max_ms": float(g[8])}
-        result.update(extra)
-        return result
+        return wrk_with_fault(self.wrk, self.script, self.cluster.nginx.port, self.seconds, self.fault_at, fault)
 
     # ---- faults -------------------------------------------------------------
     def host_kill(self):

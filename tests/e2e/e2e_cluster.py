@@ -131,3 +131,30 @@ class Cluster:
             return checksums.pop() if len(checksums) == 1 else False
 
         return wait_until(converged, timeout, what, interval=0.1)
+
+
+class ClusterTestMixin:
+    """For a unittest.TestCase that keeps its processes in self.rundir (and
+    its Cluster, if any, in self.cluster): stop_cluster() in tearDown stops
+    them, dumping their logs' tails first when the test failed."""
+
+    def _failed(self):
+        result = getattr(self._outcome, "result", None)
+        if result is None:
+            return False
+        return any(test is self for test, _ in result.errors + result.failures)
+
+    def dump_logs(self):
+        log("run directory: %s (KEEP_RUNDIR=1 keeps it)" % self.rundir.path)
+        for proc in self.rundir.procs:
+            log("---- %s (%s) ----\n%s" % (proc.name, proc.log_path, proc.log_tail(15)))
+        nginx = getattr(getattr(self, "cluster", None), "nginx", None)
+        if nginx is not None:
+            log("---- nginx error.log ----\n%s" % nginx.error_log_tail(15))
+
+    def stop_cluster(self):
+        if self._failed():
+            self.dump_logs()
+        errors = self.rundir.stop_all()
+        self.rundir.cleanup()
+        self.assertEqual(errors, [], "errors while stopping processes")

@@ -43,7 +43,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from procs import HttpClient, RunDir, http_get, wait_until  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_cluster import Cluster, keep_dead_services_args, log  # noqa: E402
+from e2e_cluster import Cluster, ClusterTestMixin, keep_dead_services_args, log  # noqa: E402
 
 NUM_KEYS = 500
 FAILURE_TIMEOUT = 60.0    # SIGKILLed host dropped from every ring
@@ -68,7 +68,7 @@ def key_of(path):
     return path.split("?", 1)[0]
 
 
-class RingdNginxTest(unittest.TestCase):
+class RingdNginxTest(ClusterTestMixin, unittest.TestCase):
     LOOKUP = "snapshot"
 
     def setUp(self):
@@ -89,25 +89,8 @@ class RingdNginxTest(unittest.TestCase):
 
     def tearDown(self):
         self.http.close()
-        if self._failed():
-            self.dump_logs()
-        errors = self.rundir.stop_all()
-        self.rundir.cleanup()
-        self.assertEqual(errors, [], "errors while stopping processes")
+        self.stop_cluster()
 
-    def _failed(self):
-        result = getattr(self._outcome, "result", None)
-        if result is None:
-            return False
-        return any(test is self for test, _ in result.errors + result.failures)
-
-    def dump_logs(self):
-        log("run directory: %s (KEEP_RUNDIR=1 keeps it)" % self.rundir.path)
-        for proc in self.rundir.procs:
-            log("---- %s (%s) ----\n%s" % (proc.name, proc.log_path, proc.log_tail(15)))
-        nginx = getattr(getattr(self, "cluster", None), "nginx", None)
-        if nginx is not None:
-            log("---- nginx error.log ----\n%s" % nginx.error_log_tail(15))
 
     # ------------------------------------------------------------------
     # helpers

@@ -35,7 +35,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from procs import HttpClient, RunDir, http_get, port_open, wait_until  # noqa: E402
-from e2e_cluster import Cluster, keep_dead_services_args, log  # noqa: E402
+from e2e_cluster import Cluster, ClusterTestMixin, keep_dead_services_args, log  # noqa: E402
 
 NUM_KEYS = 100_000
 PROPAGATION_BOUND = 0.100  # s: agent publishes -> every nginx worker uses it
@@ -61,7 +61,7 @@ def make_keys(n, seed=12):
     return keys
 
 
-class SnapshotTestBase(unittest.TestCase):
+class SnapshotTestBase(ClusterTestMixin, unittest.TestCase):
     RING = None
     WEIGHTS = None
 
@@ -78,25 +78,8 @@ class SnapshotTestBase(unittest.TestCase):
             raise
 
     def tearDown(self):
-        if self._failed():
-            self.dump_logs()
-        errors = self.rundir.stop_all()
-        self.rundir.cleanup()
-        self.assertEqual(errors, [], "errors while stopping processes")
+        self.stop_cluster()
 
-    def _failed(self):
-        result = getattr(self._outcome, "result", None)
-        if result is None:
-            return False
-        return any(test is self for test, _ in result.errors + result.failures)
-
-    def dump_logs(self):
-        log("run directory: %s (KEEP_RUNDIR=1 keeps it)" % self.rundir.path)
-        for proc in self.rundir.procs:
-            log("---- %s (%s) ----\n%s" % (proc.name, proc.log_path, proc.log_tail(15)))
-        nginx = getattr(getattr(self, "cluster", None), "nginx", None)
-        if nginx is not None:
-            log("---- nginx error.log ----\n%s" % nginx.error_log_tail(15))
 
     # helpers ------------------------------------------------------------
 
