@@ -34,9 +34,10 @@ done
 agent_host=${BASH_REMATCH[1]} agent_port=${BASH_REMATCH[2]}
 [[ $listen =~ ^[0-9.]+:[0-9]+$ ]] || die "--listen must be IPv4:PORT, got '$listen'"
 [[ $workers =~ ^[0-9]+$ ]] || die "--workers must be a number"
+# Lines of the template marked "#@resp" are for --lookup resp only.
 case $lookup in
-  snapshot) lookup_module=ringd.snapshot_route ;;
-  resp)     lookup_module=ringd.route ;;
+  snapshot) lookup_module=ringd.snapshot_route resp_lines='/#@resp$/d' ;;
+  resp)     lookup_module=ringd.route resp_lines='s/[[:space:]]*#@resp$//' ;;
   *) die "--lookup must be snapshot or resp, got '$lookup'" ;;
 esac
 # Workers run as this user when the master starts as root. The run directory
@@ -60,6 +61,7 @@ sed -e "${nc}s|@RUNDIR@|$rundir|g" \
     -e "${nc}s|@WORKERS@|$workers|g" \
     -e "${nc}s|@USER@|$user|g" \
     -e "${nc}s|@LOOKUP_MODULE@|$lookup_module|g" \
+    -e "$resp_lines" \
     "$here/nginx.conf.template" >"$rundir/nginx.conf.tmp"
 left=$(grep -v '^[[:space:]]*#' "$rundir/nginx.conf.tmp" | grep -o '@[A-Z_]*@' | head -1 || true)
 [[ -z $left ]] || die "unreplaced placeholder in template: $left"

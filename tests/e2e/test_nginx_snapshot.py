@@ -154,11 +154,16 @@ class OwnersMatchAgent:
             for key, want in list(zip(keys, owners))[:3000:10]:
                 if not key.startswith("/documents/"):
                     continue
-                status, headers, _ = client.get(key)
-                self.assertEqual(status, 200, key)
-                self.assertEqual(headers["x-ringd-backend"], want, key)
-                self.assertEqual(headers["x-ringd-ring"], checksum)
-                self.assertNotIn("x-ringd-stale", headers)
+                # The key is the path without its query: the balancer hashes
+                # $request_uri up to the '?' in place, in every ring mode.
+                for path in (key, key + "?x=1&y=%2F"):
+                    status, headers, body = client.get(path)
+                    self.assertEqual(status, 200, path)
+                    self.assertEqual(headers["x-ringd-backend"], want, path)
+                    self.assertEqual(headers["x-ringd-ring"], checksum)
+                    self.assertNotIn("x-ringd-stale", headers)
+                    # The backend sees the bytes the client sent.
+                    self.assertIn(b'"path": "%s"' % path.encode(), body)
         finally:
             client.close()
 

@@ -8,14 +8,13 @@
 --                                    (the owner, then where to fail over; `GET
 --                                    <key>`, no failover, for an agent without
 --                                    it); on success stores the endpoints in
---                                    ngx.ctx and sets $ringd_backend; otherwise
---                                    ends the request with 503 and a one-line
---                                    body.
---   balancer_by_lua route.balancer() ringd.failover: set_current_peer(ip,
---                                    port), so the upstream's `keepalive` pool
---                                    keeps working (proxy_pass http://$var
---                                    would not); the next owner on a connect
---                                    failure.
+--                                    ngx.ctx; otherwise ends the request with
+--                                    503 and a one-line body.
+--   balancer_by_lua route.balancer() ringd.failover: $ringd_backend and
+--                                    set_current_peer(ip, port), so the
+--                                    upstream's `keepalive` pool keeps working
+--                                    (proxy_pass http://$var would not); the
+--                                    next owner on a connect failure.
 --
 -- The key is the request path exactly as the client sent it (the bytes of
 -- $request_uri up to the first '?'): not URL-decoded, not normalised, no
@@ -29,13 +28,13 @@
 local resp = require "ringd.resp"
 local request = require "ringd.request"
 local failover = require "ringd.failover"
+local endpoint = require "ringd.endpoint"
 
 local ngx = ngx
 local ngx_log = ngx.log
 local WARN = ngx.WARN
 local sub = string.sub
 local find = string.find
-local match = string.match
 local tonumber = tonumber
 
 local _M = {}
@@ -95,6 +94,9 @@ local function log_agent_error(msg)
 end
 
 local reject = request.reject
+local is_retry = failover.is_retry
+local retry = failover.retry
+local first_try = failover.first_try
 local request_key = request.key
 _M.request_key = request_key
 
@@ -129,24 +131,7 @@ local function ask(key)
     return ask_agent("GET", key)
 end
 
--- "ip:port" or "[ipv6]:port" -> ip, port; nil if unusable.
-local function endpoint(v)
-    if type(v) ~= "string" then
-        return nil
-    end
-    local ip, port = match(v, "^%[([%x:.]+)%]:(%d+)$")
-    if not ip then
-        ip, port = match(v, "^([%d.]+):(%d+)$")
-    end
-    port = tonumber(port)
-    if not ip or not port or port < 1 or port > 65535 then
-        return nil
-    end
-    return ip, port
-end
-
--- ctx.ringd_owners for ringd.failover: the peers in order.
-local IN_ORDER = { 1, 2, 3, 4, 5, 6, 7, 8 }
+local MAX_OWNERS = 8 -- of the agent's answer, at most this many are used
 
 function _M.access()
     local key = request_key()
@@ -175,7 +160,7 @@ function _M.access()
     end
     local names, ips, ports = {}, {}, {}
     for i = 1, #list do
-        if i > #IN_ORDER then
+        if i > MAX_OWNERS then
             break
         end
         local ip, port = endpoint(list[i])
@@ -188,15 +173,24 @@ function _M.access()
             return reject(503, "ringd agent sent a bad endpoint", "agent-bad-reply")
         end
     end
-    local ctx = ngx.ctx
-    ctx.ringd_ring = { names = names, ips = ips, ports = ports }
-    ctx.ringd_owners = IN_ORDER
-    ctx.ringd_count = #names
-    ngx.var.ringd_backend = names[1]
+    ngx.ctx.ringd_route = { names, ips, ports }
 end
 
--- The peer, then the next owners on a connect failure (ringd.failover).
-_M.balancer = failover.balancer
+local function owners_asked()
+    local route = ngx.ctx.ringd_route
+    return route[1], route[2], route[3]
+end
+
+-- The owner the agent named, then the next owners on a connect failure
+-- (ringd.failover).
+function _M.balancer()
+    if is_retry() then
+        return retry(owners_asked)
+    end
+    local route = ngx.ctx.ringd_route
+    local names = route[1]
+    return first_try(names[1], route[2][1], route[3][1], #names)
+end
 
 -- Nothing to start per worker in this mode.
 function _M.init_worker()

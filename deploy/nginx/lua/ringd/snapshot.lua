@@ -4,16 +4,19 @@
 -- ring/dump.h in the ringd source; this is a reader of that header and
 -- nothing else. The image string is kept as is and read through FFI
 -- pointers: the positions and node indices are never copied into Lua
--- tables, so a ring of millions of points costs its bytes once per worker.
+-- tables, so a ring of millions of points costs its bytes once per worker,
+-- plus a bucket index of about 8 bytes per point (at most 4 MB).
 --
 --   local snapshot = require "ringd.snapshot"
 --   local ring, err = snapshot.parse(image)     -- nil, "why" when refused
 --   ring.checksum, ring.mode_name, ring.node_count, ring.entry_count
---   local n = ring:owners(key, 3, out)          -- out[1..n]: node indices
+--   local i = ring:owner(key [, len])           -- node index, nil if empty
+--   local n = ring:owners(key, 3, out [, len])  -- out[1..n]: node indices
 --   ring.names[i], ring.ips[i], ring.ports[i]   -- "ip:port", ip, port
 --
 -- owners() gives the owner first, then the next distinct nodes in ring
--- order (wrapping), as the agent's RING.OWNERS does.
+-- order (wrapping), as the agent's RING.OWNERS does. len: hash only the
+-- first len bytes of key (a request URI up to its '?', without a copy).
 --
 -- Image, version 1 (little-endian; sections start at multiples of 8):
 --   0 magic "RINGDMP1" | 8 mode u8 | 16 checksum, 16 hex | 32 node_count N
@@ -31,6 +34,7 @@
 
 local ffi = require "ffi"
 local bit = require "bit"
+local endpoint = require "ringd.endpoint"
 
 local byte = string.byte
 local sub = string.sub
@@ -39,8 +43,12 @@ local tonumber = tonumber
 local rshift = bit.rshift
 local lshift = bit.lshift
 local band = bit.band
-local crc32_long = ngx.crc32_long
 local md5_bin = ngx.md5_bin
+
+-- nginx's own CRC32 (ngx.crc32_long) over the first len bytes of a string,
+-- without cutting the string: resty.core.hash declares the C function.
+require "resty.core.hash"
+local crc32_long = ffi.C.ngx_http_lua_ffi_crc32_long
 
 ffi.cdef [[
 uint64_t XXH3_64bits(const void *data, size_t len);
@@ -76,31 +84,9 @@ _M.load_hash_library = xxh3
 local Ring = {}
 Ring.__index = Ring
 
--- Where the key lands: an index into the entries, 0-based.
-function Ring:start(key)
-    local e = self.entry_count
-    local mode = self.mode
-    if mode == 1 then
-        -- High 64 bits of h * E from 32-bit halves (E < 2^32): no overflow,
-        -- (2^32-1)^2 + 2^32 < 2^64.
-        local h = xxh.XXH3_64bits(key, #key)
-        local hi = rshift(h, 32) * e
-        local lo = rshift(band(h, 0xffffffffULL) * e, 32)
-        return tonumber(rshift(hi + lo, 32))
-    end
-    local pos
-    if mode == 0 then
-        pos = xxh.XXH3_64bits(key, #key)
-    elseif mode == 2 then
-        pos = lshift(0ULL + crc32_long(key), 32)
-    else
-        local d = md5_bin(key)
-        local b1, b2, b3, b4 = byte(d, 1, 4)
-        pos = lshift(0ULL + (b1 + b2 * 0x100 + b3 * 0x10000 + b4 * 0x1000000), 32)
-    end
-    -- lower_bound: the first position >= pos.
-    local points = self.points
-    local lo, hi = 0, e
+-- First index in [lo, hi) whose position is >= pos (hi if none): the slow
+-- path of start(), for a bucket that holds more than two points.
+local function lower_bound(points, lo, hi, pos)
     while lo < hi do
         local mid = rshift(lo + hi, 1)
         if points[mid] < pos then
@@ -109,16 +95,72 @@ function Ring:start(key)
             hi = mid
         end
     end
-    if lo == e then
+    return lo
+end
+
+-- Where the first len bytes of key (all of it when len is nil) land: an
+-- index into the entries, 0-based. The ring must not be empty.
+--
+-- No loop on the common path, so LuaJIT compiles a caller (the balancer)
+-- into one trace: the bucket index (see bucket_index below) narrows the
+-- search to the points that share the key's top bits, and a bucket holds
+-- at most two points in most cases.
+function Ring:start(key, len)
+    len = len or #key
+    local mode = self.mode
+    local pos
+    if mode == 0 then
+        pos = xxh.XXH3_64bits(key, len)
+    elseif mode == 1 then
+        -- High 64 bits of h * E from 32-bit halves (E < 2^32): no overflow,
+        -- (2^32-1)^2 + 2^32 < 2^64.
+        local e = self.entry_count
+        local h = xxh.XXH3_64bits(key, len)
+        local hi = rshift(h, 32) * e
+        local lo = rshift(band(h, 0xffffffffULL) * e, 32)
+        return tonumber(rshift(hi + lo, 32))
+    elseif mode == 2 then
+        pos = lshift(0ULL + crc32_long(key, len), 32)
+    else
+        if len ~= #key then
+            key = sub(key, 1, len)
+        end
+        local d = md5_bin(key)
+        local b1, b2, b3, b4 = byte(d, 1, 4)
+        pos = lshift(0ULL + (b1 + b2 * 0x100 + b3 * 0x10000 + b4 * 0x1000000), 32)
+    end
+    -- lower_bound: the first position >= pos. Points of earlier buckets are
+    -- all below pos, points of later ones all above.
+    local bucket = self.bucket
+    local b = tonumber(rshift(pos, self.shift))
+    local i, j = bucket[b], bucket[b + 1]
+    local points = self.points
+    if i < j and points[i] < pos then
+        i = i + 1
+        if i < j and points[i] < pos then
+            i = lower_bound(points, i + 1, j, pos)
+        end
+    end
+    if i == self.entry_count then
         return 0
     end
-    return lo
+    return i
+end
+
+-- The owner's node index (1-based, into names/ips/ports) of the first len
+-- bytes of key (all of it when len is nil); nil on an empty ring.
+function Ring:owner(key, len)
+    if self.entry_count == 0 then
+        return nil
+    end
+    return self.node[self:start(key, len)] + 1
 end
 
 -- Fills out[1..k] with the node indices (1-based, into names/ips/ports) of
 -- the owner and the next distinct owners in ring order, k = min(n, nodes);
--- returns k (0 on an empty ring). out may hold stale entries past k.
-function Ring:owners(key, n, out)
+-- returns k (0 on an empty ring). out may hold stale entries past k. len as
+-- for start().
+function Ring:owners(key, n, out, len)
     local e = self.entry_count
     if e == 0 then
         return 0
@@ -127,7 +169,7 @@ function Ring:owners(key, n, out)
         n = self.node_count
     end
     local node = self.node
-    local i = self:start(key)
+    local i = self:start(key, len)
     out[1] = node[i] + 1
     local k = 1
     for _ = 2, e do
@@ -152,6 +194,32 @@ function Ring:owners(key, n, out)
         end
     end
     return k
+end
+
+-- The bucket index of sorted positions: the top `bits` bits of a position
+-- name its bucket, and bucket[b] is the first entry whose bucket is >= b
+-- (bucket[2^bits] = E), so the entries of bucket b are [bucket[b],
+-- bucket[b+1]). About two buckets per entry (at most 2^20 buckets, 4 MB), so
+-- most buckets hold zero, one or two points. Returns the index and the shift
+-- that takes a position to its bucket.
+local MAX_BUCKET_BITS = 20
+local function bucket_index(points, e)
+    local bits = 1
+    while bits < MAX_BUCKET_BITS and lshift(1, bits) < 2 * e do
+        bits = bits + 1
+    end
+    local count = lshift(1, bits)
+    local shift = 64 - bits
+    local bucket = ffi.new("uint32_t[?]", count + 1)
+    local i = 0
+    for b = 0, count - 1 do
+        while i < e and tonumber(rshift(points[i], shift)) < b do
+            i = i + 1
+        end
+        bucket[b] = i
+    end
+    bucket[count] = e
+    return bucket, shift
 end
 
 local function u32_at(p, at)
@@ -213,14 +281,7 @@ function _M.parse(image)
         local name = sub(image, at + 3, at + 2 + l)
         names[i] = name
         -- "ip:port" or "[ipv6]:port"; anything else stays unroutable.
-        local ip, port = match(name, "^%[([%x:.]+)%]:(%d+)$")
-        if not ip then
-            ip, port = match(name, "^([%d.]+):(%d+)$")
-        end
-        port = tonumber(port)
-        if ip and port and port >= 1 and port <= 65535 then
-            ips[i], ports[i] = ip, port
-        end
+        ips[i], ports[i] = endpoint(name)
         at = at + 2 + l
     end
 
@@ -239,6 +300,11 @@ function _M.parse(image)
         end
     end
 
+    local bucket, shift
+    if points and e > 0 then
+        bucket, shift = bucket_index(points, e)
+    end
+
     return setmetatable({
         image = image, -- keeps the bytes the pointers below point into
         mode = mode,
@@ -247,6 +313,8 @@ function _M.parse(image)
         node_count = n,
         entry_count = e,
         points = points,
+        bucket = bucket, -- see bucket_index (nil for maglev)
+        shift = shift,
         node = node,
         names = names,
         ips = ips,

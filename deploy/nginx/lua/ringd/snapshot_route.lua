@@ -5,19 +5,25 @@
 --   init_by_lua          configure(opts)   agent address, timings, dict name
 --   init_worker_by_lua   init_worker()     first ring from the shared dict,
 --                                          then the poll timer
---   access_by_lua        access()          owners of the key into ngx.ctx for
---                                          ringd.failover; $ringd_backend,
+--   balancer_by_lua      balancer()        the key's owner, then failover
+--                                          (ringd.failover); $ringd_backend,
 --                                          $ringd_ring (checksum), and
 --                                          $ringd_stale = 1 when the ring may
 --                                          be older than the agent's
+--                        failed_page()     error_page target of a request the
+--                                          balancer ended
 --   content_by_lua       owners_endpoint() /ringd/owners: the owners of many
 --                                          keys, one line each
 --                        ring_endpoint()   /ringd/ring: the ring in use, per
 --                                          worker, as JSON
 --
+-- The key is the request path as the client sent it ($request_uri up to the
+-- first '?'; ringd.request), hashed in place.
+--
 -- No ring yet (the agent never answered since nginx started and the shared
 -- dict holds none): 503 "ringd: no ring yet ...". An empty ring: 503 "no
--- backend", as in RESP mode.
+-- backend", as in RESP mode. Both come through failed_page(), so nginx
+-- closes the client connection after them.
 
 local sync = require "ringd.sync"
 local request = require "ringd.request"
@@ -28,6 +34,11 @@ local concat = table.concat
 local find = string.find
 local sub = string.sub
 local reject = request.reject
+local key_length = request.key_length
+local is_retry = failover.is_retry
+local retry = failover.retry
+local first_try = failover.first_try
+local fail = failover.fail
 
 local _M = {}
 
@@ -48,45 +59,84 @@ function _M.init_worker()
     sync.init_worker()
 end
 
-local function no_ring()
-    return reject(503, "ringd: no ring yet (agent " .. sync.agent() .. " not reached)",
-                  "no-ring")
+local function no_ring_message()
+    return "ringd: no ring yet (agent " .. sync.agent() .. " not reached)"
 end
 
-function _M.access()
+local function no_ring()
+    return reject(503, no_ring_message(), "no-ring")
+end
+
+-- On a retry: the key's owners in ring order, routable ones only, from the
+-- ring in use now.
+local owners_buf = {}
+local function owners_now()
+    local names, ips, ports = {}, {}, {}
+    local ring = sync.ring()
+    if ring then
+        local uri = ngx.var.request_uri
+        local n = ring:owners(uri, conf.owners, owners_buf, key_length(uri))
+        for i = 1, n do
+            local node = owners_buf[i]
+            if ring.ips[node] then
+                local k = #names + 1
+                names[k], ips[k], ports[k] = ring.names[node], ring.ips[node], ring.ports[node]
+            end
+        end
+    end
+    return names, ips, ports
+end
+
+-- The first try when the owner's endpoint is not "ip:port" (the agent
+-- sends nothing else; this is the defensive path): the first routable owner.
+local function first_routable(ring, uri, len)
+    local n = ring:owners(uri, conf.owners, owners_buf, len)
+    for i = 1, n do
+        local node = owners_buf[i]
+        if ring.ips[node] then
+            return node
+        end
+    end
+    return nil
+end
+
+-- balancer_by_lua: the whole lookup happens here, with no access phase (an
+-- access_by_lua handler costs a coroutine per request). The first try
+-- looks up the owner alone; retries compute the failover owners then.
+function _M.balancer()
+    if is_retry() then
+        return retry(owners_now)
+    end
     local ring = sync.ring()
     if not ring then
-        return no_ring()
+        return fail(503, "no-ring", no_ring_message())
     end
     local var = ngx.var
+    local uri = var.request_uri
+    local len = key_length(uri)
+    local node = ring:owner(uri, len)
+    if not node then
+        return fail(503, "no-backend", "no backend")
+    end
+    local ip = ring.ips[node]
+    if not ip then
+        node = first_routable(ring, uri, len)
+        if not node then
+            return fail(503, "agent-bad-reply", "ringd agent sent a bad endpoint")
+        end
+        ip = ring.ips[node]
+    end
     var.ringd_ring = ring.checksum
     if sync.stale() then
         var.ringd_stale = "1"
     end
-    local owners = {}
-    local n = ring:owners(request.key(), conf.owners, owners)
-    if n == 0 then
-        return reject(503, "no backend", "no-backend")
+    local owners = ring.node_count
+    if owners > conf.owners then
+        owners = conf.owners
     end
-    -- Only routable endpoints ("ip:port"); the agent sends nothing else.
-    local ips, k = ring.ips, 0
-    for i = 1, n do
-        if ips[owners[i]] then
-            k = k + 1
-            owners[k] = owners[i]
-        end
-    end
-    if k == 0 then
-        return reject(503, "ringd agent sent a bad endpoint", "agent-bad-reply")
-    end
-    local ctx = ngx.ctx
-    ctx.ringd_ring = ring
-    ctx.ringd_owners = owners
-    ctx.ringd_count = k
-    var.ringd_backend = ring.names[owners[1]]
+    return first_try(ring.names[node], ip, ring.ports[node], owners)
 end
 
-_M.balancer = failover.balancer
 _M.failed_page = failover.failed_page
 
 local function set_ring_headers(ring)
