@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Render deploy/nginx/nginx.conf.template into a run directory.
 #
-#   deploy/nginx/render.sh --rundir DIR --listen IP:PORT --agent IP:PORT \
+#   deploy/nginx/render.sh --rundir DIR --listen IP:PORT --agent IP:PORT|unix:/PATH \
 #                          [--workers N] [--user USER] [--lookup snapshot|resp]
 #
 # --lookup snapshot (default): workers hold the agent's ring and find owners
-# in-process; resp: one RESP GET to the agent per request.
+# in-process; resp: one RESP lookup (RING.OWNERS) to the agent per request.
+# unix:/PATH talks to the agent's --resp-unix socket: cheaper than TCP for
+# both sides, worth it for --lookup resp (nginx and the agent share a host).
 #
 # Creates DIR/logs and DIR/tmp, writes DIR/nginx.conf and prints its path.
 # Start nginx on it (never touches /etc/nginx or port 80):
@@ -25,13 +27,19 @@ while [[ $# -gt 0 ]]; do
     --workers) workers=${2:?}; shift 2 ;;
     --user)    user=${2:?}; shift 2 ;;
     --lookup)  lookup=${2:?}; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0"; exit 0 ;;
     *) die "unknown argument: $1" ;;
   esac
 done
 [[ -n $rundir && -n $listen && -n $agent ]] || die "need --rundir, --listen and --agent"
-[[ $agent =~ ^([0-9.]+):([0-9]+)$ ]] || die "--agent must be IPv4:PORT, got '$agent'"
-agent_host=${BASH_REMATCH[1]} agent_port=${BASH_REMATCH[2]}
+if [[ $agent =~ ^([0-9.]+):([0-9]+)$ ]]; then
+  agent_host=${BASH_REMATCH[1]} agent_port=${BASH_REMATCH[2]}
+elif [[ $agent =~ ^unix:(/[^\"|&]+)$ ]]; then
+  # The agent's --resp-unix socket: port 0 tells the Lua modules.
+  agent_host=$agent agent_port=0
+else
+  die "--agent must be IPv4:PORT or unix:/PATH (the agent's --resp-unix), got '$agent'"
+fi
 [[ $listen =~ ^[0-9.]+:[0-9]+$ ]] || die "--listen must be IPv4:PORT, got '$listen'"
 [[ $workers =~ ^[0-9]+$ ]] || die "--workers must be a number"
 # Lines of the template marked "#@resp" are for --lookup resp only.

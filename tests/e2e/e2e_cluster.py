@@ -52,10 +52,11 @@ class Cluster:
     lookup: render.sh --lookup (None = its default, snapshot).
     weights: {host index: weight} tags for some backend hosts.
     agent_args: extra flags for every agent.
+    agent_unix: nginx talks to the router agent over its --resp-unix socket.
     """
 
     def __init__(self, rundir, num_backends=3, ring=None, lookup=None, weights=None,
-                 agent_args=(), workers=2):
+                 agent_args=(), workers=2, agent_unix=False):
         self.binary = ringd_bin()
         self.rundir = rundir
         self.common_args = list(agent_args) + (["--ring", ring] if ring else [])
@@ -67,9 +68,16 @@ class Cluster:
             if weights and i in weights:
                 extra = ["--tag", "weight=%d" % weights[i]]
             self.hosts.append(self.make_host(name, extra))
+        router_args = list(self.common_args)
+        agent_address = None
+        if agent_unix:
+            sock = os.path.join(rundir.path, "router-resp.sock")
+            router_args += ["--resp-unix", sock]
+            agent_address = "unix:" + sock
         self.router = Agent("router", rundir, join=self.seeds("router"), binary=self.binary,
-                            gossip_port=self.gossip["router"], extra_args=self.common_args)
-        self.nginx = Nginx("nginx", rundir, self.router.resp, lookup=lookup, workers=workers)
+                            gossip_port=self.gossip["router"], extra_args=router_args)
+        self.nginx = Nginx("nginx", rundir, agent_address or self.router.resp, lookup=lookup,
+                           workers=workers)
 
     def seeds(self, name):
         return ["127.0.0.1:%d" % port for other, port in self.gossip.items() if other != name]

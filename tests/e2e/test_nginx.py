@@ -70,6 +70,7 @@ def key_of(path):
 
 class RingdNginxTest(ClusterTestMixin, unittest.TestCase):
     LOOKUP = "snapshot"
+    AGENT_UNIX = False  # nginx -> agent over the agent's --resp-unix socket
 
     def setUp(self):
         self.rundir = RunDir("ringd-e2e")
@@ -77,7 +78,8 @@ class RingdNginxTest(ClusterTestMixin, unittest.TestCase):
             # Agents with service health checks would drop a stopped backend
             # from the ring; test_backend_down_* needs it kept.
             self.cluster = Cluster(self.rundir, lookup=self.LOOKUP,
-                                   agent_args=keep_dead_services_args())
+                                   agent_args=keep_dead_services_args(),
+                                   agent_unix=self.AGENT_UNIX)
             self.cluster.start()
             self.wait_nginx_ring(self.cluster.router.ring()["checksum"])
         except BaseException:
@@ -298,5 +300,17 @@ class RingdNginxRespTest(RingdNginxTest):
             self.assertNotIn("x-ringd-backend", headers)
 
 
+class RingdNginxRespUnixTest(RingdNginxRespTest):
+    """--lookup resp over the agent's Unix socket (render.sh --agent
+    unix:/PATH): every test of the TCP form holds."""
+    AGENT_UNIX = True
+
+
+class RingdNginxSnapshotUnixTest(RingdNginxTest):
+    """--lookup snapshot polling the agent over its Unix socket."""
+    AGENT_UNIX = True
+
+
 if __name__ == "__main__":
     unittest.main()
+

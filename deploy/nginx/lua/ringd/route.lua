@@ -70,7 +70,7 @@ function _M.configure(opts)
     end
     conf.agent_port = tonumber(conf.agent_port)
     failover.configure(conf)
-    conf.pool = "ringd-agent:" .. conf.agent_host .. ":" .. conf.agent_port
+    conf.pool = "ringd-agent:" .. resp.address(conf.agent_host, conf.agent_port)
 end
 
 -- Rate-limited error log, per worker: the first error logs at once, later
@@ -122,7 +122,7 @@ local function ask(key)
         local v, err, kind = ask_agent("RING.OWNERS", key, conf.failover_owners)
         if v == nil and kind == "server" and find(err, "unknown command", 1, true) then
             use_owners = false
-            ngx_log(WARN, "ringd: agent ", conf.agent_host, ":", conf.agent_port,
+            ngx_log(WARN, "ringd: agent ", resp.address(conf.agent_host, conf.agent_port),
                     " has no RING.OWNERS; asking GET, without failover")
         else
             return v, err, kind

@@ -61,13 +61,13 @@ function _M.configure(opts)
         end
     end
     conf.agent_port = tonumber(conf.agent_port)
-    conf.pool = "ringd-sync:" .. conf.agent_host .. ":" .. conf.agent_port
+    conf.pool = "ringd-sync:" .. resp.address(conf.agent_host, conf.agent_port)
     conf.pool_size = 2
     conf.max_bulk = conf.max_image
 end
 
 function _M.agent()
-    return conf.agent_host .. ":" .. conf.agent_port
+    return resp.address(conf.agent_host, conf.agent_port)
 end
 
 function _M.ring()
