@@ -2,14 +2,20 @@
 """What a request through nginx pays for ringd (issue 12, item 4).
 
 One nginx worker in front of three backends, wrk over 100,000 random keys
-(/documents/<n>), four front configurations side by side in one run, rounds
+(/documents/<n>), the front configurations side by side in one run, rounds
 alternated (the machine is shared; only ratios within a run mean much):
 
   static    proxy_pass to one backend, upstream keepalive: the floor
   hash      nginx's own `hash $request_uri consistent` over the three, keepalive
             (in-process, but no membership at all)
   snapshot  deploy/nginx, --lookup snapshot: the ring inside nginx (default)
-  resp      deploy/nginx, --lookup resp: a RESP GET to the local agent per request
+  resp      deploy/nginx, --lookup resp: a RESP lookup (RING.OWNERS) to the
+            local agent per request, over TCP
+  resp-unix the same over the agent's --resp-unix socket
+
+static and hash set the same proxy headers as deploy/nginx (Host,
+X-Forwarded-For), so the differences are the routing and ringd's own
+X-Ringd-* headers.
 
 Each round runs every configuration at c=1 (p50 latency) and at c=16
 (requests/s), in a rotated order. The backends are one more nginx (one
@@ -17,7 +23,10 @@ worker, three ports answering 200 at once) so they cost less than the
 front; a ringd agent per backend (with a TCP service check) and a router
 agent feed the ringd configurations. Access logs are off in all four.
 
-    /usr/bin/python3 bench/nginx_bench.py [--rounds 5] [--seconds 4]
+    /usr/bin/python3 bench/nginx_bench.py [--rounds 5] [--seconds 4] [--callgrind]
+
+--callgrind also counts each front's instructions per request under
+valgrind (bench/nginx_callgrind.py): steady where time is not.
 
 Prints Markdown (for bench/RESULTS.md) on stdout, progress on stderr.
 """
@@ -33,8 +42,10 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "lib"))
 from procs import (HOST, Agent, Nginx, Proc, RunDir, free_port, port_open, require_tool,  # noqa: E402
                    ringd_src, wait_until)
+import nginx_callgrind  # noqa: E402
 
 KEYS = 100_000
+CONFIGS = ["static", "hash", "snapshot", "resp", "resp-unix"]
 MODULES = """load_module /usr/lib/nginx/modules/ndk_http_module.so;
 load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
 """
@@ -83,6 +94,8 @@ def front_block(port, upstream_body):
             proxy_pass http://up;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         }
     }
 """ % (upstream_body, HOST, port)
@@ -141,9 +154,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=int, default=4, help="per wrk run")
-    ap.add_argument("--configs", default="static,hash,snapshot,resp",
-                    help="comma-separated subset of static,hash,snapshot,resp (static and hash are always run: "
-                         "the targets are relative to them)")
+    ap.add_argument("--configs", default=",".join(CONFIGS),
+                    help="comma-separated subset of %s (static and hash are always run: "
+                         "the targets are relative to them)" % ",".join(CONFIGS))
+    ap.add_argument("--callgrind", action="store_true",
+                    help="also count instructions per request under valgrind (slow: about a minute per front)")
     args = ap.parse_args()
     wrk = require_tool("wrk", "apt-get install wrk (deploy/install-deps.sh)")
     run = RunDir("ringd-nginx-bench")
@@ -155,7 +170,8 @@ def main():
         PlainNginx("backends", run, servers).start()
         wait_until(lambda: all(port_open(p) for p in ports), 10, "the backends")
 
-        router = Agent("router", run, log_level="warn").start()
+        sock = os.path.join(run.path, "router-resp.sock")
+        router = Agent("router", run, log_level="warn", extra_args=["--resp-unix", sock]).start()
         router.wait_ready()
         for i, b in enumerate(backends):
             Agent("b%d" % (i + 1), run, join=[router.gossip], service=b, log_level="warn").start()
@@ -171,18 +187,20 @@ def main():
                                                               "".join("        server %s;\n" % b for b in backends))).start()
         fronts["hash"] = p
         wanted = set(args.configs.split(","))
-        unknown = wanted - {"static", "hash", "snapshot", "resp"}
+        unknown = wanted - set(CONFIGS)
         if unknown:
             ap.error("unknown config(s): " + ",".join(sorted(unknown)))
-        for lookup in [x for x in ("snapshot", "resp") if x in wanted]:
-            n = Nginx(lookup, run, router.resp, workers=1, lookup=lookup)
+        for name in [x for x in CONFIGS[2:] if x in wanted]:
+            lookup, agent = {"snapshot": ("snapshot", router.resp), "resp": ("resp", router.resp),
+                             "resp-unix": ("resp", "unix:" + sock)}[name]
+            n = Nginx(name, run, agent, workers=1, lookup=lookup)
             with open(n.conf) as f:
                 conf = f.read()
             conf = re.sub(r"^\s*access_log .*;$", "    access_log off;", conf, flags=re.M)
             with open(n.conf, "w") as f:
                 f.write(conf)
-            masters[lookup] = n.start()
-            fronts[lookup] = n.port
+            masters[name] = n.start()
+            fronts[name] = n.port
         script = os.path.join(run.path, "keys.lua")
         wrk_script(script)
         for name, port in fronts.items():
@@ -205,8 +223,13 @@ def main():
                 p50[n].append(lat)
                 rps[n].append(thr)
                 failures[n] += f1 + f16
-                print("round %d %-8s p50 %.1f us  %.0f req/s  %.2f us CPU/req" % (r + 1, n, lat, thr, cpu[n][-1]),
+                print("round %d %-9s p50 %.1f us  %.0f req/s  %.2f us CPU/req" % (r + 1, n, lat, thr, cpu[n][-1]),
                       file=sys.stderr)
+        instructions = {}
+        if args.callgrind:
+            for n in names:
+                instructions[n] = nginx_callgrind.measure(masters[n].conf, wrk, script)
+                print("callgrind %-9s %d instructions per request" % (n, instructions[n]), file=sys.stderr)
     finally:
         run.cleanup()
 
@@ -218,34 +241,41 @@ def main():
     def delta(a, b):
         return statistics.median(x - y for x, y in zip(p50[a], p50[b]))
 
-    print("## nginx in front of three backends (`/usr/bin/python3 bench/nginx_bench.py --rounds %d --seconds %d`)"
-          % (args.rounds, args.seconds))
+    print("## nginx in front of three backends (`/usr/bin/python3 bench/nginx_bench.py --rounds %d --seconds %d%s`)"
+          % (args.rounds, args.seconds, " --callgrind" if args.callgrind else ""))
     print()
     print("One nginx worker, wrk (`-t1`, `--latency`) over %d random keys, %d rounds alternated, %d s per run; "
           "backends: one more nginx answering 200; access logs off. Medians over rounds; "
           "ratios and differences are taken within each round, then their median." % (KEYS, args.rounds, args.seconds))
     print()
     print("| front config | p50 at c=1 | p50 − static | req/s at c=16 | ÷ static | ÷ nginx hash | "
-          "worker CPU per request at c=16 | failed requests |")
-    print("|---|---|---|---|---|---|---|---|")
+          "worker CPU per request at c=16 |%s failed requests |" % (" instructions per request |" if instructions else ""))
+    print("|---|---|---|---|---|---|---|%s---|" % ("---|" if instructions else ""))
     labels = {"static": "static `proxy_pass`, keepalive", "hash": "nginx `hash $request_uri consistent`",
-              "snapshot": "ringd snapshot (ring in nginx)", "resp": "ringd RESP (GET per request)"}
+              "snapshot": "ringd snapshot (ring in nginx)", "resp": "ringd RESP over TCP (lookup per request)",
+              "resp-unix": "ringd RESP over a Unix socket"}
     for n in names:
-        print("| %s | %.1f µs | %+.1f µs | %.0f | %.2f | %.2f | %.1f µs | %d |" % (
+        ir = (" %s (%.2f× hash) |" % (format(instructions[n], ","), instructions[n] / instructions["hash"])
+              if instructions else "")
+        print("| %s | %.1f µs | %+.1f µs | %.0f | %.2f | %.2f | %.1f µs |%s %d |" % (
             labels[n], med[n][0], delta(n, "static"), med[n][1], ratio(n, "static", rps),
-            ratio(n, "hash", rps), med[n][2], failures[n]))
+            ratio(n, "hash", rps), med[n][2], ir, failures[n]))
     print()
     targets = []
     if "snapshot" in names:
         targets += [("snapshot p50 ≤ 5 µs above static at c=1", delta("snapshot", "static") <= 5),
                     ("snapshot req/s ≥ 0.95× nginx hash at c=16", ratio("snapshot", "hash", rps) >= 0.95)]
-    if "resp" in names:
-        targets += [("RESP p50 ≤ 30 µs above static at c=1", delta("resp", "static") <= 30),
-                    ("RESP req/s ≥ 0.75× static at c=16", ratio("resp", "static", rps) >= 0.75)]
+    for n in ("resp", "resp-unix"):
+        if n in names:
+            targets += [("%s p50 ≤ 30 µs above static at c=1" % labels[n], delta(n, "static") <= 30),
+                        ("%s req/s ≥ 0.75× static at c=16" % labels[n], ratio(n, "static", rps) >= 0.75)]
     targets.append(("no failed request in any run", sum(failures.values()) == 0))
     print("Worker CPU per request: the front nginx worker's user + system time over the c=16 run "
           "(/proc/PID/stat) ÷ its requests; steadier than latency on a shared machine, and the cost of the "
-          "routing itself (snapshot − hash).")
+          "routing itself (snapshot − hash). RESP modes also cost the agent CPU, not counted here.")
+    if instructions:
+        print("Instructions per request: the worker's user-space instructions under callgrind "
+              "(bench/nginx_callgrind.py, wrk -c4, after a warm-up), the same from run to run.")
     print()
     print("### Targets")
     print()

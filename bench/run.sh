@@ -37,7 +37,7 @@ run_section() {
       echo
       /usr/bin/python3 bench/membership_bench.py --n 10 30 --trials 3 --idle-seconds 20 ;;
     resp) bench/resp_bench.sh "$BUILD" ;;  # prints its own heading
-    nginx) RINGD_BIN="$BUILD/ringd" /usr/bin/python3 bench/nginx_bench.py --rounds 5 --seconds 4 ;;
+    nginx) RINGD_BIN="$BUILD/ringd" /usr/bin/python3 bench/nginx_bench.py --rounds 5 --seconds 4 --callgrind ;;
     failures) RINGD_BIN="$BUILD/ringd" /usr/bin/python3 bench/failures_bench.py --seconds 20 ;;
     *) echo "bench/run.sh: unknown section $1" >&2; exit 2 ;;
   esac

@@ -24,7 +24,7 @@ PACKAGES=(
   redis-server redis-tools
   python3 python3-redis python3-msgpack python3-uhashring serf
   clang libclang-rt-14-dev
-  curl iproute2 iptables procps wrk
+  curl iproute2 iptables procps wrk valgrind  # valgrind: bench/nginx_callgrind.py
   systemd  # systemd-analyze, for tests/deploy (the unit's sandbox rating)
 )
 
