@@ -4,6 +4,8 @@
 #include <limits>
 #include <type_traits>
 
+#include <google/protobuf/stubs/logging.h>
+
 #include "gossip.pb.h"
 
 namespace ringd::gossip::codec {
@@ -223,6 +225,9 @@ bool state_from_proto(int s, MemberState* out) {
 template <class P>
 bool parse(std::string_view bytes, P* p) {
   if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) return false;
+  // protobuf writes a line to stderr for every string that is not UTF-8:
+  // one line per hostile datagram. The caller counts the drop instead.
+  const google::protobuf::LogSilencer quiet;
   return p->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
 }
 
