@@ -78,7 +78,11 @@ function _M.connect(host, port, opts)
     sock:settimeouts(opts.connect_timeout or 50, opts.send_timeout or 50,
                      opts.read_timeout or 50)
     local ok
-    local pool = { pool = opts.pool, pool_size = opts.pool_size }
+    local pool = opts.pool_options -- made once per opts table
+    if not pool then
+        pool = { pool = opts.pool, pool_size = opts.pool_size }
+        opts.pool_options = pool
+    end
     if port == 0 then
         ok, err = sock:connect(host, pool)
     else
@@ -183,8 +187,13 @@ function Conn:bulk(n)
     local have = #buf - pos + 1
     local data
     if have >= n + 2 then
-        data = sub(buf, pos, pos + n + 1)
+        -- The common case: all of it in the buffer.
+        local cr, lf = byte(buf, pos + n, pos + n + 1)
+        if cr ~= 13 or lf ~= 10 then
+            return nil, "bulk string not terminated by CRLF", "protocol"
+        end
         self.pos = pos + n + 2
+        return sub(buf, pos, pos + n - 1)
     else
         local rest, err = self.sock:receive(n + 2 - have)
         if not rest then
@@ -250,15 +259,15 @@ local function read_reply(c, depth)
     return nil, "unexpected reply type: " .. sub(line, 1, 40), "protocol"
 end
 
--- Sends one command and reads its reply. Any failure, including a -ERR
--- reply, closes the connection (see the contract above).
-function Conn:command(...)
+-- Sends one command, already encoded (encode()), and reads its reply. Any
+-- failure, including a -ERR reply, closes the connection (see the contract
+-- above).
+function Conn:request(bytes)
     if self.broken then
         return nil, "connection already failed", "io"
     end
-    local sock = self.sock
-    local bytes, err = sock:send(encode({ ... }))
-    if not bytes then
+    local sent, err = self.sock:send(bytes)
+    if not sent then
         return self:fail("send: " .. tostring(err), classify(err))
     end
     local v, e, kind = read_reply(self, 1)
@@ -270,6 +279,11 @@ function Conn:command(...)
         return self:fail("bytes after the reply", "protocol")
     end
     return v
+end
+
+-- Sends one command (its arguments) and reads its reply.
+function Conn:command(...)
+    return self:request(encode({ ... }))
 end
 
 -- Puts the connection back into the keepalive pool; closes it instead if it
@@ -290,29 +304,34 @@ function Conn:close()
     self.sock:close()
 end
 
--- One command on a pooled connection to host:port. A pooled connection
--- that turns out dead (the agent restarted, or closed it while idle) is
--- retried once on a fresh one. Returns the value and the connection (the
--- caller releases or closes it), or nil, err, kind.
-function _M.ask(host, port, opts, ...)
+-- One command, already encoded, on a pooled connection to host:port. A
+-- pooled connection that turns out dead (the agent restarted, or closed it
+-- while idle) is retried once on a fresh one. Returns the value and the
+-- connection (the caller releases or closes it), or nil, err, kind.
+function _M.ask_encoded(host, port, opts, bytes)
     local c, err, kind = _M.connect(host, port, opts)
     if not c then
         return nil, err, kind
     end
     local reused = c:reused_times() > 0
     local v
-    v, err, kind = c:command(...)
+    v, err, kind = c:request(bytes)
     if v == nil and reused and (kind == "closed" or kind == "io") then
         c, err, kind = _M.connect(host, port, opts)
         if not c then
             return nil, err, kind
         end
-        v, err, kind = c:command(...)
+        v, err, kind = c:request(bytes)
     end
     if v == nil then
         return nil, err, kind
     end
     return v, c
+end
+
+-- The same with the command's arguments.
+function _M.ask(host, port, opts, ...)
+    return _M.ask_encoded(host, port, opts, encode({ ... }))
 end
 
 return _M

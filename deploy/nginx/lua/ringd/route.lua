@@ -57,6 +57,9 @@ local snapshot_only = {
     dict = true, poll_interval = true, dump_timeout = true, max_image = true,
 }
 
+-- RING.OWNERS' last argument as sent after the key: "\r\n$<len>\r\n<n>\r\n".
+local owners_tail
+
 function _M.configure(opts)
     for k, v in pairs(opts or {}) do
         if snapshot_only[k] then
@@ -70,6 +73,8 @@ function _M.configure(opts)
     end
     conf.agent_port = tonumber(conf.agent_port)
     failover.configure(conf)
+    local n = tostring(conf.failover_owners)
+    owners_tail = "\r\n$" .. #n .. "\r\n" .. n .. "\r\n"
     conf.pool = "ringd-agent:" .. resp.address(conf.agent_host, conf.agent_port)
 end
 
@@ -100,15 +105,24 @@ local first_try = failover.first_try
 local request_key = request.key
 _M.request_key = request_key
 
--- One command to the agent (resp.ask), its connection back in the pool
--- after a reply: returns the value, or nil, err, kind.
-local function ask_agent(...)
-    local v, c, kind = resp.ask(conf.agent_host, conf.agent_port, conf, ...)
+-- One command to the agent (resp.ask_encoded), its connection back in the
+-- pool after a reply: returns the value, or nil, err, kind.
+local function ask_agent(bytes)
+    local v, c, kind = resp.ask_encoded(conf.agent_host, conf.agent_port, conf, bytes)
     if v == nil then
         return nil, c, kind
     end
     c:release()
     return v
+end
+
+-- The two commands, encoded around the key with one concatenation (as
+-- resp.encode would; the key is binary safe).
+local function owners_command(key)
+    return "*3\r\n$11\r\nRING.OWNERS\r\n$" .. #key .. "\r\n" .. key .. owners_tail
+end
+local function get_command(key)
+    return "*2\r\n$3\r\nGET\r\n$" .. #key .. "\r\n" .. key .. "\r\n"
 end
 
 -- Per worker: false once the agent answered RING.OWNERS "unknown command"
@@ -119,7 +133,7 @@ local use_owners = true
 -- over), or GET key. Returns a list of endpoints, resp.null, or nil, err, kind.
 local function ask(key)
     if use_owners and conf.failover_owners > 1 then
-        local v, err, kind = ask_agent("RING.OWNERS", key, conf.failover_owners)
+        local v, err, kind = ask_agent(owners_command(key))
         if v == nil and kind == "server" and find(err, "unknown command", 1, true) then
             use_owners = false
             ngx_log(WARN, "ringd: agent ", resp.address(conf.agent_host, conf.agent_port),
@@ -128,10 +142,33 @@ local function ask(key)
             return v, err, kind
         end
     end
-    return ask_agent("GET", key)
+    return ask_agent(get_command(key))
 end
 
 local MAX_OWNERS = 8 -- of the agent's answer, at most this many are used
+
+-- ringd.endpoint() of the endpoints the agent names, remembered per worker
+-- (a few distinct names; the cache starts over past 1024).
+local endpoints, cached = {}, 0
+local function endpoint_of(name)
+    if type(name) ~= "string" then
+        return nil
+    end
+    local e = endpoints[name]
+    if e == nil then
+        local ip, port = endpoint(name)
+        e = ip and { ip, port } or false
+        if cached >= 1024 then
+            endpoints, cached = {}, 0
+        end
+        endpoints[name] = e
+        cached = cached + 1
+    end
+    if e then
+        return e[1], e[2]
+    end
+    return nil
+end
 
 function _M.access()
     local key = request_key()
@@ -158,27 +195,28 @@ function _M.access()
         log_agent_error("unexpected agent reply type " .. type(v))
         return reject(503, "ringd agent sent a bad reply", "agent-bad-reply")
     end
+    if not endpoint_of(list[1]) then
+        log_agent_error("agent answered an unusable endpoint: "
+                        .. sub(tostring(list[1]), 1, 64))
+        return reject(503, "ringd agent sent a bad endpoint", "agent-bad-reply")
+    end
+    -- The agent's answer as it came: the balancer needs its first entry,
+    -- and the rest only when a try fails.
+    ngx.ctx.ringd_owners = list
+end
+
+-- On a retry: the routable owners the agent named, in order.
+local function owners_asked()
+    local list = ngx.ctx.ringd_owners
     local names, ips, ports = {}, {}, {}
-    for i = 1, #list do
-        if i > MAX_OWNERS then
-            break
-        end
-        local ip, port = endpoint(list[i])
+    for i = 1, math.min(#list, MAX_OWNERS) do
+        local ip, port = endpoint_of(list[i])
         if ip then
             local k = #names + 1
             names[k], ips[k], ports[k] = list[i], ip, port
-        elseif i == 1 then
-            log_agent_error("agent answered an unusable endpoint: "
-                            .. sub(tostring(list[i]), 1, 64))
-            return reject(503, "ringd agent sent a bad endpoint", "agent-bad-reply")
         end
     end
-    ngx.ctx.ringd_route = { names, ips, ports }
-end
-
-local function owners_asked()
-    local route = ngx.ctx.ringd_route
-    return route[1], route[2], route[3]
+    return names, ips, ports
 end
 
 -- The owner the agent named, then the next owners on a connect failure
@@ -187,9 +225,14 @@ function _M.balancer()
     if is_retry() then
         return retry(owners_asked)
     end
-    local route = ngx.ctx.ringd_route
-    local names = route[1]
-    return first_try(names[1], route[2][1], route[3][1], #names)
+    local list = ngx.ctx.ringd_owners
+    local name = list[1]
+    local ip, port = endpoint_of(name)
+    local n = #list
+    if n > MAX_OWNERS then
+        n = MAX_OWNERS
+    end
+    return first_try(name, ip, port, n)
 end
 
 -- Nothing to start per worker in this mode.
