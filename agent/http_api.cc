@@ -12,7 +12,10 @@ HttpResponse json_response(const HttpRequest& request, http::status status, cons
   response.set(http::field::server, "ringd");
   response.set(http::field::content_type, "application/json");
   response.keep_alive(request.keep_alive());
-  response.body() = body.dump() + "\n";
+  // Keys and member names are bytes, not always UTF-8 (a lookup of
+  // "%FF", a name from the network): invalid sequences become U+FFFD
+  // rather than an exception.
+  response.body() = body.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
   response.prepare_payload();
   return response;
 }

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "agent/http_api.h"
+#include "agent/http_limits.h"
 
 namespace ringd::agent {
 namespace {
@@ -102,6 +103,42 @@ TEST_F(HttpApiTest, ErrorsAreJson) {
   EXPECT_EQ(post.result(), http::status::method_not_allowed);
   EXPECT_EQ(post[http::field::allow], "GET, HEAD");
   EXPECT_TRUE(Json::parse(post.body()).contains("error"));
+}
+
+TEST_F(HttpApiTest, KeysThatAreNotUtf8AreLookedUp) {
+  auto r = get("/lookup?key=%FF%FEa");
+  ASSERT_EQ(r.result(), http::status::ok);
+  auto body = Json::parse(r.body());
+  EXPECT_EQ(body["key"], "\xEF\xBF\xBD\xEF\xBF\xBD" "a");  // U+FFFD twice
+  EXPECT_EQ(body["node"], "127.0.0.1:9001");
+}
+
+// The status a request over a limit gets (agent/http_limits.h).
+TEST(HttpRejectionTest, StatusByParserErrorAndWhereItStopped) {
+  const HttpLimits limits;
+  auto status = [&](http::error e, HttpParseState state) {
+    return http_rejection(make_error_code(e), state, limits).status;
+  };
+  const HttpParseState no_line{};
+  const HttpParseState short_line{.start_line_read = true, .header_done = false, .target_size = 10};
+  const HttpParseState long_line{.start_line_read = true, .header_done = false,
+                                 .target_size = limits.target_bytes + 1};
+  const HttpParseState whole_header{.start_line_read = true, .header_done = true, .target_size = 10};
+  // Over the header limit: 414 while the request line is the culprit, else 431.
+  EXPECT_EQ(status(http::error::header_limit, no_line), http::status::uri_too_long);
+  EXPECT_EQ(status(http::error::header_limit, long_line), http::status::uri_too_long);
+  EXPECT_EQ(status(http::error::header_limit, short_line), http::status::request_header_fields_too_large);
+  EXPECT_EQ(status(http::error::buffer_overflow, short_line), http::status::request_header_fields_too_large);
+  EXPECT_EQ(status(http::error::body_limit, whole_header), http::status::payload_too_large);
+  EXPECT_EQ(status(http::error::buffer_overflow, whole_header), http::status::payload_too_large);
+  for (auto e : {http::error::bad_method, http::error::bad_target, http::error::bad_version, http::error::bad_field,
+                 http::error::bad_value, http::error::bad_content_length, http::error::bad_chunk,
+                 http::error::bad_line_ending}) {
+    EXPECT_EQ(status(e, no_line), http::status::bad_request) << make_error_code(e).message();
+  }
+  EXPECT_EQ(http_rejection(make_error_code(http::error::header_limit), short_line, limits).counter,
+            "rejected_header_too_large");
+  EXPECT_EQ(http_target_too_long().status, http::status::uri_too_long);
 }
 
 TEST(UrlDecodeTest, Cases) {
