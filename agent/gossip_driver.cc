@@ -1,5 +1,6 @@
 #include "agent/gossip_driver.h"
 
+#include <algorithm>
 #include <array>
 
 #include <spdlog/spdlog.h>
@@ -21,21 +22,42 @@ std::size_t frame_size(const std::array<unsigned char, 4>& h) {
   return (std::size_t{h[0]} << 24) | (std::size_t{h[1]} << 16) | (std::size_t{h[2]} << 8) | h[3];
 }
 
+constexpr std::size_t kReadChunk = 64 * 1024;
+
 // Reads one frame into `body`; an error code on failure
-// (asio::error::message_size when the frame is over kMaxStreamFrame).
+// (asio::error::message_size when the frame is over `limit`). The body
+// grows as its bytes arrive, so a header that promises much costs nothing
+// until the bytes come. With `held`, every byte read is added to it and
+// `mine` as well, and the read fails (asio::error::no_buffer_space) once
+// `held` would pass `budget`.
 asio::awaitable<boost::system::error_code> read_frame(tcp::socket& socket, std::string& body,
-                                                      std::uint64_t& oversize) {
+                                                      std::size_t limit, std::uint64_t& oversize,
+                                                      std::size_t* held = nullptr,
+                                                      std::size_t* mine = nullptr,
+                                                      std::size_t budget = 0) {
   std::array<unsigned char, 4> header{};
   boost::system::error_code ec;
   co_await asio::async_read(socket, asio::buffer(header), asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return ec;
-  std::size_t size = frame_size(header);
-  if (size > GossipDriver::kMaxStreamFrame) {
+  const std::size_t size = frame_size(header);
+  if (size > limit) {
     ++oversize;
     co_return asio::error::message_size;
   }
-  body.resize(size);
-  co_await asio::async_read(socket, asio::buffer(body), asio::redirect_error(asio::use_awaitable, ec));
+  body.clear();
+  while (body.size() < size) {
+    const std::size_t n = std::min(kReadChunk, size - body.size());
+    if (held != nullptr) {
+      if (*held + n > budget) co_return asio::error::no_buffer_space;
+      *held += n;
+      *mine += n;
+    }
+    const std::size_t old = body.size();
+    body.resize(old + n);
+    co_await asio::async_read(socket, asio::buffer(body.data() + old, n),
+                              asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return ec;
+  }
   co_return ec;
 }
 
@@ -59,7 +81,12 @@ std::string stream_failure(const boost::system::error_code& ec, std::chrono::ste
 }  // namespace
 
 GossipDriver::GossipDriver(asio::io_context& io, gossip::Config config, std::uint64_t seed)
-    : io_(io), node_(std::move(config), seed), udp_(io), acceptor_(io), timer_(io) {}
+    : io_(io),
+      max_stream_(std::min(config.max_stream_size, kMaxStreamFrame)),
+      node_(std::move(config), seed),
+      udp_(io),
+      acceptor_(io),
+      timer_(io) {}
 
 gossip::Time GossipDriver::now() const {
   return std::chrono::duration_cast<gossip::Time>(std::chrono::steady_clock::now().time_since_epoch());
@@ -144,17 +171,43 @@ asio::awaitable<void> GossipDriver::accept_loop() {
     tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
     if (ec) continue;
-    asio::co_spawn(io_, serve_stream(std::move(socket)), asio::detached);
+    auto peer = socket.remote_endpoint(ec);
+    std::string peer_ip = ec ? std::string() : peer.address().to_string();
+    Inbound& in = *inbound_;
+    if (ec || in.streams >= kMaxInboundStreams || in.per_peer[peer_ip] >= kMaxInboundStreamsPerPeer) {
+      if (!ec && in.per_peer[peer_ip] == 0) in.per_peer.erase(peer_ip);
+      ++stream_rejected_;
+      socket.close(ec);
+      continue;
+    }
+    ++in.streams;
+    ++in.per_peer[peer_ip];
+    asio::co_spawn(io_, serve_stream(std::move(socket), std::move(peer_ip)), asio::detached);
   }
 }
 
-asio::awaitable<void> GossipDriver::serve_stream(tcp::socket accepted) {
+asio::awaitable<void> GossipDriver::serve_stream(tcp::socket accepted, std::string peer_ip) {
+  // Gives back this stream's slot and bytes however the coroutine ends.
+  struct Release {
+    std::shared_ptr<Inbound> in;
+    std::string peer_ip;
+    std::size_t bytes = 0;
+    ~Release() {
+      in->bytes -= bytes;
+      --in->streams;
+      if (--in->per_peer[peer_ip] == 0) in->per_peer.erase(peer_ip);
+    }
+  } release{inbound_, std::move(peer_ip)};
   auto socket = std::make_shared<tcp::socket>(std::move(accepted));
   Deadline deadline(socket, kStreamTimeout);
   boost::system::error_code ec;
   auto peer = socket->remote_endpoint(ec);
   std::string request;
-  if (ec || co_await read_frame(*socket, request, stream_oversize_)) {
+  if (!ec) {
+    ec = co_await read_frame(*socket, request, max_stream_, stream_oversize_, &inbound_->bytes,
+                             &release.bytes, kMaxInboundBytes);
+  }
+  if (ec) {
     ++stream_errors_;
     co_return;
   }
@@ -176,7 +229,7 @@ asio::awaitable<void> GossipDriver::send_stream(gossip::StreamRequest request) {
     co_await socket->async_connect(tcp::endpoint(to->address(), to->port()),
                                    asio::redirect_error(asio::use_awaitable, ec));
     if (!ec) ec = co_await write_frame(*socket, request.bytes);
-    if (!ec) ec = co_await read_frame(*socket, reply, stream_oversize_);
+    if (!ec) ec = co_await read_frame(*socket, reply, max_stream_, stream_oversize_);
     if (ec) failure = stream_failure(ec, std::chrono::steady_clock::now() - started);
   } else {
     failure = "not an IP:PORT address";
@@ -225,6 +278,8 @@ std::vector<std::pair<std::string, std::uint64_t>> GossipDriver::counters() cons
   out.emplace_back("stream_errors", stream_errors_);
   out.emplace_back("stream_oversize", stream_oversize_);
   out.emplace_back("streams_served", streams_served_);
+  out.emplace_back("stream_rejected", stream_rejected_);
+  out.emplace_back("streams_open", inbound_->streams);
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,6 +45,15 @@ class GossipDriver {
   std::vector<std::pair<std::string, std::uint64_t>> counters() const;
 
   static constexpr std::size_t kMaxStreamFrame = 8 * 1024 * 1024;
+  // Inbound stream connections served at once, in all and per peer IP;
+  // more are closed at once (counted as stream_rejected). With the 3 s
+  // stream deadline this bounds what idle (half-open) or slow senders
+  // hold; bodies are read as their bytes arrive, within kMaxInboundBytes
+  // over all inbound streams (frames beyond the node's max_stream_size are
+  // refused from their header).
+  static constexpr std::size_t kMaxInboundStreams = 64;
+  static constexpr std::size_t kMaxInboundStreamsPerPeer = 8;
+  static constexpr std::size_t kMaxInboundBytes = 32 * 1024 * 1024;
 
  private:
   gossip::Time now() const;
@@ -51,11 +61,12 @@ class GossipDriver {
   void arm_timer();
   asio::awaitable<void> receive_loop();
   asio::awaitable<void> accept_loop();
-  asio::awaitable<void> serve_stream(tcp::socket socket);
+  asio::awaitable<void> serve_stream(tcp::socket socket, std::string peer_ip);
   asio::awaitable<void> send_stream(gossip::StreamRequest request);
   void check_leave();
 
   asio::io_context& io_;
+  std::size_t max_stream_;  // frame bound: the node's max_stream_size
   gossip::Node node_;
   udp::socket udp_;
   tcp::acceptor acceptor_;
@@ -69,6 +80,16 @@ class GossipDriver {
   std::uint64_t stream_errors_ = 0;
   std::uint64_t stream_oversize_ = 0;
   std::uint64_t streams_served_ = 0;
+  std::uint64_t stream_rejected_ = 0;
+  // What inbound streams hold now. Shared with each stream's coroutine, so
+  // a coroutine destroyed after the driver (at shutdown) touches no freed
+  // memory.
+  struct Inbound {
+    std::size_t streams = 0;
+    std::map<std::string, std::size_t> per_peer;
+    std::size_t bytes = 0;  // body bytes being read
+  };
+  std::shared_ptr<Inbound> inbound_ = std::make_shared<Inbound>();
 };
 
 }  // namespace ringd::agent
