@@ -235,34 +235,38 @@ class HttpLimitsTest(unittest.TestCase):
         status, _, body = one_response(rest)
         self.assertEqual(json.loads(body)["status"], "ok")
 
-    def test_a_slow_client_is_closed(self):
-        before = self.http_metrics()["rejected_slow_client"]
-        # Slowloris: a header dribbled one byte every 0.3 s never completes.
+    def dribble_until_closed(self, head, limit):
+        """Sends head, then one byte every 0.3 s; True once the agent closes
+        the connection, False if it is still open after `limit` seconds."""
         with socket.create_connection((HOST, self.port), timeout=2) as s:
             start = time.monotonic()
-            s.sendall(b"GET /members HTTP/1.1\r\nHost: x\r\n")
-            closed = False
-            while time.monotonic() - start < REQUEST_TIMEOUT + SLACK:
+            s.sendall(head)
+            while time.monotonic() - start < limit:
                 try:
                     s.sendall(b"X")
-                except (BrokenPipeError, ConnectionResetError):
-                    closed = True
-                    break
-                s.settimeout(0.3)
-                try:
+                    s.settimeout(0.3)
                     if s.recv(4096) == b"":
-                        closed = True
-                        break
+                        return True
                 except socket.timeout:
                     pass
-                except ConnectionResetError:
-                    closed = True
-                    break
-            self.assertTrue(closed, "a client dribbling its header for %.0f s was not closed" % (REQUEST_TIMEOUT + SLACK))
+                except (BrokenPipeError, ConnectionResetError):
+                    return True
+            return False
+
+    def test_a_slow_client_is_closed(self):
+        before = self.http_metrics()["rejected_slow_client"]
+        limit = REQUEST_TIMEOUT + SLACK
+        # Slowloris: a header dribbled a byte at a time never completes.
+        self.assertTrue(self.dribble_until_closed(b"GET /members HTTP/1.1\r\nHost: x\r\nX-Slow: ", limit),
+                        "a client dribbling its header for %.0f s was not closed" % limit)
+        # The same with the body.
+        self.assertTrue(self.dribble_until_closed(request("POST", "/drain", [("Content-Length", "1000")]), limit),
+                        "a client dribbling its body for %.0f s was not closed" % limit)
         # A connection that never says a word goes the same way.
         with socket.create_connection((HOST, self.port), timeout=2) as s:
-            self.assertEqual(read_until_closed(s, REQUEST_TIMEOUT + SLACK), b"")
-        self.assertEqual(self.http_metrics()["rejected_slow_client"], before + 2)
+            self.assertEqual(read_until_closed(s, limit), b"")
+        self.assertEqual(self.http_metrics()["rejected_slow_client"], before + 3)
+        self.agent.check_alive()
 
     def test_an_idle_keepalive_connection_outlives_the_request_timeout(self):
         with socket.create_connection((HOST, self.port), timeout=5) as s:
