@@ -368,10 +368,13 @@ class Cluster:
                      log_level=self.log_level)
 
     def start(self):
-        for a in self.agents:
-            a.start()
-        for a in self.agents:
-            a.wait_ready(30)
+        """The seeds first (so nobody logs a refused join), then the rest."""
+        seeds = [a for a in self.agents if a.gossip in self.seeds]
+        for group in (seeds, [a for a in self.agents if a not in seeds]):
+            for a in group:
+                a.start()
+            for a in group:
+                a.wait_ready(30)
 
     # ---- views -----------------------------------------------------------
 
