@@ -297,18 +297,22 @@ def cleanup_leftovers(log=print):
 
 
 class Lab:
-    def __init__(self, keep_logs=False):
+    def __init__(self):
         cleanup_leftovers()
         self.tag = "%s%d-%04x" % (NS_PREFIX, os.getpid(), random.getrandbits(16))
         self.namespaces = []
-        self.rundir = RunDir("ringd-net")
-        self.hub = self._add_ns("hub")
         self.clusters = []
+        self.rundir = RunDir("ringd-net")
+        try:
+            self.hub = self._add_ns("hub")
+        except BaseException:
+            self.cleanup()
+            raise
 
     def _add_ns(self, suffix):
         ns = "%s-%s" % (self.tag, suffix)
+        self.namespaces.append(ns)  # first: cleanup() deletes it even if the add half failed
         run([IP, "netns", "add", ns])
-        self.namespaces.append(ns)
         in_ns(ns, IP, "link", "set", "lo", "up")
         return ns
 
