@@ -1,17 +1,19 @@
 // agent/gossip_crypto.cc — see gossip_crypto.h.
 //
-// Cost per message: the context is set up with AES-256-GCM once; a message
-// under the same key as the previous one only sets a new nonce (no key
-// schedule), then one pass of AES-CTR + GHASH over AAD and payload.
+// Cost per message: a context is set up with AES-256-GCM once; a message
+// under the key that context last used only sets a new nonce (no key
+// schedule), then one pass of AES-CTR + GHASH over AAD and payload. Nonces
+// come from RAND_bytes 128 at a time.
 #include "agent/gossip_crypto.h"
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include <climits>
+#include <array>
 #include <cstring>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 namespace ringd::agent {
 namespace {
@@ -126,11 +128,45 @@ struct CipherContext {
   bool has_key = false;
 };
 
-struct Sealer::Cipher : CipherContext {
-  Cipher() : CipherContext(true) {}
+// The Sealer's context, and nonces drawn from RAND_bytes in batches: one
+// call costs about as much as sealing a small message, whatever its size.
+// (ringd does not fork once running, so no two processes share a batch.)
+struct Sealer::Cipher {
+  static constexpr std::size_t kBatch = 128;  // nonces per RAND_bytes call
+
+  const unsigned char* next_nonce() {
+    if (used == kBatch) {
+      if (RAND_bytes(nonces.data(), static_cast<int>(nonces.size())) != 1) {
+        throw std::runtime_error("RAND_bytes failed");
+      }
+      used = 0;
+    }
+    return nonces.data() + kNonceSize * used++;
+  }
+
+  CipherContext context{true};
+  std::array<unsigned char, kNonceSize * kBatch> nonces{};
+  std::size_t used = kBatch;
 };
-struct Opener::Cipher : CipherContext {
-  Cipher() : CipherContext(false) {}
+
+// The Opener's contexts, one per key recently tried, so that trying the
+// primary and then the next key (during a rotation, or for a forged
+// message) does not redo either key schedule.
+struct Opener::Cipher {
+  static constexpr std::size_t kContexts = 4;
+
+  CipherContext& for_key(const Key& key) {
+    for (auto& c : contexts) {
+      if (c->has_key && c->last_key == key) return *c;
+    }
+    if (contexts.size() < kContexts) return *contexts.emplace_back(std::make_unique<CipherContext>(false));
+    CipherContext& c = *contexts[victim];
+    victim = (victim + 1) % kContexts;
+    return c;
+  }
+
+  std::vector<std::unique_ptr<CipherContext>> contexts;
+  std::size_t victim = 0;
 };
 
 // ---- Sealer ----
@@ -155,15 +191,16 @@ void Sealer::seal(const Keyring& keyring, std::string_view plaintext, std::strin
   auto* p = reinterpret_cast<unsigned char*>(out->data());
   write_header(p, boot_id_, sequence_);
   unsigned char* nonce = p + kSealedHeaderSize;
-  if (RAND_bytes(nonce, static_cast<int>(kNonceSize)) != 1) throw std::runtime_error("RAND_bytes failed");
+  std::memcpy(nonce, cipher_->next_nonce(), kNonceSize);
   std::memcpy(aad_.data(), p, kSealedHeaderSize);
 
-  EVP_CIPHER_CTX* ctx = cipher_->ctx;
+  CipherContext& cipher = cipher_->context;
+  EVP_CIPHER_CTX* ctx = cipher.ctx;
   unsigned char* payload = p + kPayloadOffset;
   unsigned char* tag = payload + plaintext.size();
   int n = 0;
   const bool ok =
-      cipher_->start(keyring.primary(), nonce) &&
+      cipher.start(keyring.primary(), nonce) &&
       update_all(EVP_EncryptUpdate, ctx, nullptr, reinterpret_cast<const unsigned char*>(aad_.data()),
                  aad_.size()) &&
       update_all(EVP_EncryptUpdate, ctx, payload, reinterpret_cast<const unsigned char*>(plaintext.data()),
@@ -208,11 +245,12 @@ OpenStatus Opener::open(const Keyring& keyring, std::string_view sealed, std::st
 
   plaintext->resize(payload_size);
   auto* out = reinterpret_cast<unsigned char*>(plaintext->data());
-  EVP_CIPHER_CTX* ctx = cipher_->ctx;
   for (const Key& key : keyring.keys()) {
+    CipherContext& cipher = cipher_->for_key(key);
+    EVP_CIPHER_CTX* ctx = cipher.ctx;
     int n = 0;
     const bool ok =
-        cipher_->start(key, nonce) &&
+        cipher.start(key, nonce) &&
         update_all(EVP_DecryptUpdate, ctx, nullptr, reinterpret_cast<const unsigned char*>(aad_.data()),
                    aad_.size()) &&
         update_all(EVP_DecryptUpdate, ctx, out, payload, payload_size) &&

@@ -3,7 +3,9 @@
 //
 // Pure computation: no sockets, no clock, no files. The caller passes bytes
 // and the Keyring (agent/keyring.h); Sealer and Opener are not thread-safe
-// (one of each per driver thread), and each reuses one EVP_CIPHER_CTX.
+// (one of each per driver thread). Nothing is allocated per message: a
+// Sealer reuses one EVP_CIPHER_CTX, an Opener one per key it recently tried
+// (at most 4), and each redoes a key schedule only when the key changes.
 //
 // Sealed message layout (a UDP datagram, or a TCP stream frame's body):
 //
@@ -13,10 +15,10 @@
 //   | magic | vers. | 8 bytes, big-endian           | 8 bytes, big-endian |
 //   +-------+-------+-------------------------------+---------------------+
 //   18                              30
-//   +-------------------------------+--------------------------+----------+
-//   | nonce: 12 random bytes        | ciphertext               | tag      |
-//   |                               | (as long as the plaintext)| 16 bytes |
-//   +-------------------------------+--------------------------+----------+
+//   +-------------------------------+----------------------------+----------+
+//   | nonce: 12 random bytes        | ciphertext                 | tag      |
+//   |                               | (as long as the plaintext) | 16 bytes |
+//   +-------------------------------+----------------------------+----------+
 //
 //   AAD = bytes 0..17 (magic, version, boot id, sequence) || cluster label
 //

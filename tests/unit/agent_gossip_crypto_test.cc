@@ -352,6 +352,25 @@ TEST(GossipCryptoTest, AlternatingKeysUseTheRightOne) {
   }
 }
 
+TEST(GossipCryptoTest, ManyKeysInAnyOrder) {
+  // More keys than the Opener keeps contexts for: each message still opens
+  // under the key that sealed it, whichever position it holds.
+  std::vector<Key> keys;
+  for (int i = 0; i < 7; ++i) keys.push_back(generate_key());
+  Keyring receiver = Keyring::from_keys(keys);
+  Sealer sealer("l");
+  Opener opener("l");
+  std::string plain;
+  for (int round = 0; round < 3; ++round) {
+    for (std::size_t i : {6, 0, 3, 5, 1, 6, 2, 4, 0}) {
+      const std::string text = std::to_string(round) + "/" + std::to_string(i);
+      ASSERT_EQ(opener.open(receiver, sealer.seal(Keyring(keys[i]), text), &plain), OpenStatus::kOk) << text;
+      EXPECT_EQ(plain, text);
+    }
+  }
+  EXPECT_EQ(opener.open(receiver, sealer.seal(Keyring(generate_key()), "x"), &plain), OpenStatus::kAuthFailed);
+}
+
 TEST(GossipCryptoTest, MovedSealerAndOpenerKeepWorking) {
   Peer p;
   Sealer sealer = std::move(p.sealer);
