@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -145,6 +146,25 @@ TEST(GossipCryptoTest, PlaintextAndForeignVersionsAreTold) {
   EXPECT_EQ(p.opener.open(p.keyring, std::string("\xE1\x02", 2), &plain), OpenStatus::kBadVersion);
   EXPECT_EQ(p.opener.open(p.keyring, std::string("\xE1\x02") + std::string(100, 'x'), &plain), OpenStatus::kBadVersion);
   EXPECT_EQ(p.opener.open(p.keyring, std::string(200, '\xE1'), &plain), OpenStatus::kBadVersion);
+}
+
+TEST(GossipCryptoTest, RandomInputNeverOpens) {
+  Peer p;
+  std::mt19937_64 rng(13);
+  std::string plain;
+  for (int i = 0; i < 20000; ++i) {
+    std::string junk(rng() % 200, '\0');
+    for (char& c : junk) c = static_cast<char>(rng());
+    if (i % 2 == 0 && junk.size() >= 2) {
+      junk[0] = '\xE1';  // past the magic and version checks
+      junk[1] = '\x01';
+    }
+    const OpenStatus st = p.opener.open(p.keyring, junk, &plain);
+    ASSERT_NE(st, OpenStatus::kOk);
+    ASSERT_NE(st, OpenStatus::kReplayed);
+    ASSERT_TRUE(plain.empty());
+  }
+  EXPECT_EQ(p.opener.replay_window().senders(), 0u);
 }
 
 TEST(GossipCryptoTest, DropReasonNames) {

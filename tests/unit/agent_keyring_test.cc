@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -100,6 +101,21 @@ TEST(KeyringTest, RefusesBadDocumentsWithOneLine) {
     EXPECT_NE(error.find(c.expect), std::string::npos) << c.json << " -> " << error;
     EXPECT_EQ(error.find('\n'), std::string::npos) << error;
     EXPECT_EQ(error.find(kKeyA), std::string::npos) << "key material in: " << error;
+  }
+}
+
+TEST(KeyringTest, RandomInputIsRefusedNotCrashed) {
+  std::mt19937_64 rng(16);
+  const std::string alphabet = "[]{}\",:0123456789 AQZaz+/=\\nulltrue";
+  for (int i = 0; i < 5000; ++i) {
+    std::string text(rng() % 120, ' ');
+    for (char& c : text) c = alphabet[rng() % alphabet.size()];
+    try {
+      Keyring ring = Keyring::parse(text);
+      EXPECT_GE(ring.size(), 1u);
+    } catch (const KeyringError& e) {
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);
+    }
   }
 }
 
