@@ -3,9 +3,10 @@
 //
 // Pure computation: no sockets, no clock, no files. The caller passes bytes
 // and the Keyring (agent/keyring.h); Sealer and Opener are not thread-safe
-// (one of each per driver thread). Nothing is allocated per message: a
-// Sealer reuses one EVP_CIPHER_CTX, an Opener one per key it recently tried
-// (at most 4), and each redoes a key schedule only when the key changes.
+// (one of each per driver thread). Nothing is allocated per message beyond
+// the output buffer (none when the caller passes one back): a Sealer reuses
+// one EVP_CIPHER_CTX, an Opener one per key it recently tried (at most 4),
+// and each redoes a key schedule only when the key changes.
 //
 // Sealed message layout (a UDP datagram, or a TCP stream frame's body):
 //
