@@ -29,6 +29,7 @@ Processes: Agent.freeze() / thaw() (SIGSTOP/SIGCONT), Cluster.move(i, host)
 """
 
 import ctypes
+import datetime
 import http.client
 import os
 import random
@@ -151,8 +152,18 @@ def _die_with_parent():
     _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-EVENT_RE = re.compile(r"member (\S+) (joined|updated|alive|suspect|dead|left) "
-                      r"\(address ([^,]+), service ([^,]+), incarnation (\d+)\)")
+# One line per member event (agent/agent.cc log_event), after spdlog's
+# "<local time> <level> ".
+EVENT_RE = re.compile(r"^(\S+) \S+ member (\S+) (joined|updated|alive|suspect|dead|left) "
+                      r"\(address ([^,]+), service ([^,]+), incarnation (\d+)\)", re.M)
+
+
+def log_time(stamp):
+    """Seconds since the epoch of a log line's local timestamp (None if unreadable)."""
+    try:
+        return datetime.datetime.fromisoformat(stamp).timestamp()
+    except ValueError:
+        return None
 
 
 class Agent(procs.Agent):
@@ -224,19 +235,16 @@ class Agent(procs.Agent):
             return 0
 
     def events(self, since=0):
-        """[(name, kind, address, incarnation)] of the member events logged after byte `since`."""
+        """[(name, kind, address, incarnation, time)] of the member events
+        logged after byte `since`; time as time.time() would have said."""
         try:
             with open(self.log_path, "rb") as f:
                 f.seek(since)
                 text = f.read().decode("utf-8", "replace")
         except OSError:
             return []
-        return [(m.group(1), m.group(2), m.group(3), int(m.group(5)))
+        return [(m.group(2), m.group(3), m.group(4), int(m.group(6)), log_time(m.group(1)))
                 for m in EVENT_RE.finditer(text)]
-
-    def metrics_text(self):
-        status, _, body = self.http("/metrics", timeout=1.0)
-        return body.decode("utf-8", "replace") if status == 200 else ""
 
 
 # --------------------------------------------------------------------------
@@ -395,6 +403,19 @@ class Cluster:
             except (OSError, http.client.HTTPException, AssertionError, ValueError):
                 pass
         return out
+
+    def gossip_counters(self):
+        """The "gossip" counters of /metrics summed over the agents that answer."""
+        total = {}
+        for a in self.live():
+            try:
+                gossip = a.http_json("/metrics", 1.0).get("gossip", {})
+            except (OSError, http.client.HTTPException, AssertionError, ValueError):
+                continue
+            for k, v in gossip.items():
+                if isinstance(v, int):
+                    total[k] = total.get(k, 0) + v
+        return total
 
     def expected(self):
         """{name: address} every agent should see alive."""
