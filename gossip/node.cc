@@ -178,6 +178,10 @@ void Node::start(Time now, std::vector<std::string> seeds) {
     std::uniform_int_distribution<Duration::rep> h(0, std::max<Duration::rep>(s.cfg.heal_interval.count() - 1, 0));
     s.next_heal_at = now + half + Duration(h(s.rng));
   }
+  if (s.cfg.heal_dead_interval > Duration::zero() && s.cfg.heal_dead_rate > 0) {
+    // Not drawn from rng: runs without deaths keep their traces.
+    s.next_heal_dead_at = now + s.cfg.heal_dead_interval;
+  }
   if (s.seeds.empty()) {
     s.joined_ = true;
     return;

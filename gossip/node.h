@@ -132,11 +132,19 @@ struct Config {
   // push-pull. Zero disables.
   Duration digest_sync_interval = std::chrono::seconds(2);
   // Partition healing: this often, a full-state sync with every seed that is
-  // not a live member and with a few members that died (not left) within
-  // heal_dead_window, so two halves that declared each other dead merge
-  // again. Zero disables.
+  // not a live member (and, when heal_dead_interval is zero, with a few
+  // members that died, not left, within heal_dead_window), so two halves
+  // that declared each other dead merge again. Zero disables.
   Duration heal_interval = std::chrono::seconds(30);
   Duration heal_dead_window = std::chrono::minutes(10);
+  // Besides, every heal_dead_interval each member syncs with each recently
+  // dead address with probability heal_dead_rate / (live members), so the
+  // cluster as a whole tries a dead member about heal_dead_rate times per
+  // interval at any size: two halves merge within a few seconds of the cut
+  // lifting, while a crashed host costs the cluster about one refused
+  // connect per second for heal_dead_window. Zero disables.
+  Duration heal_dead_interval = std::chrono::seconds(2);
+  double heal_dead_rate = 2.0;
   Duration dead_forget_after = std::chrono::seconds(60);   // dead/left members dropped after this
 
   // ---- bounds ---------------------------------------------------------------

@@ -125,6 +125,7 @@ struct Node::Impl {
   Time next_gossip_at = kNever;
   Time next_push_pull_at = kNever;
   Time next_heal_at = kNever;
+  Time next_heal_dead_at = kNever;
   // Members that died (not left) recently, by name: partition healing
   // retries their addresses for heal_dead_window. At most kMaxHealAddresses.
   std::map<std::string, DeadAddress> dead_addresses;
@@ -273,6 +274,9 @@ struct Node::Impl {
   // ---- partition healing (node_heal.cc) -------------------------------------
   void remember_dead(const Member& m, Time now);
   void heal(Time now);
+  void heal_dead(Time now);
+  void forget_healed(Time now);
+  bool live_at(const std::string& address) const;
 
   // ---- inbound -------------------------------------------------------------
   // A member we have never heard of probes us: gossip about it has missed

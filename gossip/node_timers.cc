@@ -159,6 +159,10 @@ void Node::Impl::tick(Time now) {
     next_heal_at = now + cfg.heal_interval;
     if (!quiet) heal(now);
   }
+  if (next_heal_dead_at <= now) {
+    next_heal_dead_at = now + cfg.heal_dead_interval;
+    if (!quiet) heal_dead(now);
+  }
   if (!joined_ && join_retry_at <= now) {
     join_retry_at = now + cfg.join_retry_interval;
     send_joins();
@@ -194,7 +198,7 @@ void Node::Impl::join_failed(Time now, const std::string& seed, std::string_view
 
 Time Node::Impl::next_deadline() const {
   if (!started) return kNever;
-  Time t = std::min({next_probe_at, next_push_pull_at, next_heal_at});
+  Time t = std::min({next_probe_at, next_push_pull_at, next_heal_at, next_heal_dead_at});
   if (probe && !probe->acked && !probe->indirect_sent) t = std::min(t, probe->indirect_at);
   if (!queue.empty()) t = std::min(t, next_gossip_at);
   if (!joined_) t = std::min(t, join_retry_at);
