@@ -139,6 +139,11 @@ end
 
 _M.failed_page = failover.failed_page
 
+-- A config rendered before the lookup moved into the balancer still has
+-- access_by_lua calling this: nothing to do (re-render to drop the phase).
+function _M.access()
+end
+
 local function set_ring_headers(ring)
     ngx.header["X-Ringd-Ring"] = ring.checksum
     if sync.stale() then
