@@ -208,13 +208,13 @@ asio::awaitable<void> GossipDriver::serve_stream(tcp::socket accepted, std::stri
                              &release.bytes, kMaxInboundBytes);
   }
   if (ec) {
-    ++stream_errors_;
+    ++inbound_stream_errors_;
     co_return;
   }
   ++streams_served_;
   std::string reply = node_.handle_stream(now(), format_endpoint(peer), request);
   flush();
-  if (!reply.empty() && co_await write_frame(*socket, reply)) ++stream_errors_;
+  if (!reply.empty() && co_await write_frame(*socket, reply)) ++inbound_stream_errors_;
 }
 
 asio::awaitable<void> GossipDriver::send_stream(gossip::StreamRequest request) {
@@ -237,7 +237,7 @@ asio::awaitable<void> GossipDriver::send_stream(gossip::StreamRequest request) {
   if (failure.empty()) {
     node_.handle_stream_reply(now(), request.id, reply);
   } else {
-    ++stream_errors_;
+    // Counted by the node as stream_errors (handle_stream_error).
     SPDLOG_DEBUG("stream request to {} failed: {}", request.to, failure);
     node_.handle_stream_error(now(), request.id, failure);
   }
@@ -275,7 +275,9 @@ void GossipDriver::check_leave() {
 std::vector<std::pair<std::string, std::uint64_t>> GossipDriver::counters() const {
   auto out = node_.counters();
   out.emplace_back("udp_send_errors", udp_send_errors_);
-  out.emplace_back("stream_errors", stream_errors_);
+  // The node counts failed outbound streams as stream_errors; these are the
+  // streams others opened to us that failed (read, write, deadline).
+  out.emplace_back("inbound_stream_errors", inbound_stream_errors_);
   out.emplace_back("stream_oversize", stream_oversize_);
   out.emplace_back("streams_served", streams_served_);
   out.emplace_back("stream_rejected", stream_rejected_);

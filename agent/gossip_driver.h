@@ -77,7 +77,7 @@ class GossipDriver {
   AddressCache addresses_;
 
   std::uint64_t udp_send_errors_ = 0;
-  std::uint64_t stream_errors_ = 0;
+  std::uint64_t inbound_stream_errors_ = 0;  // streams others opened to us that failed
   std::uint64_t stream_oversize_ = 0;
   std::uint64_t streams_served_ = 0;
   std::uint64_t stream_rejected_ = 0;

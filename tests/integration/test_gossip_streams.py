@@ -153,7 +153,7 @@ class GossipStreamTest(unittest.TestCase):
         self.assertTrue(closed, "slow sender never cut off")
         self.assertGreater(took, STREAM_TIMEOUT - 0.5)
         self.assertLess(took, STREAM_TIMEOUT + 1.5)
-        self.assertGreater(self.metrics()["stream_errors"], before["stream_errors"])
+        self.assertGreater(self.metrics()["inbound_stream_errors"], before["inbound_stream_errors"])
 
     def test_garbage_frame_gets_no_reply_and_is_counted(self):
         before = self.metrics()
