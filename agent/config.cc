@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "agent/address.h"
+#include "gossip/node.h"
 #include "gossip/profiles.h"
 
 namespace ringd::agent {
@@ -267,7 +268,9 @@ AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
   pick_int(vm, file, "push-pull-interval-ms", {1000, 3600000}, push_pull);
   pick_int(vm, file, "leave-timeout-ms", {1, 60000}, c.leave_timeout_ms);
 
-  if (c.node.empty() || c.node.size() > 128) throw ConfigError("--node must be 1 to 128 characters");
+  if (c.node.empty() || c.node.size() > gossip::kMaxNameBytes) {
+    throw ConfigError("--node must be 1 to " + std::to_string(gossip::kMaxNameBytes) + " bytes");
+  }
   require_ip_endpoint("bind", c.bind);
   if (c.advertise.empty()) {
     auto bind = parse_endpoint(c.bind);

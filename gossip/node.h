@@ -31,6 +31,10 @@ using Duration = std::chrono::nanoseconds;
 // Monotonic time since an arbitrary epoch chosen by the caller.
 using Time = std::chrono::nanoseconds;
 
+// The longest member name, in bytes: what the wire format carries
+// (codec::DecodeLimits::max_string). --node checks against it too.
+inline constexpr std::size_t kMaxNameBytes = 255;
+
 enum class MemberState : std::uint8_t { kAlive, kSuspect, kDead, kLeft };
 // "alive", "suspect", "dead", "left"
 std::string_view to_string(MemberState state);

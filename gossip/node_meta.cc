@@ -12,8 +12,8 @@ std::optional<std::string> Node::validate(const Config& c) {
   };
   if (c.name.empty()) {
     why << "member name must not be empty";
-  } else if (c.name.size() > 255) {
-    why << "member name is longer than 255 bytes";
+  } else if (c.name.size() > kMaxNameBytes) {
+    why << "member name is longer than " << kMaxNameBytes << " bytes";
   } else if (c.advertise.empty()) {
     why << "advertise address must not be empty";
   }

@@ -171,5 +171,14 @@ TEST(AgentConfigTest, AStrayArgumentIsAnError) {
   EXPECT_NE(error_of({"agent"}).find("unexpected argument 'agent'"), std::string::npos);
 }
 
+TEST(AgentConfigTest, NodeNameLimitIsTheWireFormats) {
+  // One limit, the one gossip carries: a name --node accepts is one every
+  // peer decodes (issue 16: config.cc said 128 while the node took 255).
+  const std::string longest(gossip::kMaxNameBytes, 'n');
+  EXPECT_EQ(parse({"--node", longest}).node, longest);
+  const std::string err = error_of({"--node", longest + "n"});
+  EXPECT_NE(err.find("--node must be 1 to 255 bytes"), std::string::npos) << err;
+}
+
 }  // namespace
 }  // namespace ringd::agent
