@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -91,9 +92,10 @@ class RespServer::Loop {
     ep_ = epoll_create1(EPOLL_CLOEXEC);
     wake_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (ep_ < 0 || wake_ < 0) throw boost::system::system_error(errno, boost::system::system_category(), "epoll");
-    add(wake_, EPOLLIN);
+    bool added = add(wake_, EPOLLIN);
     // EPOLLEXCLUSIVE: a new connection wakes one loop, not all of them.
-    for (int fd : listeners_) add(fd, EPOLLIN | EPOLLEXCLUSIVE);
+    for (int fd : listeners_) added = added && add(fd, EPOLLIN | EPOLLEXCLUSIVE);
+    if (!added) throw boost::system::system_error(errno, boost::system::system_category(), "epoll_ctl");
     ready_.reserve(256);
   }
 
@@ -117,18 +119,20 @@ class RespServer::Loop {
   }
 
  private:
-  void add(int fd, std::uint32_t events) {
+  // False when the kernel refuses (ENOMEM, ENOSPC: fs.epoll.max_user_watches);
+  // a connection it refuses is closed, never left unwatched.
+  bool add(int fd, std::uint32_t events) {
     epoll_event ev{};
     ev.events = events;
     ev.data.fd = fd;
-    epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
+    return epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) == 0;
   }
 
-  void set_events(int fd, std::uint32_t events) {
+  bool set_events(int fd, std::uint32_t events) {
     epoll_event ev{};
     ev.events = events;
     ev.data.fd = fd;
-    epoll_ctl(ep_, EPOLL_CTL_MOD, fd, &ev);
+    return epoll_ctl(ep_, EPOLL_CTL_MOD, fd, &ev) == 0;
   }
 
   bool is_listener(int fd) const {
@@ -225,7 +229,10 @@ class RespServer::Loop {
       client.addr = socket_name(fd, true);
       client.laddr = socket_name(fd, false);
       client.fd = fd;
-      add(fd, kConnEvents);
+      if (!add(fd, kConnEvents)) {
+        SPDLOG_WARN("RESP: cannot watch a new connection ({}); closing it", std::strerror(errno));
+        close_conn(*conns_[i]);
+      }
     }
   }
 
@@ -329,7 +336,10 @@ class RespServer::Loop {
       const auto sent = static_cast<std::size_t>(std::max<ssize_t>(w, 0));
       if (sent < out.size()) {
         c.pending.assign(out, sent);
-        set_events(c.fd, kConnEvents | EPOLLOUT);
+        if (!set_events(c.fd, kConnEvents | EPOLLOUT)) {
+          close_conn(c);  // it would never hear that it can write again
+          return false;
+        }
       }
     }
     c.out.clear();
@@ -360,7 +370,10 @@ class RespServer::Loop {
       return false;
     }
     std::string().swap(c.pending);  // give back a large buffer
-    set_events(c.fd, kConnEvents);
+    if (!set_events(c.fd, kConnEvents)) {
+      close_conn(c);
+      return false;
+    }
     return true;
   }
 
