@@ -8,6 +8,7 @@ refusal is counted in /metrics. The limits are agent/http_limits.h's.
 
 Run with /usr/bin/python3. RINGD_BIN names the binary.
 """
+import errno
 import json
 import os
 import socket
@@ -48,7 +49,13 @@ def exchange(port, data, timeout=10.0, half_close=True):
     with socket.create_connection((HOST, port), timeout=timeout) as s:
         s.sendall(data)
         if half_close:
-            s.shutdown(socket.SHUT_WR)
+            try:
+                s.shutdown(socket.SHUT_WR)
+            except OSError as e:
+                # The server may have answered and closed already (a refusal
+                # at accept does not wait for the request): read what it sent.
+                if e.errno not in (errno.ENOTCONN, errno.ECONNRESET):
+                    raise
         return read_until_closed(s, timeout)
 
 
