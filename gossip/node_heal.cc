@@ -57,13 +57,17 @@ void Node::Impl::heal_dead(Time now) {
   forget_healed(now);
   const double p = cfg.heal_dead_rate / static_cast<double>(std::max<std::size_t>(table.live_count(), 1));
   std::bernoulli_distribution pick(std::min(p, 1.0));
-  std::size_t sent = 0;
+  std::vector<std::string> picked;
   for (const auto& [name, d] : dead_addresses) {
-    if (sent >= kHealDeadPerRound) break;
-    if (!pick(rng) || live_at(d.address) || stream_pending_to(d.address)) continue;
+    if (pick(rng) && !live_at(d.address) && !stream_pending_to(d.address)) picked.push_back(d.address);
+  }
+  // At most kHealDeadPerRound, a random few: in a small cluster p is 1, and
+  // the map's name order would otherwise always pick the same ones.
+  std::shuffle(picked.begin(), picked.end(), rng);
+  if (picked.size() > kHealDeadPerRound) picked.resize(kHealDeadPerRound);
+  for (const auto& to : picked) {
     count(C::kHealSyncs);
-    send_stream(d.address, false);
-    ++sent;
+    send_stream(to, false);
   }
 }
 

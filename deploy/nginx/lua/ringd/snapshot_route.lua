@@ -87,19 +87,6 @@ local function owners_now()
     return names, ips, ports
 end
 
--- The first try when the owner's endpoint is not "ip:port" (the agent
--- sends nothing else; this is the defensive path): the first routable owner.
-local function first_routable(ring, uri, len)
-    local n = ring:owners(uri, conf.owners, owners_buf, len)
-    for i = 1, n do
-        local node = owners_buf[i]
-        if ring.ips[node] then
-            return node
-        end
-    end
-    return nil
-end
-
 -- balancer_by_lua: the whole lookup happens here, with no access phase (an
 -- access_by_lua handler costs a coroutine per request). The first try
 -- looks up the owner alone; retries compute the failover owners then.
@@ -118,17 +105,19 @@ function _M.balancer()
     if not node then
         return fail(503, "no-backend", "no backend")
     end
-    local ip = ring.ips[node]
-    if not ip then
-        node = first_routable(ring, uri, len)
-        if not node then
-            return fail(503, "agent-bad-reply", "ringd agent sent a bad endpoint")
-        end
-        ip = ring.ips[node]
-    end
     var.ringd_ring = ring.checksum
     if sync.stale() then
         var.ringd_stale = "1"
+    end
+    local ip = ring.ips[node]
+    if not ip then
+        -- The owner's endpoint is not "ip:port" (the agent sends nothing
+        -- else; a defensive path): the first routable owner.
+        local names, ips, ports = owners_now()
+        if not names[1] then
+            return fail(503, "agent-bad-reply", "ringd agent sent a bad endpoint")
+        end
+        return first_try(names[1], ips[1], ports[1], #names)
     end
     local owners = ring.node_count
     if owners > conf.owners then
