@@ -95,7 +95,7 @@ int run_agent(const AgentConfig& config) {
   if (!checked) health.record(true);
   gossip::Config gossip_config = config.gossip;
   gossip_config.service_state = health.state();
-  GossipDriver gossip(io, gossip_config, seed);
+  GossipDriver gossip(io, gossip_config, seed, config.security);
   RingPublisher publisher(ring_options(config));
   RespServerOptions resp_options;
   resp_options.unix_path = config.resp_unix;
@@ -112,6 +112,7 @@ int run_agent(const AgentConfig& config) {
   sources.node = &gossip.node();
   sources.ring = &publisher;
   sources.ready = ready;
+  sources.security = &gossip.security();
   sources.drain = [&](bool drain) {
     if (health.drained() != drain) {
       health.set_drained(drain);

@@ -54,7 +54,11 @@ po::options_description agent_options() {
       ("suspicion-mult", po::value<long long>(), "suspicion timeout multiplier (lan: 4)")
       ("gossip-interval-ms", po::value<long long>(), "gossip fan-out period (lan: 100)")
       ("push-pull-interval-ms", po::value<long long>(), "full-state sync period (lan: 30000)")
-      ("leave-timeout-ms", po::value<long long>(), "longest wait for a graceful leave to spread (default 1000)");
+      ("leave-timeout-ms", po::value<long long>(), "longest wait for a graceful leave to spread (default 1000)")
+      ("keyring", po::value<std::string>(), "encrypt gossip: a JSON array of base64 32-byte keys, the first the primary (mode 0600; see ringd keygen)")
+      ("label", po::value<std::string>(), "cluster label, authenticated with every sealed message: clusters with other labels never merge (needs --keyring)")
+      ("verify-incoming", po::value<std::string>(), "with --keyring, drop plaintext gossip: true|false (default true; false while moving a cluster to encryption)")
+      ("verify-outgoing", po::value<std::string>(), "with --keyring, seal what we send: true|false (default true; false while moving a cluster to encryption)");
   return desc;
 }
 
@@ -65,7 +69,7 @@ const std::vector<std::string>& known_keys() {
       "service-check-timeout-ms", "service-check-rise", "service-check-fall", "resp", "http", "resp-unix", "resp-max-clients",
       "resp-timeout", "resp-threads", "resp-max-output-buffer", "resp-busy-poll-us", "requirepass-file", "log-level", "ring", "ring-points", "maglev-table-size",
       "tag", "profile", "probe-interval-ms", "probe-timeout-ms", "suspicion-mult", "gossip-interval-ms",
-      "push-pull-interval-ms", "leave-timeout-ms"};
+      "push-pull-interval-ms", "leave-timeout-ms", "keyring", "label", "verify-incoming", "verify-outgoing"};
   return keys;
 }
 
@@ -120,6 +124,22 @@ void pick(const po::variables_map& vm, const Json& file, const std::string& name
     }
     out = v.get<long long>();
   }
+}
+
+// A true|false setting: a flag's word, or a JSON boolean in the file.
+void pick_bool(const po::variables_map& vm, const Json& file, const std::string& name, bool& out) {
+  std::string text;
+  if (vm.count(name)) {
+    text = vm[name].as<std::string>();
+  } else if (file.contains(name)) {
+    if (!file[name].is_boolean()) throw ConfigError("config key \"" + name + "\" must be true or false");
+    out = file[name].get<bool>();
+    return;
+  } else {
+    return;
+  }
+  if (text != "true" && text != "false") throw ConfigError("--" + name + " " + text + ": expected true or false");
+  out = text == "true";
 }
 
 // Every numeric setting has a range, checked before anything starts (a
@@ -267,6 +287,24 @@ AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
   pick_int(vm, file, "gossip-interval-ms", {10, 60000}, gossip_interval);
   pick_int(vm, file, "push-pull-interval-ms", {1000, 3600000}, push_pull);
   pick_int(vm, file, "leave-timeout-ms", {1, 60000}, c.leave_timeout_ms);
+  pick(vm, file, "keyring", c.security.keyring_file);
+  pick(vm, file, "label", c.security.label);
+  const bool verify_given = vm.count("verify-incoming") || file.contains("verify-incoming") ||
+                            vm.count("verify-outgoing") || file.contains("verify-outgoing");
+  pick_bool(vm, file, "verify-incoming", c.security.verify_incoming);
+  pick_bool(vm, file, "verify-outgoing", c.security.verify_outgoing);
+  if (!c.security.keyring_file.empty()) {
+    try {
+      c.security.keyring = load_keyring_file(c.security.keyring_file);
+    } catch (const KeyringError& e) {
+      throw ConfigError(std::string("--keyring: ") + e.what());
+    }
+  } else if (!c.security.label.empty()) {
+    throw ConfigError("--label needs --keyring (the label is authenticated with the key)");
+  } else if (verify_given) {
+    throw ConfigError("--verify-incoming and --verify-outgoing need --keyring");
+  }
+  if (c.security.label.size() > 255) throw ConfigError("--label must be at most 255 bytes");
 
   if (c.node.empty() || c.node.size() > gossip::kMaxNameBytes) {
     throw ConfigError("--node must be 1 to " + std::to_string(gossip::kMaxNameBytes) + " bytes");

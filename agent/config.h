@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/gossip_security.h"
 #include "agent/service_check.h"
 #include "gossip/node.h"
 #include "ring/ring.h"
@@ -41,6 +42,7 @@ struct AgentConfig {
   std::uint32_t maglev_table_size = ring::kDefaultMaglevTableSize;  // --maglev-table-size
   int leave_timeout_ms = 1000;     // longest graceful-leave wait
   gossip::Config gossip;           // timings; name/advertise/service filled in
+  SecurityConfig security;         // --keyring (loaded and checked), --label, --verify-*
 };
 
 // Parses `ringd agent` arguments (argv after the subcommand). Throws

@@ -223,7 +223,8 @@ Opener::~Opener() = default;
 Opener::Opener(Opener&&) noexcept = default;
 Opener& Opener::operator=(Opener&&) noexcept = default;
 
-OpenStatus Opener::open(const Keyring& keyring, std::string_view sealed, std::string* plaintext) {
+OpenStatus Opener::open(const Keyring& keyring, std::string_view sealed, std::string* plaintext,
+                        std::size_t* key_index) {
   plaintext->clear();
   if (sealed.empty()) return OpenStatus::kTooShort;
   if (!looks_sealed(sealed)) return OpenStatus::kNotSealed;
@@ -245,7 +246,8 @@ OpenStatus Opener::open(const Keyring& keyring, std::string_view sealed, std::st
 
   plaintext->resize(payload_size);
   auto* out = reinterpret_cast<unsigned char*>(plaintext->data());
-  for (const Key& key : keyring.keys()) {
+  for (std::size_t i = 0; i < keyring.keys().size(); ++i) {
+    const Key& key = keyring.keys()[i];
     CipherContext& cipher = cipher_->for_key(key);
     EVP_CIPHER_CTX* ctx = cipher.ctx;
     int n = 0;
@@ -258,6 +260,7 @@ OpenStatus Opener::open(const Keyring& keyring, std::string_view sealed, std::st
         EVP_DecryptFinal_ex(ctx, out + payload_size, &n) == 1;
     if (ok) {
       window_.accept(boot_id, sequence);
+      if (key_index != nullptr) *key_index = i;
       return OpenStatus::kOk;
     }
   }

@@ -119,8 +119,11 @@ class Opener {
   // sender's replay window has recorded it; otherwise *plaintext is empty
   // and nothing changed. A replay is refused before any decryption, so a
   // forged message naming an accepted (boot id, sequence) counts as
-  // kReplayed rather than kAuthFailed; either way it is dropped.
-  OpenStatus open(const Keyring& keyring, std::string_view sealed, std::string* plaintext);
+  // kReplayed rather than kAuthFailed; either way it is dropped. With
+  // `key_index`, on kOk it receives the position in keyring.keys() of the
+  // key that opened it (0: our primary).
+  OpenStatus open(const Keyring& keyring, std::string_view sealed, std::string* plaintext,
+                  std::size_t* key_index = nullptr);
 
   const ReplayWindow& replay_window() const { return window_; }
 

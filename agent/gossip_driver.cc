@@ -78,12 +78,20 @@ std::string stream_failure(const boost::system::error_code& ec, std::chrono::ste
   return ec.message();
 }
 
+// The node packs datagrams up to max_packet_size; a sealed one is
+// kSealOverhead bytes longer, so the node leaves that much room.
+gossip::Config leave_room_for_seal(gossip::Config config, const SecurityConfig& security) {
+  if (security.keyring) config.max_packet_size -= std::min(config.max_packet_size / 2, kSealOverhead);
+  return config;
+}
+
 }  // namespace
 
-GossipDriver::GossipDriver(asio::io_context& io, gossip::Config config, std::uint64_t seed)
+GossipDriver::GossipDriver(asio::io_context& io, gossip::Config config, std::uint64_t seed, SecurityConfig security)
     : io_(io),
-      max_stream_(std::min(config.max_stream_size, kMaxStreamFrame)),
-      node_(std::move(config), seed),
+      max_stream_(std::min(config.max_stream_size, kMaxStreamFrame) + (security.keyring ? kSealOverhead : 0)),
+      security_(security),
+      node_(leave_room_for_seal(std::move(config), security), seed),
       udp_(io),
       acceptor_(io),
       timer_(io) {}
@@ -118,7 +126,8 @@ void GossipDriver::flush() {
       continue;
     }
     boost::system::error_code ec;
-    udp_.send_to(asio::buffer(d.bytes), *to, 0, ec);  // non-blocking enough for datagrams
+    const std::string_view bytes = security_.seal_datagram(d.bytes, &sealed_);
+    udp_.send_to(asio::buffer(bytes.data(), bytes.size()), *to, 0, ec);  // non-blocking enough for datagrams
     if (ec) ++udp_send_errors_;
   }
   for (auto& r : node_.take_stream_requests()) {
@@ -160,7 +169,10 @@ asio::awaitable<void> GossipDriver::receive_loop() {
                                                      asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !udp_.is_open()) co_return;
     if (ec) continue;  // e.g. ICMP port unreachable surfaced as connection_refused
-    node_.handle_packet(now(), addresses_.text(from), std::string_view(buffer.data(), n));
+    const std::string& sender = addresses_.text(from);
+    auto packet = security_.open(sender, std::string_view(buffer.data(), n), &opened_, std::chrono::steady_clock::now());
+    if (!packet) continue;  // counted by reason
+    node_.handle_packet(now(), sender, *packet);
     flush();
   }
 }
@@ -211,8 +223,12 @@ asio::awaitable<void> GossipDriver::serve_stream(tcp::socket accepted, std::stri
     ++inbound_stream_errors_;
     co_return;
   }
+  std::string opened;
+  bool sealed = false;
+  auto plain = security_.open({}, request, &opened, std::chrono::steady_clock::now(), &sealed);
+  if (!plain) co_return;  // counted by reason; the peer sees the connection close
   ++streams_served_;
-  std::string reply = node_.handle_stream(now(), format_endpoint(peer), request);
+  std::string reply = security_.seal_stream_reply(node_.handle_stream(now(), format_endpoint(peer), *plain), sealed);
   flush();
   if (!reply.empty() && co_await write_frame(*socket, reply)) ++inbound_stream_errors_;
 }
@@ -221,6 +237,7 @@ asio::awaitable<void> GossipDriver::send_stream(gossip::StreamRequest request) {
   auto to = parse_endpoint(request.to);
   std::string reply;
   std::string failure;
+  std::string body = security_.seal_stream_request(std::move(request.bytes));
   if (to) {
     auto socket = std::make_shared<tcp::socket>(io_);
     Deadline deadline(socket, kStreamTimeout);
@@ -228,14 +245,20 @@ asio::awaitable<void> GossipDriver::send_stream(gossip::StreamRequest request) {
     boost::system::error_code ec;
     co_await socket->async_connect(tcp::endpoint(to->address(), to->port()),
                                    asio::redirect_error(asio::use_awaitable, ec));
-    if (!ec) ec = co_await write_frame(*socket, request.bytes);
+    if (!ec) ec = co_await write_frame(*socket, body);
     if (!ec) ec = co_await read_frame(*socket, reply, max_stream_, stream_oversize_);
     if (ec) failure = stream_failure(ec, std::chrono::steady_clock::now() - started);
   } else {
     failure = "not an IP:PORT address";
   }
+  std::string opened;
+  std::optional<std::string_view> plain;
   if (failure.empty()) {
-    node_.handle_stream_reply(now(), request.id, reply);
+    plain = security_.open({}, reply, &opened, std::chrono::steady_clock::now());
+    if (!plain) failure = "reply dropped: not sealed with a key we hold, or plaintext we refuse";
+  }
+  if (failure.empty()) {
+    node_.handle_stream_reply(now(), request.id, *plain);
   } else {
     // Counted by the node as stream_errors (handle_stream_error).
     SPDLOG_DEBUG("stream request to {} failed: {}", request.to, failure);
@@ -282,6 +305,7 @@ std::vector<std::pair<std::string, std::uint64_t>> GossipDriver::counters() cons
   out.emplace_back("streams_served", streams_served_);
   out.emplace_back("stream_rejected", stream_rejected_);
   out.emplace_back("streams_open", inbound_->streams);
+  for (auto& counter : security_.counters()) out.push_back(std::move(counter));
   return out;
 }
 

@@ -7,6 +7,9 @@
 // reply, bounded in size and time), events go to the callback, and the timer
 // is re-armed at node.next_deadline(). Everything runs on one io_context
 // thread, so the node needs no lock.
+//
+// Every datagram and every stream frame body passes GossipSecurity on its
+// way out and in (agent/gossip_security.h): sealed, opened, or dropped.
 #pragma once
 
 #include <atomic>
@@ -19,6 +22,7 @@
 
 #include "agent/address_cache.h"
 #include "agent/asio.h"
+#include "agent/gossip_security.h"
 #include "gossip/node.h"
 
 namespace ringd::agent {
@@ -27,7 +31,9 @@ class GossipDriver {
  public:
   using EventsHandler = std::function<void(const std::vector<gossip::Event>&)>;
 
-  GossipDriver(asio::io_context& io, gossip::Config config, std::uint64_t seed);
+  // With a keyring in `security`, datagrams leave room for the seal
+  // (kSealOverhead bytes under config.max_packet_size).
+  GossipDriver(asio::io_context& io, gossip::Config config, std::uint64_t seed, SecurityConfig security = {});
 
   // Binds UDP and TCP on `bind`; throws boost::system::system_error.
   void bind(const udp::endpoint& bind);
@@ -38,6 +44,8 @@ class GossipDriver {
   void leave(std::chrono::milliseconds timeout, std::function<void()> done);
 
   const gossip::Node& node() const { return node_; }
+  // The keyring and its counters (HTTP /keyring); same thread as the driver.
+  GossipSecurity& security() { return security_; }
   // Our service's state (health check, drain), gossiped at once.
   void set_service_state(gossip::ServiceState state);
 
@@ -66,7 +74,8 @@ class GossipDriver {
   void check_leave();
 
   asio::io_context& io_;
-  std::size_t max_stream_;  // frame bound: the node's max_stream_size
+  std::size_t max_stream_;  // frame bound: the node's max_stream_size (+ the seal)
+  GossipSecurity security_;
   gossip::Node node_;
   udp::socket udp_;
   tcp::acceptor acceptor_;
@@ -75,6 +84,8 @@ class GossipDriver {
   std::function<void()> leave_done_;
   std::unique_ptr<asio::steady_timer> leave_timer_;
   AddressCache addresses_;
+  std::string sealed_;  // scratch: the datagram being sent
+  std::string opened_;  // scratch: the datagram just received
 
   std::uint64_t udp_send_errors_ = 0;
   std::uint64_t inbound_stream_errors_ = 0;  // streams others opened to us that failed

@@ -124,10 +124,68 @@ HttpResponse handle_drain(const HttpRequest& request, const ApiSources& sources,
                         {"service_health", std::string(gossip::to_string(state))}});
 }
 
+Json keyring_json(const KeyringStatus& status) {
+  Json keys = Json::array();
+  for (const auto& k : status.keys) keys.push_back({{"key", k.key}, {"primary", k.primary}, {"peers", k.peers}});
+  return {{"keys", keys},
+          {"plaintext_peers", status.plaintext_peers},
+          {"peers_seen_within_seconds", GossipSecurity::kRecentSenders.count()},
+          {"label", status.label},
+          {"verify_incoming", status.verify_incoming},
+          {"verify_outgoing", status.verify_outgoing}};
+}
+
+// GET /keyring; POST /keyring/install, /keyring/use, /keyring/remove with a
+// body {"key": "<base64>"}. From this host only: the answer holds the keys.
+HttpResponse handle_keyring(const HttpRequest& request, const ApiSources& sources, bool local,
+                            std::string_view path) {
+  const bool list = path == "/keyring";
+  const auto method = list ? http::verb::get : http::verb::post;
+  if (request.method() != method && !(list && request.method() == http::verb::head)) {
+    auto response = error_response(request, http::status::method_not_allowed,
+                                   list ? "method not allowed; use GET" : "method not allowed; use POST");
+    response.set(http::field::allow, list ? "GET, HEAD" : "POST");
+    return response;
+  }
+  if (!local) return error_response(request, http::status::forbidden, "the keyring is for this host only");
+  GossipSecurity* security = sources.security;
+  if (security == nullptr || !security->has_keyring()) {
+    return error_response(request, http::status::conflict,
+                          "this agent gossips in plaintext: it was started without --keyring");
+  }
+  const auto now = GossipSecurity::Clock::now();
+  if (list) return json_response(request, http::status::ok, keyring_json(security->status(now)));
+  const Json body = Json::parse(request.body(), nullptr, false);
+  if (!body.is_object() || !body.contains("key") || !body["key"].is_string()) {
+    return error_response(request, http::status::bad_request, "expected a JSON body {\"key\": \"<base64 key>\"}");
+  }
+  const std::string key = body["key"].get<std::string>();
+  bool changed = false;
+  try {
+    if (path == "/keyring/install") {
+      changed = security->install(key);
+    } else if (path == "/keyring/use") {
+      changed = security->use(key);
+    } else {
+      changed = security->remove(key);
+    }
+  } catch (const KeyringError& e) {
+    return error_response(request, http::status::bad_request, e.what());
+  } catch (const std::exception& e) {
+    return error_response(request, http::status::internal_server_error, e.what());
+  }
+  Json out = keyring_json(security->status(now));
+  out["changed"] = changed;
+  return json_response(request, http::status::ok, out);
+}
+
 HttpResponse handle_api(const HttpRequest& request, const ApiSources& sources, bool local) {
   std::string_view target(request.target().data(), request.target().size());
   std::string_view path = target.substr(0, target.find('?'));
   if (path == "/drain" || path == "/undrain") return handle_drain(request, sources, local, path == "/drain");
+  if (path == "/keyring" || path == "/keyring/install" || path == "/keyring/use" || path == "/keyring/remove") {
+    return handle_keyring(request, sources, local, path);
+  }
   static const std::vector<std::string_view> paths = {"/members", "/ring", "/lookup", "/health", "/metrics"};
   if (std::find(paths.begin(), paths.end(), path) == paths.end()) {
     return error_response(request, http::status::not_found, "no such path: " + std::string(path));

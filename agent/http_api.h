@@ -7,6 +7,7 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
+#include "agent/gossip_security.h"
 #include "agent/ring_publisher.h"
 #include "gossip/node.h"
 
@@ -25,6 +26,9 @@ struct ApiSources {
   // POST /drain (true), /undrain (false): takes our service off the rings
   // or puts it back; returns its state after. Empty: no --service.
   std::function<gossip::ServiceState(bool drained)> drain;
+  // GET /keyring, POST /keyring/install|use|remove with {"key": BASE64}:
+  // the gossip keyring, from this host only (it shows the keys).
+  GossipSecurity* security = nullptr;
 };
 
 // `local`: the request came from a loopback address (POSTs need it).

@@ -10,6 +10,7 @@
 
 #include "agent/agent.h"
 #include "agent/config.h"
+#include "agent/keyring_cli.h"
 #include "agent/members_cli.h"
 
 namespace {
@@ -21,6 +22,8 @@ constexpr const char* kUsage =
     "  members   list the cluster's members as the local agent sees them\n"
     "  drain     take this host's service off every ring (maintenance)\n"
     "  undrain   put it back\n"
+    "  keygen    print a new gossip encryption key\n"
+    "  keyring   list, install, use or remove the local agent's gossip keys\n"
     "  version   print the version\n";
 
 // One line per event on stderr, e.g. "2026-11-27T10:00:00.123 info member n2 dead ...".
@@ -60,6 +63,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "members") return ringd::agent::run_members(rest);
+  if (command == "keygen") return ringd::agent::run_keygen(rest);
+  if (command == "keyring") return ringd::agent::run_keyring(rest);
   if (command == "drain" || command == "undrain") return ringd::agent::run_drain(rest, command == "drain");
   if (command != "agent") {
     std::cerr << "ringd: unknown command '" << command << "' (try ringd --help)\n";

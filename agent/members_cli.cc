@@ -3,7 +3,6 @@
 #include <iostream>
 #include <optional>
 
-#include <boost/program_options.hpp>
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
@@ -12,45 +11,10 @@
 #include "agent/http_client.h"
 
 namespace ringd::agent {
-namespace po = boost::program_options;
 
 namespace {
 
 std::string text_or_dash(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : "-"; }
-
-// The flags every CLI subcommand takes: --help and --http. Returns the
-// agent's HTTP endpoint, or an exit code (0 after --help, 2 on a bad flag).
-struct AgentAddress {
-  std::optional<tcp::endpoint> endpoint;
-  std::string text;
-  int exit_code = 0;
-};
-
-AgentAddress parse_agent_address(const std::vector<std::string>& args, const std::string& name,
-                                 const std::string& about) {
-  po::options_description desc("ringd " + name + " options");
-  desc.add_options()("help,h", "show this help")(
-      "http", po::value<std::string>()->default_value("127.0.0.1:7948"), "the agent's HTTP API IP:PORT");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "ringd " << name << ": " << e.what() << "\n";
-    return {std::nullopt, "", 2};
-  }
-  if (vm.count("help")) {
-    std::cout << "usage: ringd " << name << " [--http IP:PORT]\n\n" << about << desc;
-    return {std::nullopt, "", 0};
-  }
-  const auto address = vm["http"].as<std::string>();
-  const auto ep = parse_endpoint(address);
-  if (!ep) {
-    std::cerr << "ringd " << name << ": --http " << address << ": expected IP:PORT\n";
-    return {std::nullopt, address, 2};
-  }
-  return {tcp::endpoint(ep->address(), ep->port()), address, 0};
-}
 
 }  // namespace
 

@@ -50,6 +50,8 @@ gossip::Config agent_config() {
 struct World {
   gossip::Node node{agent_config(), 1};
   agent::RingPublisher publisher{ringd::ring::Options{.points_per_node = 16}};
+  // A keyring in memory only (no file), so /keyring can change it.
+  agent::GossipSecurity security{agent::SecurityConfig{.keyring = agent::Keyring(agent::Key{1, 2, 3})}};
   agent::ApiSources sources;
   bool drained = false;
   int drains = 0;
@@ -60,6 +62,7 @@ struct World {
     sources.node = &node;
     sources.ring = &publisher;
     sources.ready = [] { return true; };
+    sources.security = &security;
     sources.metrics = [] { return nlohmann::json{{"http", {{"requests", 1}}}}; };
     sources.drain = [this](bool d) {
       drained = d;
