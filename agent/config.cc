@@ -354,7 +354,13 @@ AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
   for (const auto& tag : tags) {
     auto eq = tag.find('=');
     if (eq == 0 || eq == std::string::npos) throw ConfigError("--tag " + tag + ": expected KEY=VALUE");
+    if (tag.substr(0, eq) == GossipSecurity::kKeyringTag) {
+      throw ConfigError("--tag " + tag + ": the tag keyring is ringd's own (the fingerprints of the --keyring keys)");
+    }
     c.gossip.tags[tag.substr(0, eq)] = tag.substr(eq + 1);
+  }
+  if (c.security.keyring) {
+    c.gossip.tags[GossipSecurity::kKeyringTag] = c.security.keyring->fingerprints(GossipSecurity::kTagKeys);
   }
   if (auto weight = c.gossip.tags.find("weight"); weight != c.gossip.tags.end()) {
     // Others clamp what they receive (weight_from_tags); our own must be right.

@@ -94,7 +94,18 @@ GossipDriver::GossipDriver(asio::io_context& io, gossip::Config config, std::uin
       node_(leave_room_for_seal(std::move(config), security), seed),
       udp_(io),
       acceptor_(io),
-      timer_(io) {}
+      timer_(io) {
+  // Our "keyring" tag follows the keyring, so others see which keys we hold.
+  security_.on_change([this] {
+    auto tags = node_.self().tags;
+    tags[GossipSecurity::kKeyringTag] = security_.keyring_tag();
+    if (!node_.set_metadata(now(), node_.self().service, std::move(tags))) {
+      spdlog::warn("keyring changed, but the tag {} no longer fits in the member metadata; others see the old one",
+                   GossipSecurity::kKeyringTag);
+    }
+    flush();
+  });
+}
 
 gossip::Time GossipDriver::now() const {
   return std::chrono::duration_cast<gossip::Time>(std::chrono::steady_clock::now().time_since_epoch());

@@ -1,8 +1,38 @@
 #include "agent/gossip_security.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace ringd::agent {
+namespace {
+
+bool live(const gossip::Member& m) {
+  return m.state == gossip::MemberState::kAlive || m.state == gossip::MemberState::kSuspect;
+}
+
+// The fingerprints a member's "keyring" tag lists, primary first.
+std::vector<std::string_view> tagged_keys(const gossip::Member& m) {
+  std::vector<std::string_view> out;
+  auto it = m.tags.find(GossipSecurity::kKeyringTag);
+  if (it == m.tags.end()) return out;
+  std::string_view rest = it->second;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    out.push_back(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+  }
+  return out;
+}
+
+// "n2, n3 and 4 more"
+std::string name_some(const std::vector<std::string>& names) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size() && i < 5; ++i) out += (i > 0 ? ", " : "") + names[i];
+  if (names.size() > 5) out += " and " + std::to_string(names.size() - 5) + " more";
+  return out;
+}
+
+}  // namespace
 
 GossipSecurity::GossipSecurity(SecurityConfig config)
     : keyring_(std::move(config.keyring)),
@@ -85,14 +115,31 @@ std::string GossipSecurity::seal_stream_reply(std::string plaintext, bool reques
   return seal_stream(std::move(plaintext));
 }
 
-KeyringStatus GossipSecurity::status(Clock::time_point now) const {
+std::string GossipSecurity::keyring_tag() const { return keyring_ ? keyring_->fingerprints(kTagKeys) : std::string(); }
+
+KeyringStatus GossipSecurity::status(Clock::time_point now, const std::vector<gossip::Member>& members) const {
   if (!keyring_) throw KeyringError("this agent gossips in plaintext: it was started without --keyring");
   KeyringStatus out;
   out.label = label_;
   out.verify_incoming = verify_incoming_;
   out.verify_outgoing = verify_outgoing_;
   const auto& keys = keyring_->keys();
-  for (std::size_t i = 0; i < keys.size(); ++i) out.keys.push_back({encode_key(keys[i]), i == 0, 0});
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    KeyUse use;
+    use.key = encode_key(keys[i]);
+    use.fingerprint = key_fingerprint(keys[i]);
+    use.primary = i == 0;
+    out.keys.push_back(std::move(use));
+  }
+  for (const auto& m : members) {
+    if (!live(m)) continue;
+    ++out.members;
+    const auto tagged = tagged_keys(m);
+    for (auto& k : out.keys) {
+      if (std::find(tagged.begin(), tagged.end(), k.fingerprint) != tagged.end()) ++k.installed_on;
+      if (!tagged.empty() && tagged.front() == k.fingerprint) ++k.primary_on;
+    }
+  }
   for (const auto& [from, s] : senders_) {
     if (now - s.at > kRecentSenders) continue;
     if (s.key_index < 0) {
@@ -122,6 +169,7 @@ bool GossipSecurity::change(const char* what, Change&& change) {
     }
   }
   keyring_ = std::move(next);
+  if (on_change_) on_change_();
   return true;
 }
 
@@ -130,13 +178,40 @@ bool GossipSecurity::install(std::string_view key) {
   return change("install", [&](Keyring& ring) { return ring.install(k); });
 }
 
-bool GossipSecurity::use(std::string_view key) {
+bool GossipSecurity::use(std::string_view key, const std::vector<gossip::Member>& members, bool force) {
   const Key k = decode_key(key);
+  if (keyring_ && keyring_->contains(k) && !force) {
+    // Members that could not open what we would seal with it.
+    const std::string fp = key_fingerprint(k);
+    std::vector<std::string> lacking;
+    for (const auto& m : members) {
+      const auto tagged = tagged_keys(m);
+      if (live(m) && std::find(tagged.begin(), tagged.end(), fp) == tagged.end()) lacking.push_back(m.name);
+    }
+    if (!lacking.empty()) {
+      throw KeyringConflict("not every live member has installed this key (" + name_some(lacking) +
+                            " lack it): they could not open what we seal with it. Install it there first "
+                            "(ringd keyring install), or force it");
+    }
+  }
   return change("use", [&](Keyring& ring) { return ring.use(k); });
 }
 
-bool GossipSecurity::remove(std::string_view key) {
+bool GossipSecurity::remove(std::string_view key, const std::vector<gossip::Member>& members, bool force) {
   const Key k = decode_key(key);
+  if (keyring_ && keyring_->contains(k) && k != keyring_->primary() && !force) {
+    const std::string fp = key_fingerprint(k);
+    std::vector<std::string> sealing;
+    for (const auto& m : members) {
+      const auto tagged = tagged_keys(m);
+      if (live(m) && !tagged.empty() && tagged.front() == fp) sealing.push_back(m.name);
+    }
+    if (!sealing.empty()) {
+      throw KeyringConflict("this key is still the primary of " + name_some(sealing) +
+                            ": we could not open what they seal. Use the new key there first "
+                            "(ringd keyring use), or force it");
+    }
+  }
   return change("remove", [&](Keyring& ring) { return ring.remove(k); });
 }
 

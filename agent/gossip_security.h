@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +32,7 @@
 
 #include "agent/gossip_crypto.h"
 #include "agent/keyring.h"
+#include "gossip/node.h"
 
 namespace ringd::agent {
 
@@ -42,18 +44,31 @@ struct SecurityConfig {
   bool verify_outgoing = true;
 };
 
+// A keyring change refused because of the other members (a key not yet
+// installed everywhere cannot become the primary; a key that is still some
+// member's primary cannot be removed). `force` overrides it.
+class KeyringConflict : public KeyringError {
+ public:
+  using KeyringError::KeyringError;
+};
+
 // One installed key as `ringd keyring list` shows it.
 struct KeyUse {
   std::string key;  // base64
+  std::string fingerprint;
   bool primary = false;
+  // Live members (self included) whose "keyring" tag lists this key, and
+  // whose primary it is.
+  std::size_t installed_on = 0;
+  std::size_t primary_on = 0;
   // Peers whose datagrams in the last kRecentSenders were sealed with this
-  // key, i.e. that use it as their primary. A rotation may remove the old
-  // key once no peer uses it.
+  // key: what the wire shows, beside what the tags say.
   std::size_t peers = 0;
 };
 
 struct KeyringStatus {
   std::vector<KeyUse> keys;
+  std::size_t members = 0;          // live members, self included
   std::size_t plaintext_peers = 0;  // peers that sent plaintext lately
   std::string label;
   bool verify_incoming = false;
@@ -65,6 +80,10 @@ class GossipSecurity {
   using Clock = std::chrono::steady_clock;
   static constexpr std::chrono::seconds kRecentSenders{60};
   static constexpr std::size_t kMaxTrackedPeers = 16384;
+  // Our member tag "keyring": the fingerprints of our first kTagKeys keys,
+  // primary first (key_fingerprint in keyring.h).
+  static constexpr const char* kKeyringTag = "keyring";
+  static constexpr std::size_t kTagKeys = 8;
 
   explicit GossipSecurity(SecurityConfig config);
 
@@ -86,14 +105,23 @@ class GossipSecurity {
   std::string seal_stream_request(std::string plaintext);
   std::string seal_stream_reply(std::string plaintext, bool request_was_sealed);
 
-  // The keyring at run time. Each change is written to the keyring file
-  // first (when there is one), so a restart keeps it; on any failure nothing
-  // changes. Refusals (no keyring, a bad key, removing the primary) throw
-  // KeyringError; a file that cannot be written throws std::runtime_error.
-  KeyringStatus status(Clock::time_point now) const;
+  // The value of our "keyring" tag (empty without a keyring).
+  std::string keyring_tag() const;
+  // Called after every keyring change (the driver gossips the new tag).
+  void on_change(std::function<void()> callback) { on_change_ = std::move(callback); }
+
+  // The keyring at run time; `members` as the node knows them. Each change
+  // is written to the keyring file first (when there is one), so a restart
+  // keeps it; on any failure nothing changes. Refusals (no keyring, a bad
+  // key, removing the primary) throw KeyringError, KeyringConflict when the
+  // other members are not ready for it (unless `force`); a file that cannot
+  // be written throws std::runtime_error.
+  KeyringStatus status(Clock::time_point now, const std::vector<gossip::Member>& members) const;
   bool install(std::string_view key);  // false: it was installed already
-  bool use(std::string_view key);      // false: it was the primary already
-  bool remove(std::string_view key);   // false: it was not installed
+  // false: it was the primary already. Refused while a live member lacks it.
+  bool use(std::string_view key, const std::vector<gossip::Member>& members, bool force);
+  // false: it was not installed. Refused while it is a live member's primary.
+  bool remove(std::string_view key, const std::vector<gossip::Member>& members, bool force);
 
   // Counters for /metrics: crypto_sealed, crypto_opened, plaintext_accepted,
   // crypto_dropped_<reason>.
@@ -109,6 +137,7 @@ class GossipSecurity {
   bool change(const char* what, Change&& change);
   std::string seal_stream(std::string plaintext);
 
+  std::function<void()> on_change_;
   std::optional<Keyring> keyring_;
   std::string keyring_file_;
   std::string label_;

@@ -126,8 +126,16 @@ HttpResponse handle_drain(const HttpRequest& request, const ApiSources& sources,
 
 Json keyring_json(const KeyringStatus& status) {
   Json keys = Json::array();
-  for (const auto& k : status.keys) keys.push_back({{"key", k.key}, {"primary", k.primary}, {"peers", k.peers}});
+  for (const auto& k : status.keys) {
+    keys.push_back({{"key", k.key},
+                    {"fingerprint", k.fingerprint},
+                    {"primary", k.primary},
+                    {"installed_on", k.installed_on},
+                    {"primary_on", k.primary_on},
+                    {"peers_sealing", k.peers}});
+  }
   return {{"keys", keys},
+          {"members", status.members},
           {"plaintext_peers", status.plaintext_peers},
           {"peers_seen_within_seconds", GossipSecurity::kRecentSenders.count()},
           {"label", status.label},
@@ -136,7 +144,8 @@ Json keyring_json(const KeyringStatus& status) {
 }
 
 // GET /keyring; POST /keyring/install, /keyring/use, /keyring/remove with a
-// body {"key": "<base64>"}. From this host only: the answer holds the keys.
+// body {"key": "<base64>", "force": false}. From this host only: the answer
+// holds the keys. A change the other members are not ready for is a 409.
 HttpResponse handle_keyring(const HttpRequest& request, const ApiSources& sources, bool local,
                             std::string_view path) {
   const bool list = path == "/keyring";
@@ -154,27 +163,34 @@ HttpResponse handle_keyring(const HttpRequest& request, const ApiSources& source
                           "this agent gossips in plaintext: it was started without --keyring");
   }
   const auto now = GossipSecurity::Clock::now();
-  if (list) return json_response(request, http::status::ok, keyring_json(security->status(now)));
+  const auto members = sources.node->members();
+  if (list) return json_response(request, http::status::ok, keyring_json(security->status(now, members)));
   const Json body = Json::parse(request.body(), nullptr, false);
   if (!body.is_object() || !body.contains("key") || !body["key"].is_string()) {
     return error_response(request, http::status::bad_request, "expected a JSON body {\"key\": \"<base64 key>\"}");
   }
   const std::string key = body["key"].get<std::string>();
+  if (body.contains("force") && !body["force"].is_boolean()) {
+    return error_response(request, http::status::bad_request, "\"force\" must be true or false");
+  }
+  const bool force = body.value("force", false);
   bool changed = false;
   try {
     if (path == "/keyring/install") {
       changed = security->install(key);
     } else if (path == "/keyring/use") {
-      changed = security->use(key);
+      changed = security->use(key, members, force);
     } else {
-      changed = security->remove(key);
+      changed = security->remove(key, members, force);
     }
+  } catch (const KeyringConflict& e) {
+    return error_response(request, http::status::conflict, e.what());
   } catch (const KeyringError& e) {
     return error_response(request, http::status::bad_request, e.what());
   } catch (const std::exception& e) {
     return error_response(request, http::status::internal_server_error, e.what());
   }
-  Json out = keyring_json(security->status(now));
+  Json out = keyring_json(security->status(now, sources.node->members()));
   out["changed"] = changed;
   return json_response(request, http::status::ok, out);
 }

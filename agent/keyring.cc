@@ -58,6 +58,30 @@ class Fd {
 
 }  // namespace
 
+std::string key_fingerprint(const Key& key) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(key.data(), key.size(), digest, &size, EVP_sha256(), nullptr) != 1 || size < 4) {
+    throw KeyringError("SHA-256 failed");
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 4; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 15]);
+  }
+  return out;
+}
+
+std::string Keyring::fingerprints(std::size_t max) const {
+  std::string out;
+  for (std::size_t i = 0; i < keys_.size() && i < max; ++i) {
+    if (i > 0) out.push_back(',');
+    out += key_fingerprint(keys_[i]);
+  }
+  return out;
+}
+
 Key generate_key() {
   Key key;
   if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) {

@@ -49,6 +49,12 @@ std::string encode_key(const Key& key);
 // (no whitespace, no missing padding). Throws KeyringError.
 Key decode_key(std::string_view base64);
 
+// A key's public name: the first 4 bytes of its SHA-256, in hex ("1a2b3c4d").
+// Members gossip the fingerprints of their installed keys (tag "keyring",
+// primary first), so `ringd keyring list` can say which members hold a key
+// without any key leaving its host.
+std::string key_fingerprint(const Key& key);
+
 class Keyring {
  public:
   explicit Keyring(const Key& primary) : keys_{primary} {}
@@ -67,6 +73,8 @@ class Keyring {
   bool contains(const Key& key) const;
   // Base64 of keys(), primary first.
   std::vector<std::string> list() const;
+  // The first `max` fingerprints, primary first, joined by commas.
+  std::string fingerprints(std::size_t max) const;
 
   // Adds a key after the others; false if it was already installed. Throws
   // when kMaxKeys are installed.

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include "agent/http_client.h"
@@ -13,24 +14,35 @@ namespace {
 constexpr const char* kKeyringAbout =
     "Shows or changes the local agent's gossip keyring. Each change is saved to the\n"
     "agent's --keyring file. Rotate without downtime, running each step on every\n"
-    "agent before the next: install NEW; use NEW; remove OLD once list shows no peer\n"
-    "sealing with OLD.\n\n"
-    "  list          the keys, the primary first, and how many peers seal with each\n"
+    "agent before the next: install NEW; use NEW; remove OLD.\n\n"
+    "  list          the keys, primary first: on how many live members each is\n"
+    "                installed and the primary (from their gossiped fingerprints)\n"
     "  install KEY   add a key (it opens messages; the primary still seals)\n"
-    "  use KEY       make an installed key the primary (it seals from now on)\n"
-    "  remove KEY    remove a key that is not the primary\n\n";
+    "  use KEY       make an installed key the primary (it seals from now on);\n"
+    "                refused while a live member has not installed it\n"
+    "  remove KEY    remove a key; refused while it is a live member's primary\n"
+    "  --force       do a refused use or remove anyway\n\n";
 
+// Key                                           Fingerprint  Installed  Primary  Sealing
+// hd19N9v1ZNe5VlVpZ/2Kp2MNSOdNXvxsa+t2xfmONFM=  1a2b3c4d     3/3        3/3 *    2 peers
 void print_keyring(const nlohmann::json& doc) {
-  const auto seconds = doc.value("peers_seen_within_seconds", 0);
-  std::cout << "Keys (label \"" << doc.value("label", "") << "\", verify_incoming "
-            << (doc.value("verify_incoming", false) ? "true" : "false") << ", verify_outgoing "
-            << (doc.value("verify_outgoing", false) ? "true" : "false") << "):\n";
+  const auto members = std::to_string(doc.value("members", 0));
+  std::cout << fmt::format("{:<46}{:<13}{:<11}{:<9}{}\n", "Key", "Fingerprint", "Installed", "Primary", "Sealing");
   for (const auto& k : doc.value("keys", nlohmann::json::array())) {
-    std::cout << "  " << k.value("key", "?") << (k.value("primary", false) ? "  primary" : "         ") << "  "
-              << k.value("peers", 0) << " peers sealed with it in the last " << seconds << " s\n";
+    const std::string primary = std::to_string(k.value("primary_on", 0)) + "/" + members +
+                                (k.value("primary", false) ? " *" : "");
+    std::cout << fmt::format("{:<46}{:<13}{:<11}{:<9}{} peers\n", k.value("key", "?"), k.value("fingerprint", "?"),
+                             std::to_string(k.value("installed_on", 0)) + "/" + members, primary,
+                             k.value("peers_sealing", 0));
   }
+  std::cout << "* this agent's primary. Installed, Primary: live members, by their gossiped fingerprints;\n"
+            << "Sealing: peers whose datagrams in the last " << doc.value("peers_seen_within_seconds", 0)
+            << " s were sealed with the key";
   const auto plaintext = doc.value("plaintext_peers", 0);
-  if (plaintext > 0) std::cout << "  (" << plaintext << " peers sent plaintext in the last " << seconds << " s)\n";
+  if (plaintext > 0) std::cout << " (" << plaintext << " sent plaintext)";
+  std::cout << ".\nlabel \"" << doc.value("label", "") << "\", verify_incoming "
+            << (doc.value("verify_incoming", false) ? "true" : "false") << ", verify_outgoing "
+            << (doc.value("verify_outgoing", false) ? "true" : "false") << "\n";
 }
 
 }  // namespace
@@ -54,8 +66,17 @@ int run_keygen(const std::vector<std::string>& args) {
   return 0;
 }
 
-int run_keyring(const std::vector<std::string>& args) {
-  const std::string usage = " list|install KEY|use KEY|remove KEY";
+int run_keyring(const std::vector<std::string>& all_args) {
+  const std::string usage = " list|install KEY|use KEY|remove KEY [--force]";
+  std::vector<std::string> args;
+  bool force = false;
+  for (const auto& a : all_args) {
+    if (a == "--force") {
+      force = true;
+    } else {
+      args.push_back(a);
+    }
+  }
   std::string action = args.empty() ? std::string() : args[0];
   if (action.empty() || action.starts_with("-")) {
     // Only flags: --help is fine, anything else lacks the action.
@@ -91,7 +112,8 @@ int run_keyring(const std::vector<std::string>& args) {
   try {
     const HttpAnswer answer =
         list ? http_request(*agent.endpoint, "GET", "/keyring")
-             : http_request(*agent.endpoint, "POST", "/keyring/" + action, nlohmann::json{{"key", key}}.dump());
+             : http_request(*agent.endpoint, "POST", "/keyring/" + action,
+                            nlohmann::json{{"key", key}, {"force", force}}.dump());
     const auto doc = nlohmann::json::parse(answer.body, nullptr, false);
     if (answer.status != 200 || !doc.is_object()) {
       std::cerr << "ringd keyring " << action << ": "
