@@ -46,12 +46,18 @@ gossip::Config agent_config() {
   return c;
 }
 
+agent::SecurityConfig keyed() {
+  agent::SecurityConfig c;
+  c.keyring = agent::Keyring(agent::Key{1, 2, 3});
+  return c;
+}
+
 // One agent that knows three members, two with services, and its rings.
 struct World {
   gossip::Node node{agent_config(), 1};
   agent::RingPublisher publisher{ringd::ring::Options{.points_per_node = 16}};
   // A keyring in memory only (no file), so /keyring can change it.
-  agent::GossipSecurity security{agent::SecurityConfig{.keyring = agent::Keyring(agent::Key{1, 2, 3})}};
+  agent::GossipSecurity security{keyed()};
   agent::ApiSources sources;
   bool drained = false;
   int drains = 0;

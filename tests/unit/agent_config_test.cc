@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <fstream>
 
 #include "agent/address.h"
 #include "agent/config.h"
+#include "agent/keyring.h"
 #include "agent_args.h"
 
 namespace ringd::agent {
@@ -178,6 +181,54 @@ TEST(AgentConfigTest, NodeNameLimitIsTheWireFormats) {
   EXPECT_EQ(parse({"--node", longest}).node, longest);
   const std::string err = error_of({"--node", longest + "n"});
   EXPECT_NE(err.find("--node must be 1 to 255 bytes"), std::string::npos) << err;
+}
+
+TEST(AgentConfigTest, KeyringLabelAndVerifyFlags) {
+  const std::string path = ::testing::TempDir() + "ringd_keyring_test.json";
+  Key key{};
+  key.fill(5);
+  write_keyring_file(path, Keyring(key));  // mode 0600
+  auto plain = parse({});
+  EXPECT_FALSE(plain.security.keyring);
+  EXPECT_EQ(plain.gossip.tags.count("keyring"), 0u);
+
+  auto c = parse({"--keyring", path, "--label", "prod", "--verify-incoming", "false"});
+  ASSERT_TRUE(c.security.keyring);
+  EXPECT_EQ(c.security.keyring->primary(), key);
+  EXPECT_EQ(c.security.keyring_file, path);
+  EXPECT_EQ(c.security.label, "prod");
+  EXPECT_FALSE(c.security.verify_incoming);
+  EXPECT_TRUE(c.security.verify_outgoing);
+  // Others learn which keys we hold by fingerprint, never the key.
+  EXPECT_EQ(c.gossip.tags.at("keyring"), key_fingerprint(key));
+
+  const std::string file = ::testing::TempDir() + "ringd_keyring_config.json";
+  {
+    std::ofstream f(file);
+    f << R"({"keyring": ")" << path << R"(", "verify_outgoing": false})";
+  }
+  EXPECT_FALSE(parse({"--config", file}).security.verify_outgoing);
+  {
+    std::ofstream f(file);
+    f << R"({"keyring": ")" << path << R"(", "verify_outgoing": "no"})";
+  }
+  EXPECT_NE(error_of({"--config", file}).find("verify-outgoing\" must be true or false"), std::string::npos);
+  std::remove(file.c_str());
+
+  EXPECT_NE(error_of({"--keyring", path, "--verify-incoming", "maybe"}).find("--verify-incoming maybe: expected true or false"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--label", "prod"}).find("--label needs --keyring"), std::string::npos);
+  EXPECT_NE(error_of({"--verify-outgoing", "true"}).find("need --keyring"), std::string::npos);
+  EXPECT_NE(error_of({"--keyring", path, "--tag", "keyring=x"}).find("the tag keyring is ringd's own"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--keyring", path, "--label", std::string(256, 'l')}).find("--label must be at most 255"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--keyring", "/nonexistent/keys.json"}).find("--keyring: keyring file /nonexistent/keys.json"),
+            std::string::npos);
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  const std::string err = error_of({"--keyring", path});
+  EXPECT_NE(err.find("mode 0644"), std::string::npos) << err;
+  std::remove(path.c_str());
 }
 
 }  // namespace

@@ -152,5 +152,63 @@ TEST(UrlDecodeTest, Cases) {
   EXPECT_EQ(query_param("/lookup?key", "key"), "");
 }
 
+TEST_F(HttpApiTest, KeyringListAndChanges) {
+  auto post = [&](const std::string& path, const std::string& body, bool local = true) {
+    HttpRequest request{http::verb::post, path, 11};
+    request.body() = body;
+    return handle_api(request, sources_, local);
+  };
+  // Without a keyring: a conflict, not a 404.
+  EXPECT_EQ(get("/keyring").result(), http::status::conflict);
+  Key k1{}, k2{};
+  k1.fill(1);
+  k2.fill(2);
+  GossipSecurity plaintext({});
+  sources_.security = &plaintext;
+  EXPECT_EQ(get("/keyring").result(), http::status::conflict);
+  // With a keyring, GET lists it. This node has no "keyring" tag, so no
+  // member counts as holding a key.
+  SecurityConfig config;
+  config.keyring = Keyring(k1);
+  GossipSecurity security(config);
+  sources_.security = &security;
+  security.install(encode_key(k2));
+  auto list = get("/keyring");
+  ASSERT_EQ(list.result(), http::status::ok) << list.body();
+  auto body = Json::parse(list.body());
+  ASSERT_EQ(body["keys"].size(), 2u);
+  EXPECT_EQ(body["keys"][0]["key"], encode_key(k1));
+  EXPECT_EQ(body["keys"][0]["primary"], true);
+  EXPECT_EQ(body["keys"][0]["fingerprint"], key_fingerprint(k1));
+  EXPECT_EQ(body["members"], 1);
+  EXPECT_EQ(body["keys"][1]["installed_on"], 0);
+
+  EXPECT_EQ(handle_api(HttpRequest{http::verb::get, "/keyring", 11}, sources_, false).result(),
+            http::status::forbidden);
+  EXPECT_EQ(post("/keyring/install", "{}", false).result(), http::status::forbidden);
+  EXPECT_EQ(post("/keyring", "{}").result(), http::status::method_not_allowed);
+  EXPECT_EQ(get("/keyring/use").result(), http::status::method_not_allowed);
+  EXPECT_EQ(post("/keyring/install", "not json").result(), http::status::bad_request);
+  EXPECT_EQ(post("/keyring/install", R"({"key": 5})").result(), http::status::bad_request);
+  EXPECT_EQ(post("/keyring/install", R"({"key": "short"})").result(), http::status::bad_request);
+  const std::string use2 = Json{{"key", encode_key(k2)}}.dump();
+  // n1 (this node) does not list k2 in a "keyring" tag: refused unless forced.
+  auto refused = post("/keyring/use", use2);
+  EXPECT_EQ(refused.result(), http::status::conflict);
+  EXPECT_NE(refused.body().find("n1"), std::string::npos);
+  EXPECT_EQ(post("/keyring/use", Json{{"key", encode_key(k2)}, {"force", "yes"}}.dump()).result(),
+            http::status::bad_request);
+  auto forced = post("/keyring/use", Json{{"key", encode_key(k2)}, {"force", true}}.dump());
+  ASSERT_EQ(forced.result(), http::status::ok) << forced.body();
+  EXPECT_EQ(Json::parse(forced.body())["changed"], true);
+  EXPECT_EQ(Json::parse(forced.body())["keys"][0]["key"], encode_key(k2));
+  auto primary = post("/keyring/remove", use2);
+  EXPECT_EQ(primary.result(), http::status::bad_request);
+  EXPECT_NE(primary.body().find("primary"), std::string::npos);
+  auto removed = post("/keyring/remove", Json{{"key", encode_key(k1)}}.dump());
+  ASSERT_EQ(removed.result(), http::status::ok) << removed.body();
+  EXPECT_EQ(Json::parse(removed.body())["keys"].size(), 1u);
+}
+
 }  // namespace
 }  // namespace ringd::agent
