@@ -74,7 +74,9 @@ asio::awaitable<boost::system::error_code> write_frame(tcp::socket& socket, cons
 std::string stream_failure(const boost::system::error_code& ec, std::chrono::steady_clock::duration took) {
   if (took >= kStreamTimeout) return "no answer within " + std::to_string(kStreamTimeout.count()) + " s";
   if (ec == asio::error::message_size) return "reply over the stream size limit";
-  if (ec == asio::error::eof) return "the peer closed the connection without a reply";
+  if (ec == asio::error::eof) {
+    return "the peer closed the connection without a reply (do both use the same --keyring and --label?)";
+  }
   return ec.message();
 }
 
