@@ -183,8 +183,12 @@ asio::awaitable<void> GossipDriver::receive_loop() {
     if (ec == asio::error::operation_aborted || !udp_.is_open()) co_return;
     if (ec) continue;  // e.g. ICMP port unreachable surfaced as connection_refused
     const std::string& sender = addresses_.text(from);
-    auto packet = security_.open(sender, std::string_view(buffer.data(), n), &opened_, std::chrono::steady_clock::now());
-    if (!packet) continue;  // counted by reason
+    const auto received = std::chrono::steady_clock::now();
+    auto packet = security_.open(sender, std::string_view(buffer.data(), n), &opened_, received);
+    if (!packet) {  // counted by reason
+      if (auto notice = security_.take_notice(received)) spdlog::warn("{}", *notice);
+      continue;
+    }
     node_.handle_packet(now(), sender, *packet);
     flush();
   }
@@ -239,7 +243,10 @@ asio::awaitable<void> GossipDriver::serve_stream(tcp::socket accepted, std::stri
   std::string opened;
   bool sealed = false;
   auto plain = security_.open({}, request, &opened, std::chrono::steady_clock::now(), &sealed);
-  if (!plain) co_return;  // counted by reason; the peer sees the connection close
+  if (!plain) {  // counted by reason; the peer sees the connection close
+    if (auto notice = security_.take_notice(std::chrono::steady_clock::now())) spdlog::warn("{}", *notice);
+    co_return;
+  }
   ++streams_served_;
   std::string reply = security_.seal_stream_reply(node_.handle_stream(now(), format_endpoint(peer), *plain), sealed);
   flush();

@@ -49,12 +49,12 @@ std::optional<std::string_view> GossipSecurity::open(std::string_view from, std:
   const bool is_sealed = looks_sealed(bytes);
   if (sealed != nullptr) *sealed = is_sealed;
   if (!is_sealed) {
-    if (!accept_plaintext(keyring_.has_value(), verify_incoming_)) return drop(dropped_plaintext_);
+    if (!accept_plaintext(keyring_.has_value(), verify_incoming_)) return drop(dropped_plaintext_, from, "plaintext, refused by --verify-incoming");
     ++plaintext_accepted_;
     if (keyring_) remember(from, -1, now);
     return bytes;
   }
-  if (!keyring_) return drop(dropped_no_keyring_);
+  if (!keyring_) return drop(dropped_no_keyring_, from, "sealed, and this agent has no --keyring");
   std::size_t key_index = 0;
   switch (opener_.open(*keyring_, bytes, scratch, &key_index)) {
     case OpenStatus::kOk:
@@ -62,16 +62,26 @@ std::optional<std::string_view> GossipSecurity::open(std::string_view from, std:
       remember(from, static_cast<int>(key_index), now);
       return std::string_view(*scratch);
     case OpenStatus::kTooShort:
-      return drop(dropped_too_short_);
+      return drop(dropped_too_short_, from, "sealed but too short");
     case OpenStatus::kBadVersion:
-      return drop(dropped_bad_version_);
+      return drop(dropped_bad_version_, from, "an unknown sealed version");
     case OpenStatus::kReplayed:
-      return drop(dropped_replayed_);
+      return drop(dropped_replayed_, from, "replayed");
     case OpenStatus::kNotSealed:  // looks_sealed said otherwise; cannot happen
     case OpenStatus::kAuthFailed:
       break;
   }
-  return drop(dropped_auth_failed_);
+  return drop(dropped_auth_failed_, from, "no installed key opens it (another key or --label, or tampered)");
+}
+
+std::optional<std::string> GossipSecurity::take_notice(Clock::time_point now) {
+  if (unreported_drops_ == 0 || (last_notice_ && now - *last_notice_ < kNoticeInterval)) return std::nullopt;
+  std::string line = "dropped " + std::to_string(unreported_drops_) + " gossip message" +
+                     (unreported_drops_ == 1 ? "" : "s") + " (last from " + last_drop_from_ + ": " + last_drop_why_ +
+                     "); counted in /metrics as crypto_dropped_*";
+  unreported_drops_ = 0;
+  last_notice_ = now;
+  return line;
 }
 
 void GossipSecurity::remember(std::string_view from, int key_index, Clock::time_point now) {

@@ -44,12 +44,14 @@ class RingdCluster:
     name = "ringd"
     dead, left = "dead", "left"
 
-    def __init__(self, run, n):
+    def __init__(self, run, n, extra=()):
         # Nothing listens on the services: like serf, measure membership
-        # alone (no service checks).
-        first = Agent("r1", run, service="127.0.0.1:20001", log_level="warn", service_check="none")
+        # alone (no service checks). `extra`: more flags for every agent.
+        first = Agent("r1", run, service="127.0.0.1:20001", log_level="warn", service_check="none",
+                      extra_args=extra)
         self.nodes = [first] + [Agent(f"r{i}", run, join=[first.gossip], service=f"127.0.0.1:{20000 + i}",
-                                      log_level="warn", service_check="none") for i in range(2, n + 1)]
+                                      log_level="warn", service_check="none", extra_args=extra)
+                                for i in range(2, n + 1)]
 
     def start(self):
         for a in self.nodes:

@@ -103,10 +103,23 @@ TEST(GossipSecurityTest, SealedRoundTripAndEveryDropReasonCounted) {
   GossipSecurity stranger(keyed(key_of(2), true, true, "prod"));
   EXPECT_FALSE(datagram(stranger, b));
 
+  // The log hears of it once a minute at most.
+  const auto t = Clock::now();
+  auto notice = b.take_notice(t);
+  ASSERT_TRUE(notice);
+  EXPECT_NE(notice->find("dropped 7 gossip messages"), std::string::npos) << *notice;
+  EXPECT_NE(notice->find("another key or --label"), std::string::npos) << *notice;
+  EXPECT_FALSE(b.take_notice(t));  // nothing new
+  EXPECT_FALSE(b.open("10.0.0.9:7946", kPlain, &opened, t));
+  EXPECT_FALSE(b.take_notice(t + std::chrono::seconds(30)));
+  notice = b.take_notice(t + std::chrono::seconds(61));
+  ASSERT_TRUE(notice);
+  EXPECT_NE(notice->find("dropped 1 gossip message (last from 10.0.0.9:7946: plaintext"), std::string::npos) << *notice;
+
   auto c = counters(b);
   EXPECT_EQ(c["crypto_opened"], 1u);
   EXPECT_EQ(c["crypto_dropped_replayed"], 1u);
-  EXPECT_EQ(c["crypto_dropped_plaintext"], 1u);
+  EXPECT_EQ(c["crypto_dropped_plaintext"], 2u);
   EXPECT_EQ(c["crypto_dropped_auth_failed"], 3u);  // tampered, other label, other key
   EXPECT_EQ(c["crypto_dropped_too_short"], 1u);
   EXPECT_EQ(c["crypto_dropped_bad_version"], 1u);
