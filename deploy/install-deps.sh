@@ -27,6 +27,9 @@ PACKAGES=(
   clang libclang-rt-14-dev
   curl iproute2 iptables procps wrk valgrind  # valgrind: bench/nginx_callgrind.py
   systemd  # systemd-analyze, for tests/deploy (the unit's sandbox rating)
+  prometheus  # promtool check metrics: the /metrics exposition format
+  chromium  # headless, for the /ui dashboard test
+  yamllint python3-yaml  # the Kubernetes manifests' test
 )
 
 log() { printf 'install-deps: %s\n' "$*"; }
