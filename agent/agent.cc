@@ -8,6 +8,7 @@
 #include "agent/address.h"
 #include "agent/gossip_driver.h"
 #include "agent/http_server.h"
+#include "agent/metrics_text.h"
 #include "agent/resp_server.h"
 #include "agent/ring_publisher.h"
 #include "agent/service_check.h"
@@ -107,6 +108,17 @@ int run_agent(const AgentConfig& config) {
   resp_options.password = config.requirepass;
   RespServer resp(io, publisher, std::move(resp_options));
   auto ready = [&] { return gossip.node().joined() && publisher.ready(); };
+  // Every rebuild is timed for /metrics; true when a ring changed.
+  LatencyHistogram rebuild_time;
+  std::uint64_t rebuilds = 0;
+  auto rebuild = [&] {
+    const auto started = std::chrono::steady_clock::now();
+    const bool changed = publisher.rebuild(gossip.node().members());
+    rebuild_time.observe(static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count()));
+    rebuilds += changed ? 1 : 0;
+    return changed;
+  };
 
   ApiSources sources;
   sources.node = &gossip.node();
@@ -136,6 +148,20 @@ int run_agent(const AgentConfig& config) {
         {"http", {{"requests", http->requests()}, {"bad_requests", http->bad_requests()}}},
         {"ring", {{"nodes", publisher.current()->nodes().size()}, {"checksum", publisher.current()->checksum()}}}};
   };
+  sources.prometheus = [&] {
+    MetricsInputs in;
+    in.counters = sources.metrics();
+    in.counters["http"] = http->metrics();
+    in.members = gossip.node().members();
+    in.commands = resp.command_metrics();
+    in.rings = publisher.rings();
+    in.ring_rebuilds = rebuilds;
+    in.ring_rebuild_time = rebuild_time.snapshot();
+    in.service = config.service;
+    in.service_state = health.state();
+    in.version = RINGD_VERSION;
+    return prometheus_metrics(in);
+  };
   http = std::make_unique<HttpServer>(io, sources);
 
   // Every listener is bound before we join: a port in use must stop us
@@ -150,7 +176,7 @@ int run_agent(const AgentConfig& config) {
   // sees "no node" from an agent that simply has not heard the others yet.
   auto open_resp_if_ready = [&] {
     if (resp.listening() || !gossip.node().joined()) return;
-    publisher.rebuild(gossip.node().members());
+    rebuild();
     resp.publish_members(gossip.node().members());
     bind_or_fail("resp", config.resp, [&] { resp.start(); });
     spdlog::info("joined; ring has {} nodes (checksum {}); RESP listening on {}",
@@ -171,7 +197,7 @@ int run_agent(const AgentConfig& config) {
     for (const auto& e : events) log_event(e);
     if (!publisher.ready()) return;
     resp.publish_members(gossip.node().members());
-    if (publisher.rebuild(gossip.node().members())) {
+    if (rebuild()) {
       auto ring = publisher.current();
       spdlog::info("ring rebuilt: {} nodes, checksum {}", ring->nodes().size(), ring->checksum());
       release_memory_when_quiet();

@@ -202,7 +202,8 @@ HttpResponse handle_api(const HttpRequest& request, const ApiSources& sources, b
   if (path == "/keyring" || path == "/keyring/install" || path == "/keyring/use" || path == "/keyring/remove") {
     return handle_keyring(request, sources, local, path);
   }
-  static const std::vector<std::string_view> paths = {"/members", "/ring", "/lookup", "/health", "/metrics"};
+  static const std::vector<std::string_view> paths = {"/members", "/ring",    "/lookup",
+                                                      "/health",  "/metrics", "/metrics.json"};
   if (std::find(paths.begin(), paths.end(), path) == paths.end()) {
     return error_response(request, http::status::not_found, "no such path: " + std::string(path));
   }
@@ -231,7 +232,18 @@ HttpResponse handle_api(const HttpRequest& request, const ApiSources& sources, b
     return json_response(request, ready ? http::status::ok : http::status::service_unavailable,
                          {{"status", ready ? "ok" : "joining"}, {"self", sources.node->self().name}});
   }
-  if (path == "/metrics") return json_response(request, http::status::ok, sources.metrics());
+  if (path == "/metrics.json" || (path == "/metrics" && !sources.prometheus)) {
+    return json_response(request, http::status::ok, sources.metrics());
+  }
+  if (path == "/metrics") {
+    HttpResponse response{http::status::ok, request.version()};
+    response.set(http::field::server, "ringd");
+    response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    response.keep_alive(request.keep_alive());
+    response.body() = sources.prometheus();
+    response.prepare_payload();
+    return response;
+  }
   // /lookup
   auto key = query_param(target, "key");
   if (!key) return error_response(request, http::status::bad_request, "missing or malformed query parameter: key");

@@ -22,7 +22,8 @@ struct ApiSources {
   const gossip::Node* node = nullptr;
   const RingPublisher* ring = nullptr;
   std::function<bool()> ready;                  // joined and ring built
-  std::function<nlohmann::json()> metrics;      // counters by component and reason
+  std::function<nlohmann::json()> metrics;      // GET /metrics.json: counters by component and reason
+  std::function<std::string()> prometheus;      // GET /metrics: the Prometheus text format
   // POST /drain (true), /undrain (false): takes our service off the rings
   // or puts it back; returns its state after. Empty: no --service.
   std::function<gossip::ServiceState(bool drained)> drain;

@@ -152,6 +152,20 @@ TEST(UrlDecodeTest, Cases) {
   EXPECT_EQ(query_param("/lookup?key", "key"), "");
 }
 
+TEST_F(HttpApiTest, MetricsAsPrometheusTextAndAsJson) {
+  // Without a Prometheus source /metrics is the JSON document.
+  EXPECT_EQ(get("/metrics")[http::field::content_type], "application/json");
+  sources_.prometheus = [] { return std::string("ringd_up 1\n"); };
+  auto text = get("/metrics");
+  EXPECT_EQ(text.result(), http::status::ok);
+  EXPECT_EQ(text[http::field::content_type], "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(text.body(), "ringd_up 1\n");
+  auto json = get("/metrics.json");
+  EXPECT_EQ(json[http::field::content_type], "application/json");
+  EXPECT_EQ(Json::parse(json.body())["resp"]["commands"], 0);
+  EXPECT_EQ(get("/metrics.json", http::verb::post).result(), http::status::method_not_allowed);
+}
+
 TEST_F(HttpApiTest, KeyringListAndChanges) {
   auto post = [&](const std::string& path, const std::string& body, bool local = true) {
     HttpRequest request{http::verb::post, path, 11};
