@@ -128,6 +128,7 @@ class Soak:
         self.final_converged = None
         self.deaths_info = (0, [], 0)
         self.rss_growth = (None, None)
+        self.loadavg = []                           # 1-minute load average at each RSS sample
 
     # ---- bookkeeping ----------------------------------------------------
 
@@ -182,6 +183,11 @@ class Soak:
 
     def sample_rss(self):
         t = self.now()
+        try:
+            with open("/proc/loadavg") as f:
+                self.loadavg.append(float(f.read().split()[0]))
+        except (OSError, ValueError, IndexError):
+            pass
         for a in self.c.agents:
             life = self.active.get(a.name)
             if life is None or life.ended:
@@ -484,11 +490,13 @@ class Soak:
           "every packet arriving at every agent, UDP and TCP, dropped with probability %g%% for the "
           "whole run (iptables: %d of %d dropped = %.2f%%). One churn event a minute, at 0:30, 1:30, ..., "
           "the kinds in turn: %s. kill/leave/move hit %s in turn, stop hits every agent in turn; "
-          "%s are never restarted. Polls: /members on every agent every %.0f s, VmRSS every %.0f s."
+          "%s are never restarted. Polls: /members on every agent every %.0f s, VmRSS every %.0f s.%s"
           % (a.agents, "" if not a.extra_args else ", extra flags `%s`" % a.extra_args, a.loss * 100,
              dropped, arrived, 100.0 * dropped / max(arrived, 1), ", ".join(self.kind_text(k) for k in a.kinds),
              ", ".join(self.c.name(j) for j in range(max(3, self.c.n // 2), self.c.n)),
-             ", ".join(self.long_lived), POLL_EVERY, RSS_EVERY))
+             ", ".join(self.long_lived), POLL_EVERY, RSS_EVERY,
+             "" if not self.loadavg else " Load average (1 min) of the machine during the run: mean %.2f, "
+             "max %.2f (%d cores)." % (statistics.mean(self.loadavg), max(self.loadavg), os.cpu_count() or 0)))
         p("")
         p("### Churn: time until every other agent saw it (agents' log stamps)")
         p("")
