@@ -7,6 +7,7 @@
 
 #include "agent/address.h"
 #include "agent/gossip_driver.h"
+#include "agent/event_log.h"
 #include "agent/http_server.h"
 #include "agent/metrics_text.h"
 #include "agent/resp_server.h"
@@ -120,7 +121,77 @@ int run_agent(const AgentConfig& config) {
     return changed;
   };
 
+  EventLog event_log;  // for ringd monitor (GET /events)
+  bool leaving = false;
+  asio::steady_timer ready_timer(io);
+  auto start_leave = [&] {
+    if (leaving) return;
+    leaving = true;
+    ready_timer.cancel();
+    gossip.leave(std::chrono::milliseconds(config.leave_timeout_ms), [&] {
+      spdlog::info("left the cluster; exiting");
+      io.stop();
+    });
+  };
+  std::string log_level = config.log_level;
+  // Re-reads the config file (same flags): applies the log level and tags,
+  // names the settings that differ and wait for a restart. Throws
+  // ConfigError, and then nothing changes.
+  auto reload = [&]() -> nlohmann::json {
+    bool help = false;
+    const AgentConfig next = parse_agent_args(config.args, &help);
+    nlohmann::json applied = nlohmann::json::array();
+    if (next.log_level != log_level) {
+      spdlog::set_level(spdlog::level::from_str(next.log_level));
+      log_level = next.log_level;
+      applied.push_back("log-level");
+    }
+    gossip::Tags tags = next.gossip.tags;
+    gossip::Tags ours = gossip.node().self().tags;
+    tags.erase(GossipSecurity::kKeyringTag);
+    ours.erase(GossipSecurity::kKeyringTag);
+    if (tags != ours) {
+      if (!gossip.set_tags(tags)) throw ConfigError("the tags do not fit in the member metadata");
+      applied.push_back("tags");
+    }
+    nlohmann::json restart = nlohmann::json::array();
+    auto differs = [&](const char* name, bool changed) {
+      if (changed) restart.push_back(name);
+    };
+    differs("node", next.node != config.node);
+    differs("bind", next.bind != config.bind);
+    differs("advertise", next.advertise != config.advertise);
+    differs("service", next.service != config.service);
+    differs("resp", next.resp != config.resp);
+    differs("http", next.http != config.http);
+    differs("ring", next.ring_mode != config.ring_mode || next.ring_points != config.ring_points);
+    differs("keyring", next.security.keyring_file != config.security.keyring_file ||
+                           next.security.label != config.security.label ||
+                           next.security.verify_incoming != config.security.verify_incoming ||
+                           next.security.verify_outgoing != config.security.verify_outgoing);
+    spdlog::info("configuration reloaded: applied {}; needs a restart: {}", applied.dump(), restart.dump());
+    return {{"applied", applied}, {"restart_needed", restart}};
+  };
+
   ApiSources sources;
+  sources.events = &event_log;
+  sources.join = [&](std::vector<std::string> addresses) { return gossip.join(std::move(addresses)); };
+  sources.force_leave = [&](const std::string& name) {
+    const auto result = gossip.force_leave(name);
+    spdlog::info("force-leave {} asked by the operator: {}", name, gossip::to_string(result));
+    return result;
+  };
+  sources.set_tags = [&](gossip::Tags tags) -> std::optional<std::string> {
+    if (auto problem = tags_problem(tags)) return problem;
+    if (!gossip.set_tags(std::move(tags))) return std::string("the tags do not fit in the member metadata (512 bytes)");
+    return std::nullopt;
+  };
+  sources.leave = [&] {
+    spdlog::info("leave asked by the operator: leaving the cluster");
+    // After the reply is written: post, so the HTTP answer goes out first.
+    asio::post(io, start_leave);
+  };
+  sources.reload = reload;
   sources.node = &gossip.node();
   sources.ring = &publisher;
   sources.ready = ready;
@@ -194,12 +265,21 @@ int run_agent(const AgentConfig& config) {
   };
 
   auto on_events = [&](const std::vector<gossip::Event>& events) {
-    for (const auto& e : events) log_event(e);
+    for (const auto& e : events) {
+      log_event(e);
+      event_log.add({{"kind", "member"},
+                     {"event", gossip::to_string(e.kind)},
+                     {"member", e.member.name},
+                     {"address", e.member.address},
+                     {"service", e.member.service},
+                     {"incarnation", e.member.incarnation}});
+    }
     if (!publisher.ready()) return;
     resp.publish_members(gossip.node().members());
     if (rebuild()) {
       auto ring = publisher.current();
       spdlog::info("ring rebuilt: {} nodes, checksum {}", ring->nodes().size(), ring->checksum());
+      event_log.add({{"kind", "ring"}, {"checksum", ring->checksum()}, {"nodes", ring->nodes().size()}});
       release_memory_when_quiet();
     }
   };
@@ -212,7 +292,6 @@ int run_agent(const AgentConfig& config) {
                config.advertise, config.service.empty() ? "none (router only)" : config.service, config.http);
 
   // Joining is driven by gossip; check readiness on a short timer until then.
-  asio::steady_timer ready_timer(io);
   std::function<void()> wait_ready = [&] {
     open_resp_if_ready();
     if (resp.listening()) return;
@@ -223,7 +302,6 @@ int run_agent(const AgentConfig& config) {
   };
   wait_ready();
 
-  bool leaving = false;
   std::function<void()> wait_signal = [&] {
     signals.async_wait([&](boost::system::error_code ec, int signo) {
       if (ec) return;
@@ -232,24 +310,24 @@ int run_agent(const AgentConfig& config) {
         io.stop();
         return;
       }
-      leaving = true;
       spdlog::info("signal {}: leaving the cluster", signo);
-      ready_timer.cancel();
-      gossip.leave(std::chrono::milliseconds(config.leave_timeout_ms), [&] {
-        spdlog::info("left the cluster; exiting");
-        io.stop();
-      });
+      start_leave();
       wait_signal();
     });
   };
   wait_signal();
 
-  // SIGHUP's default action would kill the agent without a leave. There is
-  // nothing to reload yet, so say so and carry on.
+  // SIGHUP (or ringd reload) re-reads the config file: the log level and
+  // tags apply at once, the rest at the next restart.
   std::function<void()> wait_hangup = [&] {
     hangups.async_wait([&](boost::system::error_code ec, int) {
       if (ec) return;
-      spdlog::info("SIGHUP: ringd has no reloadable settings yet; ignoring it (restart to apply a new config)");
+      spdlog::info("SIGHUP: re-reading the configuration");
+      try {
+        reload();
+      } catch (const std::exception& e) {
+        spdlog::error("SIGHUP: the configuration was not reloaded: {}", e.what());
+      }
       wait_hangup();
     });
   };

@@ -192,6 +192,24 @@ std::string host_name() {
 
 }  // namespace
 
+std::optional<std::string> tags_problem(const gossip::Tags& tags) {
+  if (tags.count(GossipSecurity::kKeyringTag)) {
+    return std::string("keyring=...: the tag keyring is ringd's own (the fingerprints of the --keyring keys)");
+  }
+  if (auto weight = tags.find("weight"); weight != tags.end()) {
+    // Others clamp what they receive (weight_from_tags); our own must be right.
+    const std::string& text = weight->second;
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < 1 ||
+        value > ring::kMaxWeight) {
+      return "weight=" + text + ": the weight must be a whole number 1 to " + std::to_string(ring::kMaxWeight) +
+             " (to take a service off the ring, run without --service)";
+    }
+  }
+  return std::nullopt;
+}
+
 ring::Options ring_options(const AgentConfig& config) {
   return ring::Options{.points_per_node = config.ring_points,
                        .mode = config.ring_mode,
@@ -234,6 +252,7 @@ AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
   if (vm.count("config")) file = load_json(vm["config"].as<std::string>());
 
   AgentConfig c;
+  c.args = args;
   c.node = host_name();
   // Timings: the profile's, each overridable (-1 = not given).
   std::string profile = "lan";
@@ -354,24 +373,11 @@ AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
   for (const auto& tag : tags) {
     auto eq = tag.find('=');
     if (eq == 0 || eq == std::string::npos) throw ConfigError("--tag " + tag + ": expected KEY=VALUE");
-    if (tag.substr(0, eq) == GossipSecurity::kKeyringTag) {
-      throw ConfigError("--tag " + tag + ": the tag keyring is ringd's own (the fingerprints of the --keyring keys)");
-    }
     c.gossip.tags[tag.substr(0, eq)] = tag.substr(eq + 1);
   }
+  if (auto problem = tags_problem(c.gossip.tags)) throw ConfigError("--tag " + *problem);
   if (c.security.keyring) {
     c.gossip.tags[GossipSecurity::kKeyringTag] = c.security.keyring->fingerprints(GossipSecurity::kTagKeys);
-  }
-  if (auto weight = c.gossip.tags.find("weight"); weight != c.gossip.tags.end()) {
-    // Others clamp what they receive (weight_from_tags); our own must be right.
-    const std::string& text = weight->second;
-    unsigned value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < 1 ||
-        value > ring::kMaxWeight) {
-      throw ConfigError("--tag weight=" + text + ": the weight must be a whole number 1 to " +
-                        std::to_string(ring::kMaxWeight) + " (to take a service off the ring, run without --service)");
-    }
   }
 
   // Canonical forms, so "::1" and "[0:0::1]" compare equal everywhere.

@@ -58,6 +58,7 @@ struct World {
   agent::RingPublisher publisher{ringd::ring::Options{.points_per_node = 16}};
   // A keyring in memory only (no file), so /keyring can change it.
   agent::GossipSecurity security{keyed()};
+  agent::EventLog events;
   agent::ApiSources sources;
   bool drained = false;
   int drains = 0;
@@ -69,6 +70,14 @@ struct World {
     sources.ring = &publisher;
     sources.ready = [] { return true; };
     sources.security = &security;
+    // The operator requests, inert: the fuzzer reaches their parsing.
+    events.add({{"kind", "ring"}});
+    sources.events = &events;
+    sources.join = [](std::vector<std::string> a) { return a.size(); };
+    sources.force_leave = [](const std::string&) { return gossip::Node::ForceLeave::kNotFailed; };
+    sources.set_tags = [](gossip::Tags) -> std::optional<std::string> { return std::nullopt; };
+    sources.leave = [] {};
+    sources.reload = [] { return nlohmann::json::object(); };
     sources.metrics = [] { return nlohmann::json{{"http", {{"requests", 1}}}}; };
     sources.drain = [this](bool d) {
       drained = d;
