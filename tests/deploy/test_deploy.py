@@ -251,7 +251,7 @@ class UsageTest(unittest.TestCase):
         self.assertRegex(text, r"[Nn]ames?[^.]* must be unique")
         self.assertRegex(text, r"gossip port[^.]*UDP and TCP")
         self.assertRegex(text, r"`--resp` and `--http`[^.]*loopback")
-        self.assertRegex(text, r"not encrypted")
+        self.assertRegex(text, r"Without `--keyring`[^.]*plaintext")
         self.assertRegex(text, r"(private network|firewall)")
 
 
