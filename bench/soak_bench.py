@@ -119,6 +119,8 @@ class Soak:
         self.events = []                            # dicts, one per churn event
         self.failures = []
         self.move_cursor = 0
+        self.taken_down = set()                     # agents a churn event has stopped on purpose
+        self.completed = False                      # run() got to its end
         self.warmup = 180.0
         self.long_lived = []
         self.skipped = 0
@@ -199,9 +201,21 @@ class Soak:
             if kb is not None:
                 life.samples.append((t, kb))
 
+    def check_running(self):
+        """An agent that exited when no churn event took it down crashed or
+        was killed from outside (a name-based kill on a shared machine): the
+        rest of the run would measure nothing, so stop with its last lines."""
+        for a in self.c.agents:
+            if a.name not in self.taken_down and not a.alive():
+                gone = [b.name for b in self.c.agents if b.name not in self.taken_down and not b.alive()]
+                raise RuntimeError("%s exited, not by a churn event (exit code %s; not running now: %s); its "
+                                   "last log lines:\n%s" % (a.name, a.popen.returncode if a.popen else None,
+                                                            gone, a.log_tail(4)))
+
     def tick(self):
         if time.monotonic() > self.hard_deadline:
             raise TimeoutError("wall-time budget (run + %.0f s) nearly used up" % SLACK)
+        self.check_running()
         mono = time.monotonic()
         if mono >= self.next_rss:
             self.sample_rss()
@@ -283,6 +297,8 @@ class Soak:
         victim = c.agents[i]
         ev = {"kind": kind, "victim": victim.name, "at": self.now(), "down": {}, "up": {},
               "offsets": {a.name: a.log_offset() for a in c.agents}, "notes": [],
+              # until judge() has run (an interrupted run leaves them so)
+              "missing": ["(event interrupted)"], "down_all": None, "up_all": None, "converged": None,
               "up_kinds": UP_KINDS if kind != "move" else ("joined", "updated", "alive")}
         self.events.append(ev)
         self.new_window("%s %s at %s" % (kind, victim.name, mmss(ev["at"])), exempt=[victim.name])
@@ -290,6 +306,7 @@ class Soak:
         mono_action = time.monotonic()
         ev["t_action"] = t_action
 
+        self.taken_down.add(victim.name)
         if kind in ("kill", "leave"):
             if kind == "kill":
                 victim.kill()
@@ -323,6 +340,7 @@ class Soak:
             ev["notes"].append("%s -> %s" % (old_addr, victim.gossip))
             ev["old_addr"] = old_addr
         ev["t_up"] = t_up
+        self.taken_down.discard(victim.name)
 
         self.wait(lambda: self.seen(ev, True), UP_MAX)
         self.seen(ev, True)  # final reading
@@ -445,6 +463,7 @@ class Soak:
         if conv is None:
             self.fail("cluster not converged at the end: %s" % c.converged()[1])
         self.sample_rss()
+        self.completed = True
 
     # ---- results ----------------------------------------------------------
 
@@ -467,7 +486,7 @@ class Soak:
             last = life.samples[-1] if life.samples else None
             whole = life.initial and not life.ended
             if base is None or last is None or (not whole and last[0] - base[0] < min_span):
-                if whole:
+                if whole and self.completed:
                     self.fail("%s: no RSS sample after the warm-up" % life.name)
                 else:
                     left_out += 1
@@ -596,7 +615,9 @@ class Soak:
 
         # targets
         rss_ok = bool(growths) and max(all_growths) <= RSS_LIMIT
-        if not rss_ok:
+        if not growths:
+            self.fail("RSS not measured (no process ran from the warm-up to the end)")
+        elif not rss_ok:
             self.fail("RSS grew more than %.0f%%: %s" % (RSS_LIMIT, ["%s %+.1f%%" % (life.name, g)
                                                                     for life, _, _, g, _ in rows + restarted
                                                                     if g > RSS_LIMIT]))
