@@ -7,6 +7,7 @@
 
 #include "agent/address.h"
 #include "agent/gossip_driver.h"
+#include "agent/event_handlers.h"
 #include "agent/event_log.h"
 #include "agent/http_server.h"
 #include "agent/metrics_text.h"
@@ -122,6 +123,8 @@ int run_agent(const AgentConfig& config) {
   };
 
   EventLog event_log;  // for ringd monitor (GET /events)
+  // --event-handler scripts (event_handlers.h), run off this thread.
+  EventHandlers handlers(io, config.event_handlers, std::chrono::milliseconds(config.event_handler_timeout_ms));
   bool leaving = false;
   asio::steady_timer ready_timer(io);
   auto start_leave = [&] {
@@ -209,6 +212,7 @@ int run_agent(const AgentConfig& config) {
   sources.metrics = [&] {
     nlohmann::json gossip_counters = nlohmann::json::object();
     for (const auto& [name, value] : gossip.counters()) gossip_counters[name] = value;
+    for (const auto& [name, value] : handlers.counters()) gossip_counters[name] = value;
     const auto& s = resp.stats();
     return nlohmann::json{
         {"gossip", gossip_counters},
@@ -265,6 +269,7 @@ int run_agent(const AgentConfig& config) {
   };
 
   auto on_events = [&](const std::vector<gossip::Event>& events) {
+    handlers.on_events(events, gossip.node().self());
     for (const auto& e : events) {
       log_event(e);
       event_log.add({{"kind", "member"},

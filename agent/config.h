@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/event_handlers.h"
 #include "agent/gossip_security.h"
 #include "agent/service_check.h"
 #include "gossip/node.h"
@@ -43,6 +44,8 @@ struct AgentConfig {
   int leave_timeout_ms = 1000;     // longest graceful-leave wait
   gossip::Config gossip;           // timings; name/advertise/service filled in
   SecurityConfig security;         // --keyring (loaded and checked), --label, --verify-*
+  std::vector<EventHandlerSpec> event_handlers;  // --event-handler
+  int event_handler_timeout_ms = 60000;
   std::vector<std::string> args;   // the arguments parsed, for a reload (SIGHUP) to parse again
 };
 
