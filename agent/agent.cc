@@ -1,6 +1,7 @@
 #include "agent/agent.h"
 
 #include <chrono>
+#include <csignal>
 #include <random>
 
 #include <spdlog/spdlog.h>
@@ -82,6 +83,9 @@ std::unique_ptr<ServiceChecker> start_service_checks(asio::io_context& io, const
 }  // namespace
 
 int run_agent(const AgentConfig& config) {
+  // A write to a pipe whose reader is gone (an event handler that exits
+  // without reading its stdin) must fail with EPIPE, not kill the agent.
+  std::signal(SIGPIPE, SIG_IGN);
   asio::io_context io(1);
   // Caught from the start (handled once io runs): SIGTERM/SIGINT leave
   // gracefully, SIGHUP is logged and ignored.

@@ -225,7 +225,7 @@ void EventHandlers::start_next() {
   r->output.assign(out_pipe[0]);
   r->input.assign(in_pipe[1]);
   // Its stdin: the members, then EOF. A handler that reads nothing makes
-  // the write fail (EPIPE, ignored: SIGPIPE is ignored by asio's default).
+  // the write fail with EPIPE (run_agent ignores SIGPIPE), which is fine.
   asio::async_write(r->input, asio::buffer(r->input_bytes), [r](boost::system::error_code, std::size_t) {
     boost::system::error_code ignored;
     r->input.close(ignored);
