@@ -22,7 +22,8 @@ bool starts(std::string_view s, std::string_view prefix) { return s.substr(0, pr
 // counters()): most are event counts; these few are levels.
 Series gossip_series(const std::string& key) {
   static const std::set<std::string, std::less<>> gauges = {"members_known", "members_live", "broadcast_queue",
-                                                            "awareness", "streams_open", "keys_installed"};
+                                                            "awareness", "streams_open", "keys_installed",
+                                                            "event_handler_queued"};
   if (gauges.count(key)) return {"ringd_gossip_" + key, "gauge", {}, {}};
   static const std::map<std::string, std::string, std::less<>> malformed = {
       {"malformed_oversize", "oversize"},
