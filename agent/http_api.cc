@@ -1,5 +1,6 @@
 #include "agent/http_api.h"
 #include "agent/http_reply.h"
+#include "agent/http_ui.h"
 
 #include <charconv>
 
@@ -184,6 +185,7 @@ HttpResponse handle_api(const HttpRequest& request, const ApiSources& sources, b
   std::string_view path = target.substr(0, target.find('?'));
   if (path == "/drain" || path == "/undrain") return handle_drain(request, sources, local, path == "/drain");
   if (auto response = handle_operator(request, sources, local, path)) return std::move(*response);
+  if (auto response = handle_ui(request, path)) return std::move(*response);
   if (path == "/keyring" || path == "/keyring/install" || path == "/keyring/use" || path == "/keyring/remove") {
     return handle_keyring(request, sources, local, path);
   }
