@@ -126,6 +126,15 @@ class DebianPackageTest(unittest.TestCase):
                 open(root + "/usr/share/doc/ringd/README.md", "rb") as b:
             self.assertEqual(a.read(), b.read())
 
+        # dpkg-shlibdeps computes Depends from the binary's shared libraries:
+        # none for the static build, at least libc6 for a shared one.
+        linkage = run("file", "--brief", root + "/usr/bin/ringd")
+        depends = self.field("Depends")
+        if "static" in linkage:
+            self.assertEqual(depends, "", linkage)
+        else:
+            self.assertIn("libc6", depends, linkage)
+
         self.check_unit(root)
         self.check_installed_agent(root)
 
