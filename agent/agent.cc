@@ -1,13 +1,17 @@
 #include "agent/agent.h"
 
 #include <chrono>
+#include <csignal>
 #include <random>
 
 #include <spdlog/spdlog.h>
 
 #include "agent/address.h"
 #include "agent/gossip_driver.h"
+#include "agent/event_handlers.h"
+#include "agent/event_log.h"
 #include "agent/http_server.h"
+#include "agent/metrics_text.h"
 #include "agent/resp_server.h"
 #include "agent/ring_publisher.h"
 #include "agent/service_check.h"
@@ -79,6 +83,9 @@ std::unique_ptr<ServiceChecker> start_service_checks(asio::io_context& io, const
 }  // namespace
 
 int run_agent(const AgentConfig& config) {
+  // A write to a pipe whose reader is gone (an event handler that exits
+  // without reading its stdin) must fail with EPIPE, not kill the agent.
+  std::signal(SIGPIPE, SIG_IGN);
   asio::io_context io(1);
   // Caught from the start (handled once io runs): SIGTERM/SIGINT leave
   // gracefully, SIGHUP is logged and ignored.
@@ -107,8 +114,91 @@ int run_agent(const AgentConfig& config) {
   resp_options.password = config.requirepass;
   RespServer resp(io, publisher, std::move(resp_options));
   auto ready = [&] { return gossip.node().joined() && publisher.ready(); };
+  // Every rebuild is timed for /metrics; true when a ring changed.
+  LatencyHistogram rebuild_time;
+  std::uint64_t rebuilds = 0;
+  auto rebuild = [&] {
+    const auto started = std::chrono::steady_clock::now();
+    const bool changed = publisher.rebuild(gossip.node().members());
+    rebuild_time.observe(static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count()));
+    rebuilds += changed ? 1 : 0;
+    return changed;
+  };
+
+  EventLog event_log;  // for ringd monitor (GET /events)
+  // --event-handler scripts (event_handlers.h), run off this thread.
+  EventHandlers handlers(io, config.event_handlers, std::chrono::milliseconds(config.event_handler_timeout_ms));
+  bool leaving = false;
+  asio::steady_timer ready_timer(io);
+  auto start_leave = [&] {
+    if (leaving) return;
+    leaving = true;
+    ready_timer.cancel();
+    gossip.leave(std::chrono::milliseconds(config.leave_timeout_ms), [&] {
+      spdlog::info("left the cluster; exiting");
+      io.stop();
+    });
+  };
+  std::string log_level = config.log_level;
+  // Re-reads the config file (same flags): applies the log level and tags,
+  // names the settings that differ and wait for a restart. Throws
+  // ConfigError, and then nothing changes.
+  auto reload = [&]() -> nlohmann::json {
+    bool help = false;
+    const AgentConfig next = parse_agent_args(config.args, &help);
+    nlohmann::json applied = nlohmann::json::array();
+    if (next.log_level != log_level) {
+      spdlog::set_level(spdlog::level::from_str(next.log_level));
+      log_level = next.log_level;
+      applied.push_back("log-level");
+    }
+    gossip::Tags tags = next.gossip.tags;
+    gossip::Tags ours = gossip.node().self().tags;
+    tags.erase(GossipSecurity::kKeyringTag);
+    ours.erase(GossipSecurity::kKeyringTag);
+    if (tags != ours) {
+      if (!gossip.set_tags(tags)) throw ConfigError("the tags do not fit in the member metadata");
+      applied.push_back("tags");
+    }
+    nlohmann::json restart = nlohmann::json::array();
+    auto differs = [&](const char* name, bool changed) {
+      if (changed) restart.push_back(name);
+    };
+    differs("node", next.node != config.node);
+    differs("bind", next.bind != config.bind);
+    differs("advertise", next.advertise != config.advertise);
+    differs("service", next.service != config.service);
+    differs("resp", next.resp != config.resp);
+    differs("http", next.http != config.http);
+    differs("ring", next.ring_mode != config.ring_mode || next.ring_points != config.ring_points);
+    differs("keyring", next.security.keyring_file != config.security.keyring_file ||
+                           next.security.label != config.security.label ||
+                           next.security.verify_incoming != config.security.verify_incoming ||
+                           next.security.verify_outgoing != config.security.verify_outgoing);
+    spdlog::info("configuration reloaded: applied {}; needs a restart: {}", applied.dump(), restart.dump());
+    return {{"applied", applied}, {"restart_needed", restart}};
+  };
 
   ApiSources sources;
+  sources.events = &event_log;
+  sources.join = [&](std::vector<std::string> addresses) { return gossip.join(std::move(addresses)); };
+  sources.force_leave = [&](const std::string& name) {
+    const auto result = gossip.force_leave(name);
+    spdlog::info("force-leave {} asked by the operator: {}", name, gossip::to_string(result));
+    return result;
+  };
+  sources.set_tags = [&](gossip::Tags tags) -> std::optional<std::string> {
+    if (auto problem = tags_problem(tags)) return problem;
+    if (!gossip.set_tags(std::move(tags))) return std::string("the tags do not fit in the member metadata (512 bytes)");
+    return std::nullopt;
+  };
+  sources.leave = [&] {
+    spdlog::info("leave asked by the operator: leaving the cluster");
+    // After the reply is written: post, so the HTTP answer goes out first.
+    asio::post(io, start_leave);
+  };
+  sources.reload = reload;
   sources.node = &gossip.node();
   sources.ring = &publisher;
   sources.ready = ready;
@@ -126,6 +216,7 @@ int run_agent(const AgentConfig& config) {
   sources.metrics = [&] {
     nlohmann::json gossip_counters = nlohmann::json::object();
     for (const auto& [name, value] : gossip.counters()) gossip_counters[name] = value;
+    for (const auto& [name, value] : handlers.counters()) gossip_counters[name] = value;
     const auto& s = resp.stats();
     return nlohmann::json{
         {"gossip", gossip_counters},
@@ -135,6 +226,20 @@ int run_agent(const AgentConfig& config) {
                   {"connections_open", resp.connections_open()}}},
         {"http", {{"requests", http->requests()}, {"bad_requests", http->bad_requests()}}},
         {"ring", {{"nodes", publisher.current()->nodes().size()}, {"checksum", publisher.current()->checksum()}}}};
+  };
+  sources.prometheus = [&] {
+    MetricsInputs in;
+    in.counters = sources.metrics();
+    in.counters["http"] = http->metrics();
+    in.members = gossip.node().members();
+    in.commands = resp.command_metrics();
+    in.rings = publisher.rings();
+    in.ring_rebuilds = rebuilds;
+    in.ring_rebuild_time = rebuild_time.snapshot();
+    in.service = config.service;
+    in.service_state = health.state();
+    in.version = RINGD_VERSION;
+    return prometheus_metrics(in);
   };
   http = std::make_unique<HttpServer>(io, sources);
 
@@ -150,7 +255,7 @@ int run_agent(const AgentConfig& config) {
   // sees "no node" from an agent that simply has not heard the others yet.
   auto open_resp_if_ready = [&] {
     if (resp.listening() || !gossip.node().joined()) return;
-    publisher.rebuild(gossip.node().members());
+    rebuild();
     resp.publish_members(gossip.node().members());
     bind_or_fail("resp", config.resp, [&] { resp.start(); });
     spdlog::info("joined; ring has {} nodes (checksum {}); RESP listening on {}",
@@ -168,12 +273,22 @@ int run_agent(const AgentConfig& config) {
   };
 
   auto on_events = [&](const std::vector<gossip::Event>& events) {
-    for (const auto& e : events) log_event(e);
+    handlers.on_events(events, gossip.node().self());
+    for (const auto& e : events) {
+      log_event(e);
+      event_log.add({{"kind", "member"},
+                     {"event", gossip::to_string(e.kind)},
+                     {"member", e.member.name},
+                     {"address", e.member.address},
+                     {"service", e.member.service},
+                     {"incarnation", e.member.incarnation}});
+    }
     if (!publisher.ready()) return;
     resp.publish_members(gossip.node().members());
-    if (publisher.rebuild(gossip.node().members())) {
+    if (rebuild()) {
       auto ring = publisher.current();
       spdlog::info("ring rebuilt: {} nodes, checksum {}", ring->nodes().size(), ring->checksum());
+      event_log.add({{"kind", "ring"}, {"checksum", ring->checksum()}, {"nodes", ring->nodes().size()}});
       release_memory_when_quiet();
     }
   };
@@ -186,7 +301,6 @@ int run_agent(const AgentConfig& config) {
                config.advertise, config.service.empty() ? "none (router only)" : config.service, config.http);
 
   // Joining is driven by gossip; check readiness on a short timer until then.
-  asio::steady_timer ready_timer(io);
   std::function<void()> wait_ready = [&] {
     open_resp_if_ready();
     if (resp.listening()) return;
@@ -197,7 +311,6 @@ int run_agent(const AgentConfig& config) {
   };
   wait_ready();
 
-  bool leaving = false;
   std::function<void()> wait_signal = [&] {
     signals.async_wait([&](boost::system::error_code ec, int signo) {
       if (ec) return;
@@ -206,24 +319,24 @@ int run_agent(const AgentConfig& config) {
         io.stop();
         return;
       }
-      leaving = true;
       spdlog::info("signal {}: leaving the cluster", signo);
-      ready_timer.cancel();
-      gossip.leave(std::chrono::milliseconds(config.leave_timeout_ms), [&] {
-        spdlog::info("left the cluster; exiting");
-        io.stop();
-      });
+      start_leave();
       wait_signal();
     });
   };
   wait_signal();
 
-  // SIGHUP's default action would kill the agent without a leave. There is
-  // nothing to reload yet, so say so and carry on.
+  // SIGHUP (or ringd reload) re-reads the config file: the log level and
+  // tags apply at once, the rest at the next restart.
   std::function<void()> wait_hangup = [&] {
     hangups.async_wait([&](boost::system::error_code ec, int) {
       if (ec) return;
-      spdlog::info("SIGHUP: ringd has no reloadable settings yet; ignoring it (restart to apply a new config)");
+      spdlog::info("SIGHUP: re-reading the configuration");
+      try {
+        reload();
+      } catch (const std::exception& e) {
+        spdlog::error("SIGHUP: the configuration was not reloaded: {}", e.what());
+      }
       wait_hangup();
     });
   };

@@ -55,6 +55,8 @@ po::options_description agent_options() {
       ("gossip-interval-ms", po::value<long long>(), "gossip fan-out period (lan: 100)")
       ("push-pull-interval-ms", po::value<long long>(), "full-state sync period (lan: 30000)")
       ("leave-timeout-ms", po::value<long long>(), "longest wait for a graceful leave to spread (default 1000)")
+      ("event-handler", po::value<std::vector<std::string>>(), "[EVENTS=]SCRIPT run by /bin/sh on membership events (member-join, member-leave, member-failed, member-update; comma list); repeatable")
+      ("event-handler-timeout-ms", po::value<long long>(), "kill an event handler running longer than this (default 60000)")
       ("keyring", po::value<std::string>(), "encrypt gossip: a JSON array of base64 32-byte keys, the first the primary (mode 0600; see ringd keygen)")
       ("label", po::value<std::string>(), "cluster label, authenticated with every sealed message: clusters with other labels never merge (needs --keyring)")
       ("verify-incoming", po::value<std::string>(), "with --keyring, drop plaintext gossip: true|false (default true; false while moving a cluster to encryption)")
@@ -69,7 +71,7 @@ const std::vector<std::string>& known_keys() {
       "service-check-timeout-ms", "service-check-rise", "service-check-fall", "resp", "http", "resp-unix", "resp-max-clients",
       "resp-timeout", "resp-threads", "resp-max-output-buffer", "resp-busy-poll-us", "requirepass-file", "log-level", "ring", "ring-points", "maglev-table-size",
       "tag", "profile", "probe-interval-ms", "probe-timeout-ms", "suspicion-mult", "gossip-interval-ms",
-      "push-pull-interval-ms", "leave-timeout-ms", "keyring", "label", "verify-incoming", "verify-outgoing"};
+      "push-pull-interval-ms", "leave-timeout-ms", "event-handler", "event-handler-timeout-ms", "keyring", "label", "verify-incoming", "verify-outgoing"};
   return keys;
 }
 
@@ -192,6 +194,24 @@ std::string host_name() {
 
 }  // namespace
 
+std::optional<std::string> tags_problem(const gossip::Tags& tags) {
+  if (tags.count(GossipSecurity::kKeyringTag)) {
+    return std::string("keyring=...: the tag keyring is ringd's own (the fingerprints of the --keyring keys)");
+  }
+  if (auto weight = tags.find("weight"); weight != tags.end()) {
+    // Others clamp what they receive (weight_from_tags); our own must be right.
+    const std::string& text = weight->second;
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < 1 ||
+        value > ring::kMaxWeight) {
+      return "weight=" + text + ": the weight must be a whole number 1 to " + std::to_string(ring::kMaxWeight) +
+             " (to take a service off the ring, run without --service)";
+    }
+  }
+  return std::nullopt;
+}
+
 ring::Options ring_options(const AgentConfig& config) {
   return ring::Options{.points_per_node = config.ring_points,
                        .mode = config.ring_mode,
@@ -234,6 +254,7 @@ AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
   if (vm.count("config")) file = load_json(vm["config"].as<std::string>());
 
   AgentConfig c;
+  c.args = args;
   c.node = host_name();
   // Timings: the profile's, each overridable (-1 = not given).
   std::string profile = "lan";
@@ -287,6 +308,15 @@ AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
   pick_int(vm, file, "gossip-interval-ms", {10, 60000}, gossip_interval);
   pick_int(vm, file, "push-pull-interval-ms", {1000, 3600000}, push_pull);
   pick_int(vm, file, "leave-timeout-ms", {1, 60000}, c.leave_timeout_ms);
+  std::vector<std::string> handlers;
+  pick(vm, file, "event-handler", handlers);
+  for (const auto& text : handlers) {
+    std::string why;
+    auto spec = parse_event_handler(text, &why);
+    if (!spec) throw ConfigError("--event-handler " + text + ": " + why);
+    c.event_handlers.push_back(std::move(*spec));
+  }
+  pick_int(vm, file, "event-handler-timeout-ms", {100, 3600000}, c.event_handler_timeout_ms);
   pick(vm, file, "keyring", c.security.keyring_file);
   pick(vm, file, "label", c.security.label);
   const bool verify_given = vm.count("verify-incoming") || file.contains("verify-incoming") ||
@@ -354,24 +384,11 @@ AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
   for (const auto& tag : tags) {
     auto eq = tag.find('=');
     if (eq == 0 || eq == std::string::npos) throw ConfigError("--tag " + tag + ": expected KEY=VALUE");
-    if (tag.substr(0, eq) == GossipSecurity::kKeyringTag) {
-      throw ConfigError("--tag " + tag + ": the tag keyring is ringd's own (the fingerprints of the --keyring keys)");
-    }
     c.gossip.tags[tag.substr(0, eq)] = tag.substr(eq + 1);
   }
+  if (auto problem = tags_problem(c.gossip.tags)) throw ConfigError("--tag " + *problem);
   if (c.security.keyring) {
     c.gossip.tags[GossipSecurity::kKeyringTag] = c.security.keyring->fingerprints(GossipSecurity::kTagKeys);
-  }
-  if (auto weight = c.gossip.tags.find("weight"); weight != c.gossip.tags.end()) {
-    // Others clamp what they receive (weight_from_tags); our own must be right.
-    const std::string& text = weight->second;
-    unsigned value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < 1 ||
-        value > ring::kMaxWeight) {
-      throw ConfigError("--tag weight=" + text + ": the weight must be a whole number 1 to " +
-                        std::to_string(ring::kMaxWeight) + " (to take a service off the ring, run without --service)");
-    }
   }
 
   // Canonical forms, so "::1" and "[0:0::1]" compare equal everywhere.

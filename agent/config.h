@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/event_handlers.h"
 #include "agent/gossip_security.h"
 #include "agent/service_check.h"
 #include "gossip/node.h"
@@ -43,6 +44,9 @@ struct AgentConfig {
   int leave_timeout_ms = 1000;     // longest graceful-leave wait
   gossip::Config gossip;           // timings; name/advertise/service filled in
   SecurityConfig security;         // --keyring (loaded and checked), --label, --verify-*
+  std::vector<EventHandlerSpec> event_handlers;  // --event-handler
+  int event_handler_timeout_ms = 60000;
+  std::vector<std::string> args;   // the arguments parsed, for a reload (SIGHUP) to parse again
 };
 
 // Parses `ringd agent` arguments (argv after the subcommand). Throws
@@ -50,6 +54,10 @@ struct AgentConfig {
 // --help was asked for (the caller prints agent_usage()).
 AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help);
 std::string agent_usage();
+
+// Why these tags (--tag, or set at run time) cannot be ours, e.g.
+// "weight=0: the weight must be ..."; nullopt when they can.
+std::optional<std::string> tags_problem(const gossip::Tags& tags);
 
 // The ring options the flags describe (for RingPublisher).
 ring::Options ring_options(const AgentConfig& config);

@@ -99,13 +99,10 @@ GossipDriver::GossipDriver(asio::io_context& io, gossip::Config config, std::uin
       timer_(io) {
   // Our "keyring" tag follows the keyring, so others see which keys we hold.
   security_.on_change([this] {
-    auto tags = node_.self().tags;
-    tags[GossipSecurity::kKeyringTag] = security_.keyring_tag();
-    if (!node_.set_metadata(now(), node_.self().service, std::move(tags))) {
+    if (!set_tags(node_.self().tags)) {
       spdlog::warn("keyring changed, but the tag {} no longer fits in the member metadata; others see the old one",
                    GossipSecurity::kKeyringTag);
     }
-    flush();
   });
 }
 
@@ -290,6 +287,26 @@ asio::awaitable<void> GossipDriver::send_stream(gossip::StreamRequest request) {
 void GossipDriver::set_service_state(gossip::ServiceState state) {
   node_.set_service_state(now(), state);
   flush();
+}
+
+std::size_t GossipDriver::join(std::vector<std::string> addresses) {
+  const std::size_t asked = node_.join(now(), std::move(addresses));
+  flush();
+  return asked;
+}
+
+gossip::Node::ForceLeave GossipDriver::force_leave(const std::string& name) {
+  const auto result = node_.force_leave(now(), name);
+  flush();
+  return result;
+}
+
+bool GossipDriver::set_tags(gossip::Tags tags) {
+  tags.erase(GossipSecurity::kKeyringTag);
+  if (security_.has_keyring()) tags[GossipSecurity::kKeyringTag] = security_.keyring_tag();
+  const bool ok = node_.set_metadata(now(), node_.self().service, std::move(tags));
+  flush();
+  return ok;
 }
 
 void GossipDriver::leave(std::chrono::milliseconds timeout, std::function<void()> done) {

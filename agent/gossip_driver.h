@@ -48,6 +48,13 @@ class GossipDriver {
   GossipSecurity& security() { return security_; }
   // Our service's state (health check, drain), gossiped at once.
   void set_service_state(gossip::ServiceState state);
+  // Operator requests (HTTP API), each sent at once: a full-state sync with
+  // more addresses (IP:PORT; returns how many were asked), a dead member
+  // forced out, and our tags replaced (false: over the metadata limit; our
+  // "keyring" tag is kept whatever `tags` says).
+  std::size_t join(std::vector<std::string> addresses);
+  gossip::Node::ForceLeave force_leave(const std::string& name);
+  bool set_tags(gossip::Tags tags);
 
   // Transport counters for /metrics (the node has its own).
   std::vector<std::pair<std::string, std::uint64_t>> counters() const;

@@ -1,4 +1,6 @@
 #include "agent/http_api.h"
+#include "agent/http_reply.h"
+#include "agent/http_ui.h"
 
 #include <charconv>
 
@@ -6,23 +8,6 @@ namespace ringd::agent {
 using Json = nlohmann::json;
 
 namespace {
-
-HttpResponse json_response(const HttpRequest& request, http::status status, const Json& body) {
-  HttpResponse response{status, request.version()};
-  response.set(http::field::server, "ringd");
-  response.set(http::field::content_type, "application/json");
-  response.keep_alive(request.keep_alive());
-  // Keys and member names are bytes, not always UTF-8 (a lookup of
-  // "%FF", a name from the network): invalid sequences become U+FFFD
-  // rather than an exception.
-  response.body() = body.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
-  response.prepare_payload();
-  return response;
-}
-
-HttpResponse error_response(const HttpRequest& request, http::status status, const std::string& message) {
-  return json_response(request, status, Json{{"error", message}});
-}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -199,10 +184,13 @@ HttpResponse handle_api(const HttpRequest& request, const ApiSources& sources, b
   std::string_view target(request.target().data(), request.target().size());
   std::string_view path = target.substr(0, target.find('?'));
   if (path == "/drain" || path == "/undrain") return handle_drain(request, sources, local, path == "/drain");
+  if (auto response = handle_operator(request, sources, local, path)) return std::move(*response);
+  if (auto response = handle_ui(request, path)) return std::move(*response);
   if (path == "/keyring" || path == "/keyring/install" || path == "/keyring/use" || path == "/keyring/remove") {
     return handle_keyring(request, sources, local, path);
   }
-  static const std::vector<std::string_view> paths = {"/members", "/ring", "/lookup", "/health", "/metrics"};
+  static const std::vector<std::string_view> paths = {"/members", "/ring",    "/lookup",
+                                                      "/health",  "/metrics", "/metrics.json"};
   if (std::find(paths.begin(), paths.end(), path) == paths.end()) {
     return error_response(request, http::status::not_found, "no such path: " + std::string(path));
   }
@@ -231,7 +219,18 @@ HttpResponse handle_api(const HttpRequest& request, const ApiSources& sources, b
     return json_response(request, ready ? http::status::ok : http::status::service_unavailable,
                          {{"status", ready ? "ok" : "joining"}, {"self", sources.node->self().name}});
   }
-  if (path == "/metrics") return json_response(request, http::status::ok, sources.metrics());
+  if (path == "/metrics.json" || (path == "/metrics" && !sources.prometheus)) {
+    return json_response(request, http::status::ok, sources.metrics());
+  }
+  if (path == "/metrics") {
+    HttpResponse response{http::status::ok, request.version()};
+    response.set(http::field::server, "ringd");
+    response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    response.keep_alive(request.keep_alive());
+    response.body() = sources.prometheus();
+    response.prepare_payload();
+    return response;
+  }
   // /lookup
   auto key = query_param(target, "key");
   if (!key) return error_response(request, http::status::bad_request, "missing or malformed query parameter: key");

@@ -5,10 +5,12 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
-#include "agent/http_client.h"
+#include "agent/cli.h"
 #include "agent/keyring.h"
 
 namespace ringd::agent {
+namespace po = boost::program_options;
+
 namespace {
 
 constexpr const char* kKeyringAbout =
@@ -66,71 +68,44 @@ int run_keygen(const std::vector<std::string>& args) {
   return 0;
 }
 
-int run_keyring(const std::vector<std::string>& all_args) {
-  const std::string usage = " list|install KEY|use KEY|remove KEY [--force]";
-  std::vector<std::string> args;
-  bool force = false;
-  for (const auto& a : all_args) {
-    if (a == "--force") {
-      force = true;
-    } else {
-      args.push_back(a);
-    }
-  }
-  std::string action = args.empty() ? std::string() : args[0];
-  if (action.empty() || action.starts_with("-")) {
-    // Only flags: --help is fine, anything else lacks the action.
-    const AgentAddress help = parse_agent_address(args, "keyring", kKeyringAbout, usage);
-    if (!help.endpoint) return help.exit_code;
-    std::cerr << "ringd keyring: expected an action: list, install KEY, use KEY or remove KEY\n";
-    return 2;
-  }
+int run_keyring(const std::vector<std::string>& args) {
+  po::options_description own;
+  own.add_options()("force", "do a use or remove the other members are not ready for");
+  const CliArgs cli = parse_cli(args, {.name = "keyring", .usage = " list|install KEY|use KEY|remove KEY [--force]", .about = kKeyringAbout, .min_words = 1, .max_words = 2, .words_name = "action: list, install KEY, use KEY or remove KEY"},
+                                own);
+  if (!cli.ok) return cli.exit_code;
+  const std::string& action = cli.words[0];
   const bool list = action == "list";
   if (!list && action != "install" && action != "use" && action != "remove") {
     std::cerr << "ringd keyring: unknown action '" << action << "' (expected list, install, use or remove)\n";
     return 2;
   }
-  std::size_t rest_from = 1;
-  std::string key;
+  if (list != (cli.words.size() == 1)) {
+    std::cerr << "ringd keyring " << action << ": "
+              << (list ? "takes no key" : "expected a key (base64, as ringd keygen prints)") << "\n";
+    return 2;
+  }
+  const std::string key = list ? std::string() : cli.words[1];
   if (!list) {
-    if (args.size() < 2 || args[1].starts_with("-")) {
-      std::cerr << "ringd keyring " << action << ": expected a key (base64, as ringd keygen prints)\n";
-      return 2;
-    }
-    key = args[1];
     try {
       decode_key(key);
     } catch (const KeyringError& e) {
       std::cerr << "ringd keyring " << action << ": " << e.what() << "\n";
       return 2;
     }
-    rest_from = 2;
   }
-  const AgentAddress agent = parse_agent_address({args.begin() + static_cast<std::ptrdiff_t>(rest_from), args.end()},
-                                                 "keyring", kKeyringAbout, usage);
-  if (!agent.endpoint) return agent.exit_code;
-  try {
-    const HttpAnswer answer =
-        list ? http_request(*agent.endpoint, "GET", "/keyring")
-             : http_request(*agent.endpoint, "POST", "/keyring/" + action,
-                            nlohmann::json{{"key", key}, {"force", force}}.dump());
-    const auto doc = nlohmann::json::parse(answer.body, nullptr, false);
-    if (answer.status != 200 || !doc.is_object()) {
-      std::cerr << "ringd keyring " << action << ": "
-                << (doc.is_object() ? doc.value("error", answer.body) : answer.body) << "\n";
-      return 1;
-    }
-    if (!list) {
-      const bool changed = doc.value("changed", false);
-      if (action == "install") std::cout << (changed ? "installed " : "already installed: ") << key << "\n";
-      if (action == "use") std::cout << (changed ? "now the primary: " : "already the primary: ") << key << "\n";
-      if (action == "remove") std::cout << (changed ? "removed " : "was not installed: ") << key << "\n";
-    }
-    print_keyring(doc);
-  } catch (const std::exception& e) {
-    std::cerr << "ringd keyring: cannot reach the agent at " << agent.text << ": " << e.what() << "\n";
-    return 1;
+  const std::string name = "keyring " + action;
+  const auto doc = list ? call_agent(cli, name, "GET", "/keyring")
+                        : call_agent(cli, name, "POST", "/keyring/" + action,
+                                     {{"key", key}, {"force", cli.vm.count("force") > 0}});
+  if (!doc) return 1;
+  if (!list) {
+    const bool changed = doc->value("changed", false);
+    if (action == "install") std::cout << (changed ? "installed " : "already installed: ") << key << "\n";
+    if (action == "use") std::cout << (changed ? "now the primary: " : "already the primary: ") << key << "\n";
+    if (action == "remove") std::cout << (changed ? "removed " : "was not installed: ") << key << "\n";
   }
+  print_keyring(*doc);
   return 0;
 }
 

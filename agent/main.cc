@@ -12,19 +12,28 @@
 #include "agent/config.h"
 #include "agent/keyring_cli.h"
 #include "agent/members_cli.h"
+#include "agent/operator_cli.h"
 
 namespace {
 
 constexpr const char* kUsage =
     "usage: ringd <command> [options]\n\n"
     "commands:\n"
-    "  agent     run the membership agent (see ringd agent --help)\n"
-    "  members   list the cluster's members as the local agent sees them\n"
-    "  drain     take this host's service off every ring (maintenance)\n"
-    "  undrain   put it back\n"
-    "  keygen    print a new gossip encryption key\n"
-    "  keyring   list, install, use or remove the local agent's gossip keys\n"
-    "  version   print the version\n";
+    "  agent        run the membership agent (see ringd agent --help)\n"
+    "  members      list the cluster's members as the local agent sees them\n"
+    "  lookup       the endpoint(s) that own a key\n"
+    "  ring         every endpoint's share of the keys\n"
+    "  monitor      stream membership and ring events\n"
+    "  join         sync with more members (merge clusters)\n"
+    "  leave        leave the cluster gracefully and stop the agent\n"
+    "  force-leave  make a failed member left everywhere\n"
+    "  tags         show or change this agent's tags\n"
+    "  reload       re-read the config file (as SIGHUP)\n"
+    "  drain        take this host's service off every ring (maintenance)\n"
+    "  undrain      put it back\n"
+    "  keygen       print a new gossip encryption key\n"
+    "  keyring      list, install, use or remove the local agent's gossip keys\n"
+    "  version      print the version\n";
 
 // One line per event on stderr, e.g. "2026-11-27T10:00:00.123 info member n2 dead ...".
 void setup_logging(const std::string& level) {
@@ -63,6 +72,14 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "members") return ringd::agent::run_members(rest);
+  if (command == "lookup") return ringd::agent::run_lookup(rest);
+  if (command == "ring") return ringd::agent::run_ring(rest);
+  if (command == "monitor") return ringd::agent::run_monitor(rest);
+  if (command == "join") return ringd::agent::run_join(rest);
+  if (command == "leave") return ringd::agent::run_leave(rest);
+  if (command == "force-leave") return ringd::agent::run_force_leave(rest);
+  if (command == "tags") return ringd::agent::run_tags(rest);
+  if (command == "reload") return ringd::agent::run_reload(rest);
   if (command == "keygen") return ringd::agent::run_keygen(rest);
   if (command == "keyring") return ringd::agent::run_keyring(rest);
   if (command == "drain" || command == "undrain") return ringd::agent::run_drain(rest, command == "drain");

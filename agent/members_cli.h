@@ -1,4 +1,5 @@
-// agent/members_cli.h — `ringd members`: the cluster as a running agent sees it.
+// agent/members_cli.h — CLI subcommands that read the cluster as the local
+// agent sees it (members, lookup, ring, monitor), and drain/undrain.
 #pragma once
 
 #include <string>
@@ -6,11 +7,18 @@
 
 namespace ringd::agent {
 
-// Fetches /members from the agent's HTTP API and prints a table like
-// `serf members`. Returns the process exit code.
+// Each returns the process exit code: 0, 1 (the agent failed or refused),
+// 2 (bad usage).
+// `ringd members [-status S] [-format json]`: a table like `serf members`.
 int run_members(const std::vector<std::string>& args);
 // `ringd drain` (drain = true) and `ringd undrain`: POST /drain or /undrain
 // on the local agent; prints the service's state after.
 int run_drain(const std::vector<std::string>& args, bool drain);
+// `ringd lookup KEY [-n N]`: the owner (and failover owners) of KEY.
+int run_lookup(const std::vector<std::string>& args);
+// `ringd ring`: every endpoint's share, and the service rings.
+int run_ring(const std::vector<std::string>& args);
+// `ringd monitor`: membership and ring events as they happen.
+int run_monitor(const std::vector<std::string>& args);
 
 }  // namespace ringd::agent

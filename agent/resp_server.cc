@@ -21,7 +21,9 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/busy_poll.h"
+#include "agent/prometheus.h"
 #include "agent/resp_shared.h"
+#include "resp/command_table.h"
 #include "agent/ring_backend.h"
 
 namespace ringd::agent {
@@ -278,8 +280,15 @@ class RespServer::Loop {
     }
     ++reads_;
     const std::uint64_t before = c.session.commands_run();
+    const auto started = std::chrono::steady_clock::now();
     bool keep = c.session.feed(std::string_view(in_.data(), static_cast<std::size_t>(n)), c.out);
-    commands_ += c.session.commands_run() - before;
+    const std::uint64_t ran = c.session.commands_run() - before;
+    if (ran != 0) {
+      const auto took = std::chrono::steady_clock::now() - started;
+      latency_[ran == 1 ? command_slot(c.session.client().last_command) : kPipelineSlot].observe(
+          static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(took).count()));
+    }
+    commands_ += ran;
     while (keep && c.session.paused()) {  // a big batch of replies, in slices
       if (!deliver(c)) return;
       keep = c.session.resume(c.out);
@@ -404,6 +413,29 @@ class RespServer::Loop {
   std::chrono::steady_clock::time_point work_done_;  // when the last timed wake-up handed over its replies
   std::uint64_t reads_ = 0;     // this wake-up: reads that brought bytes
   std::uint64_t commands_ = 0;  // and the commands feed() ran for them
+
+ public:
+  // Time to run the commands of one read (parse, look up, write replies
+  // into the buffer; no system call), by command when the read held one
+  // (the nginx case), in kPipelineSlot when it held several. Two clock
+  // reads per read(), against the read() and write() it already costs.
+  static constexpr std::size_t kPipelineSlot = resp::Stats::kMaxCommands;
+  const LatencyHistogram& latency(std::size_t slot) const { return latency_[slot]; }
+
+ private:
+  // The Stats::calls slot of a command's full name ("get", "client|info"),
+  // remembered for the last name seen (the table's names are static text).
+  std::size_t command_slot(std::string_view name) {
+    if (name.data() != last_name_) {
+      last_name_ = name.data();
+      const resp::CommandSpec* top = resp::find_command(name.substr(0, name.find('|')));
+      last_slot_ = top != nullptr ? resp::command_index(*top) : kPipelineSlot;
+    }
+    return last_slot_;
+  }
+  std::array<LatencyHistogram, resp::Stats::kMaxCommands + 1> latency_;
+  const char* last_name_ = nullptr;
+  std::size_t last_slot_ = kPipelineSlot;
 };
 
 RespServer::RespServer(asio::io_context& io, const RingPublisher& publisher, RespServerOptions options)
@@ -412,6 +444,20 @@ RespServer::RespServer(asio::io_context& io, const RingPublisher& publisher, Res
 RespServer::~RespServer() { stop(); }
 
 const resp::Stats& RespServer::stats() const { return shared_->stats; }
+
+std::vector<RespServer::CommandMetrics> RespServer::command_metrics() const {
+  std::vector<CommandMetrics> out;
+  const auto commands = resp::all_commands();
+  for (std::size_t slot = 0; slot <= Loop::kPipelineSlot; ++slot) {
+    CommandMetrics m;
+    m.name = slot < commands.size() ? commands[slot].name : slot == Loop::kPipelineSlot ? "pipeline" : "";
+    if (m.name.empty()) continue;
+    m.calls = slot < commands.size() ? shared_->stats.calls[slot].load(std::memory_order_relaxed) : 0;
+    for (const auto& loop : loops_) LatencyHistogram::add(m.latency, loop->latency(slot).snapshot());
+    if (m.calls != 0 || m.latency.count != 0) out.push_back(m);
+  }
+  return out;
+}
 
 std::uint64_t RespServer::connections_accepted() const {
   return shared_->stats.connections_received.load(std::memory_order_relaxed);

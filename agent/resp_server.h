@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "agent/asio.h"
+#include "agent/prometheus.h"
 #include "agent/ring_publisher.h"
 #include "gossip/node.h"
 #include "resp/session.h"
@@ -87,6 +88,14 @@ class RespServer {
   void publish_members(std::vector<gossip::Member> members);
 
   const resp::Stats& stats() const;
+  // Per command that ran: calls (all threads) and the latency histogram of
+  // reads that held that command alone; "pipeline" for reads of several.
+  struct CommandMetrics {
+    std::string_view name;
+    std::uint64_t calls = 0;
+    LatencyHistogram::Snapshot latency;
+  };
+  std::vector<CommandMetrics> command_metrics() const;
   std::uint64_t connections_accepted() const;
   std::uint64_t connections_open() const;
 

@@ -28,7 +28,7 @@ from membership_bench import RingdCluster, all_alive, cpu_seconds, rss_mb  # noq
 
 
 def packets_sent(agent):
-    return agent.http_json("/metrics")["gossip"].get("packets_sent", 0)
+    return agent.http_json("/metrics.json")["gossip"].get("packets_sent", 0)
 
 
 def one_round(n, sealed, idle_seconds):
@@ -55,7 +55,7 @@ def one_round(n, sealed, idle_seconds):
         sent = [(packets_sent(p) - sent0[p.name]) / elapsed for p in cluster.nodes]
         rss = [rss_mb(p.pid) for p in cluster.nodes]
         if sealed:
-            counters = cluster.nodes[0].http_json("/metrics")["gossip"]
+            counters = cluster.nodes[0].http_json("/metrics.json")["gossip"]
             assert counters["crypto_opened"] > 0 and counters["plaintext_accepted"] == 0, counters
         return {"cpu": statistics.median(cpu), "cpu_max": max(cpu), "sent": statistics.median(sent),
                 "rss": statistics.median(rss)}

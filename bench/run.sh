@@ -2,21 +2,32 @@
 # Runs every benchmark and writes bench/RESULTS.md from what they print.
 #
 #   bench/run.sh                 # uses build/ (run deploy/test.sh or build first)
-#   SECTIONS="ring resp" bench/run.sh   # a subset: ring gossip membership resp nginx failures
+#   SECTIONS="ring resp" bench/run.sh   # a subset: ring gossip membership resp nginx failures crypto
 #                                # (the other sections of RESULTS.md are kept
 #                                # as their own run wrote them)
 #   SECTIONS="ring resp,gossip membership" bench/run.sh
 #                                # groups split by commas run side by side
 #   GOSSIP_ARGS="--quick" bench/run.sh  # flags for gossip_sim_bench (the full
 #                                # run simulates N = 1000 and takes an hour)
+#   SECTIONS=soak bench/run.sh   # not in the default list: 30 minutes, as root
+#                                # (network namespaces, iptables): 10 agents
+#                                # at 5% packet loss, a kill/leave/SIGSTOP/move
+#                                # every minute; false deaths, propagation
+#                                # times, RSS (bench/soak_bench.py). A failed
+#                                # target is written to its section, not fatal.
+#   SOAK_ARGS="--minutes 3" SECTIONS=soak bench/run.sh  # flags for soak_bench.py
+#                                # (--minutes, --agents, --loss); SOAK_EXTRA_ARGS=
+#                                # "--flag value" adds ringd flags to every agent
 #
 # Never edit RESULTS.md by hand: rerun this script. Each section is produced
 # by its own script or program, which prints Markdown on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-SECTIONS=${SECTIONS:-"ring gossip membership resp nginx failures"}
+SECTIONS=${SECTIONS:-"ring gossip membership resp nginx failures crypto"}
 GOSSIP_ARGS=${GOSSIP_ARGS:-}
+SOAK_ARGS=${SOAK_ARGS:-}
+SOAK_EXTRA_ARGS=${SOAK_EXTRA_ARGS:-}
 OUT=bench/RESULTS.md
 export BUILD
 load_at_start=$(cut -d" " -f1-3 /proc/loadavg)
@@ -39,6 +50,19 @@ run_section() {
     resp) bench/resp_bench.sh "$BUILD" ;;  # prints its own heading
     nginx) RINGD_BIN="$BUILD/ringd" /usr/bin/python3 bench/nginx_bench.py --rounds 5 --seconds 4 --callgrind ;;
     failures) RINGD_BIN="$BUILD/ringd" /usr/bin/python3 bench/failures_bench.py --seconds 20 ;;
+    crypto)
+      echo "## Sealed gossip: crypto cost per message, idle CPU at N = 30 (\`$BUILD/bench/gossip_crypto_bench\`, \`/usr/bin/python3 bench/crypto_idle_bench.py --n 30 --rounds 3 --idle-seconds 20\`)"
+      echo
+      echo '```'
+      "$BUILD/bench/gossip_crypto_bench" --benchmark_min_time=0.5 2>/dev/null | grep -E '^(BM_|Benchmark|-)'
+      echo '```'
+      echo
+      RINGD_BIN="$BUILD/ringd" /usr/bin/python3 bench/crypto_idle_bench.py --n 30 --rounds 3 --idle-seconds 20 ;;
+    soak)  # prints its own heading, with its flags; exits 1 on a missed target
+      # shellcheck disable=SC2086 # flags split on purpose
+      RINGD_BIN="$BUILD/ringd" /usr/bin/python3 bench/soak_bench.py $SOAK_ARGS \
+        ${SOAK_EXTRA_ARGS:+"--extra-args=$SOAK_EXTRA_ARGS"} ||
+        echo "bench/run.sh: soak missed a target (exit $?): see its section" >&2 ;;
     *) echo "bench/run.sh: unknown section $1" >&2; exit 2 ;;
   esac
 }

@@ -29,7 +29,6 @@ class Awareness {
   // Adds `delta` and clamps to [0, max].
   void apply(int delta);
   int score() const { return score_; }
-  int max() const { return max_; }
   // d * (score + 1).
   Duration scale(Duration d) const { return d * (score_ + 1); }
 

@@ -233,18 +233,6 @@ bool parse(std::string_view bytes, P* p) {
 
 }  // namespace
 
-std::string_view to_string(DecodeStatus status) {
-  switch (status) {
-    case DecodeStatus::kOk: return "ok";
-    case DecodeStatus::kOversize: return "oversize";
-    case DecodeStatus::kMalformed: return "malformed";
-    case DecodeStatus::kBadVersion: return "bad_version";
-    case DecodeStatus::kTooManyEntries: return "too_many_entries";
-    case DecodeStatus::kBadField: return "bad_field";
-  }
-  return "unknown";
-}
-
 std::string encode(const msg::Packet& packet) {
   proto::Packet p;
   p.set_version(packet.version);

@@ -47,7 +47,6 @@ enum class DecodeStatus : std::uint8_t {
   kTooManyEntries,  // more messages / members than allowed
   kBadField,        // empty oneof, missing or overlong name, bad state, ...
 };
-std::string_view to_string(DecodeStatus status);
 
 struct DecodeLimits {
   std::size_t max_bytes = 64 * 1024;        // whole input

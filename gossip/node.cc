@@ -200,6 +200,7 @@ void Node::handle_packet(Time now, std::string_view from, std::string_view bytes
     s.count_decode_error(st);
     return;
   }
+  for (const auto& m : packet.messages) s.received_by_type.add(m);
   s.current_from = std::string(from);
   s.corrections.clear();
   for (const auto& m : packet.messages) s.on_message(now, s.current_from, m);
@@ -340,6 +341,16 @@ std::vector<std::pair<std::string, std::uint64_t>> Node::counters() const {
   out.emplace_back("members_live", impl_->table.live_count());
   out.emplace_back("broadcast_queue", impl_->queue.size());
   out.emplace_back("awareness", static_cast<std::uint64_t>(impl_->awareness.score()));
+  // Per message type: "messages_sent.ping", "message_bytes_received.alive", ...
+  static constexpr std::array<std::string_view, std::variant_size_v<msg::Message>> kTypes = {
+      "ping", "ack", "nack", "ping_req", "alive", "suspect", "dead"};
+  for (std::size_t t = 0; t < kTypes.size(); ++t) {
+    const std::string type(kTypes[t]);
+    out.emplace_back("messages_sent." + type, impl_->sent_by_type.messages[t]);
+    out.emplace_back("message_bytes_sent." + type, impl_->sent_by_type.bytes[t]);
+    out.emplace_back("messages_received." + type, impl_->received_by_type.messages[t]);
+    out.emplace_back("message_bytes_received." + type, impl_->received_by_type.bytes[t]);
+  }
   return out;
 }
 

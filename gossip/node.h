@@ -218,6 +218,16 @@ class Node {
   // "UDP to n3 (10.0.0.3:7946) looks blocked; TCP probe succeeded".
   std::vector<std::string> take_notices();
 
+  // Operator requests (node_operator.cc). join(): a full-state sync with
+  // each address (as a seed's at start), merged when it answers; returns
+  // how many were asked (not self, duplicates once). force_leave(): a dead
+  // member becomes left everywhere (serf's force-leave): its service stays
+  // off the rings and nobody tries its address again; refused for live
+  // members, which would refute it.
+  std::size_t join(Time now, std::vector<std::string> addresses);
+  enum class ForceLeave { kDone, kUnknown, kSelf, kNotFailed, kAlreadyLeft };
+  ForceLeave force_leave(Time now, std::string_view name);
+
   // Changes our service endpoint and tags: bumps our incarnation and gossips
   // it, so every member sees kUpdated. Returns false (and changes nothing)
   // when the metadata is over max_metadata_size.
@@ -238,5 +248,8 @@ class Node {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// "left", "no such member", ...: why force_leave() did what it did.
+std::string_view to_string(Node::ForceLeave result);
 
 }  // namespace ringd::gossip

@@ -17,6 +17,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "awareness.h"
@@ -182,6 +183,18 @@ struct Node::Impl {
   }
 
   void count(C c, std::uint64_t n = 1) { counters[static_cast<std::size_t>(c)] += n; }
+  // Datagram messages and their encoded bytes by type (msg::Message's
+  // alternatives, in order), both ways.
+  struct ByType {
+    std::array<std::uint64_t, std::variant_size_v<msg::Message>> messages{};
+    std::array<std::uint64_t, std::variant_size_v<msg::Message>> bytes{};
+    void add(const msg::Message& m) {
+      ++messages[m.index()];
+      bytes[m.index()] += codec::encoded_size(m);
+    }
+  };
+  ByType sent_by_type;
+  ByType received_by_type;
   MemberRecord& self_rec() { return *table.find(cfg.name); }
   const MemberRecord& self_rec() const { return *table.find(cfg.name); }
 

@@ -34,6 +34,7 @@ void Node::Impl::send(const std::string& to, std::vector<msg::Message> primary) 
 
 void Node::Impl::send_exactly(const std::string& to, std::vector<msg::Message> messages) {
   if (to.empty() || to == cfg.advertise || messages.empty()) return;
+  for (const auto& m : messages) sent_by_type.add(m);
   msg::Packet packet;
   packet.messages = std::move(messages);
   std::string bytes = codec::encode(packet);

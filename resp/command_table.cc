@@ -122,5 +122,6 @@ const CommandSpec* find_subcommand(const CommandSpec& container, std::string_vie
 }
 
 std::span<const CommandSpec> all_commands() { return kCommands; }
+static_assert(kCommands.size() <= Stats::kMaxCommands, "Stats::calls has a slot per command");
 
 }  // namespace ringd::resp

@@ -33,6 +33,10 @@ const CommandSpec* find_command(std::string_view name);
 const CommandSpec* find_subcommand(const CommandSpec& container, std::string_view name);
 // Every top-level command, in table order.
 std::span<const CommandSpec> all_commands();
+// A top-level command's position in all_commands() (Stats::calls).
+inline std::size_t command_index(const CommandSpec& top) {
+  return static_cast<std::size_t>(&top - all_commands().data());
+}
 
 // Case-insensitive comparison with a lower-case `name`.
 bool equals_nocase(std::string_view arg, std::string_view name);

@@ -52,6 +52,8 @@ const CommandSpec& get_spec() {
 
 }  // namespace
 
+std::size_t get_command_index() { return command_index(get_spec()); }
+
 void dispatch_get(std::string_view key, Context& ctx) {
   const CommandSpec& get = get_spec();
   ctx.client.last_command = get.name;
@@ -79,6 +81,7 @@ Outcome dispatch(Args args, Context& ctx) {
     append_unknown_command(args, ctx.out);
     return Outcome::kContinue;
   }
+  const CommandSpec& top = *cmd;
   if (!cmd->subcommands.empty() && args.size() >= 2) {
     const CommandSpec* sub = find_subcommand(*cmd, args[1]);
     if (sub == nullptr) {
@@ -102,6 +105,7 @@ Outcome dispatch(Args args, Context& ctx) {
     return Outcome::kContinue;
   }
   ctx.client.last_command = cmd->name;
+  ctx.stats.calls[command_index(top)].fetch_add(1, std::memory_order_relaxed);
   return cmd->run(args, ctx);
 }
 

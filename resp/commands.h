@@ -19,5 +19,7 @@ Outcome dispatch(Args args, Context& ctx);
 // GET key from an authenticated client: what dispatch({"GET", key}) does,
 // without its checks (a GET with one key passes them all).
 void dispatch_get(std::string_view key, Context& ctx);
+// GET's slot in Stats::calls; the caller of dispatch_get() counts it.
+std::size_t get_command_index();
 
 }  // namespace ringd::resp

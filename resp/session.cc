@@ -25,16 +25,19 @@ bool Session::process(std::string_view in, std::size_t& used, std::string& out) 
   used = 0;
   // Counted once per batch: one atomic add, not one per pipelined command.
   std::uint64_t commands = 0;
+  std::uint64_t fast_gets = 0;  // GETs of the fast path (dispatch() counts the others)
   Context ctx{backend_, stats_, client_, password_, out, scratch_, commands};
   struct CountOnExit {
     Stats& stats;
     std::uint64_t& n;
+    std::uint64_t& gets;
     std::uint64_t& total;
     ~CountOnExit() {
       if (n != 0) stats.commands.fetch_add(n, std::memory_order_relaxed);
+      if (gets != 0) stats.calls[get_command_index()].fetch_add(gets, std::memory_order_relaxed);
       total += n;
     }
-  } count_on_exit{stats_, commands, commands_run_};
+  } count_on_exit{stats_, commands, fast_gets, commands_run_};
   for (;;) {
     std::size_t n = 0;
     std::string_view key;
@@ -42,6 +45,7 @@ bool Session::process(std::string_view in, std::size_t& used, std::string& out) 
       // The hot path: a whole GET, as parse() and dispatch() would run it.
       used += n;
       ++commands;
+      ++fast_gets;
       dispatch_get(key, ctx);
     } else {
       parser_.set_unauthenticated(!client_.authenticated);

@@ -3,6 +3,7 @@
 // not ordering.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 
@@ -25,6 +26,10 @@ struct Stats {
   std::atomic<std::int64_t> connected_clients{0};
   std::atomic<std::uint64_t> idle_timeouts{0};
   std::atomic<std::uint64_t> output_buffer_drops{0};     // clients that did not read their replies
+  // Calls by top-level command (command_index() in command_table.h), as
+  // Redis's INFO commandstats counts them: run, not refused.
+  static constexpr std::size_t kMaxCommands = 32;
+  std::array<std::atomic<std::uint64_t>, kMaxCommands> calls{};
   // CLIENT ID source: ids start at 1 and are never reused.
   std::atomic<std::uint64_t> next_client_id{0};
 };

@@ -251,9 +251,8 @@ class UsageTest(unittest.TestCase):
         self.assertRegex(text, r"[Nn]ames?[^.]* must be unique")
         self.assertRegex(text, r"gossip port[^.]*UDP and TCP")
         self.assertRegex(text, r"`--resp` and `--http`[^.]*loopback")
-        # Without --keyring gossip is "plaintext" (the README says so since gossip encryption).
-        self.assertRegex(text, r"not encrypted|are plaintext")
-        self.assertRegex(text, r"(private network|[Ff]irewall)")
+        self.assertRegex(text, r"Without `--keyring`[^.]*plaintext")
+        self.assertRegex(text, r"(private network|firewall)")
 
 
 class SystemdUnitTest(unittest.TestCase):

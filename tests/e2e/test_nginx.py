@@ -193,7 +193,7 @@ class RingdNginxTest(ClusterTestMixin, unittest.TestCase):
 
     def test_connections_to_agent_and_backends_are_kept_alive(self):
         def resp_stats():
-            return self.cluster.router.http_json("/metrics")["resp"]
+            return self.cluster.router.http_json("/metrics.json")["resp"]
 
         before = resp_stats()
         conns = {}

@@ -58,6 +58,7 @@ struct World {
   agent::RingPublisher publisher{ringd::ring::Options{.points_per_node = 16}};
   // A keyring in memory only (no file), so /keyring can change it.
   agent::GossipSecurity security{keyed()};
+  agent::EventLog events;
   agent::ApiSources sources;
   bool drained = false;
   int drains = 0;
@@ -69,6 +70,14 @@ struct World {
     sources.ring = &publisher;
     sources.ready = [] { return true; };
     sources.security = &security;
+    // The operator requests, inert: the fuzzer reaches their parsing.
+    events.add({{"kind", "ring"}});
+    sources.events = &events;
+    sources.join = [](std::vector<std::string> a) { return a.size(); };
+    sources.force_leave = [](const std::string&) { return gossip::Node::ForceLeave::kNotFailed; };
+    sources.set_tags = [](gossip::Tags) -> std::optional<std::string> { return std::nullopt; };
+    sources.leave = [] {};
+    sources.reload = [] { return nlohmann::json::object(); };
     sources.metrics = [] { return nlohmann::json{{"http", {{"requests", 1}}}}; };
     sources.drain = [this](bool d) {
       drained = d;
@@ -80,8 +89,14 @@ struct World {
 
 void check_response(const agent::HttpResponse& r) {
   check(static_cast<unsigned>(r.result_int()) >= 200 && r.result_int() < 600);
-  check(r[http::field::content_type] == "application/json");
   check(r[http::field::content_length] == std::to_string(r.body().size()));
+  // JSON everywhere but the dashboard (/ui, and / redirecting there).
+  const auto type = r[http::field::content_type];
+  if (type == "text/html; charset=utf-8" || type == "text/plain; charset=utf-8") {
+    check(r.result() == http::status::ok || r.result() == http::status::found);
+    return;
+  }
+  check(type == "application/json");
   check(nlohmann::json::accept(r.body()));
 }
 

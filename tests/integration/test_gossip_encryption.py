@@ -54,7 +54,7 @@ def read_keyring(path):
 
 
 def gossip_counters(agent):
-    return agent.http_json("/metrics")["gossip"]
+    return agent.http_json("/metrics.json")["gossip"]
 
 
 def deaths_in_log(agent, offset):

@@ -100,7 +100,7 @@ class GossipFloodTest(unittest.TestCase):
             sys.stderr.write("--- %s log ---\n%s\n" % (a.name, a.log_tail(20)))
 
     def gossip_metrics(self, agent):
-        return agent.http_json("/metrics", timeout=5.0)["gossip"]
+        return agent.http_json("/metrics.json", timeout=5.0)["gossip"]
 
     def all_alive(self, agent):
         states = {n: m["state"] for n, m in agent.members().items()}

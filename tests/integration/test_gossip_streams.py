@@ -101,7 +101,7 @@ class GossipStreamTest(unittest.TestCase):
         cls.rundir.cleanup()
 
     def metrics(self):
-        return self.n1.http_json("/metrics")["gossip"]
+        return self.n1.http_json("/metrics.json")["gossip"]
 
     def run(self, result=None):
         failures = len(result.failures) + len(result.errors) if result else 0

@@ -122,7 +122,7 @@ class HttpLimitsTest(unittest.TestCase):
         self.rundir.cleanup()
 
     def http_metrics(self):
-        return self.agent.http_json("/metrics")["http"]
+        return self.agent.http_json("/metrics.json")["http"]
 
     def assert_rejected(self, data, status, counter, message=None):
         """data on a fresh connection: one JSON error `status`, then a close;
@@ -313,7 +313,7 @@ class HttpLimitsTest(unittest.TestCase):
             for s in socks[:16]:
                 s.sendall(request("GET", "/health"))
                 self.assertEqual(recv_response(s)[0], 200)
-            socks[0].sendall(request("GET", "/metrics"))
+            socks[0].sendall(request("GET", "/metrics.json"))
             status, _, body = recv_response(socks[0])
             self.assertEqual(status, 200)
             metrics = json.loads(body)["http"]

@@ -25,7 +25,10 @@ touched):
   partition(g1, g2)    both directions between two groups
   clear_faults()       flush the chain everywhere
 Processes: Agent.freeze() / thaw() (SIGSTOP/SIGCONT), Cluster.move(i, host)
-(SIGKILL, new address in the same namespace, same name, start again).
+(SIGKILL, new address in the same namespace, same name, start again);
+Agent.kill() then Agent.start() restarts in place (same address, the log
+appended to); Agent.rss_kb() reads VmRSS (the agent runs in its own network
+namespace but in the harness's PID namespace).
 """
 
 import ctypes
@@ -185,6 +188,20 @@ class Agent(procs.Agent):
         self.argv = [IP, "netns", "exec", ns] + self.argv
         self.frozen = False
 
+    def rss_kb(self):
+        """VmRSS of the running agent in kB (`ip netns exec` execs ringd, so
+        the PID is the agent's), or None when it is not running."""
+        if not self.alive():
+            return None
+        try:
+            with open("/proc/%d/status" % self.pid) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            pass
+        return None
+
     @property
     def gossip(self):  # procs.Agent builds --bind from this
         return "%s:%d" % (self.host, self.gossip_port)
@@ -324,8 +341,9 @@ class Lab:
         in_ns(ns, IP, "link", "set", "lo", "up")
         return ns
 
-    def cluster(self, letter, n, first_host, seeds=3, log_level="info"):
-        c = Cluster(self, letter, n, first_host, seeds, log_level)
+    def cluster(self, letter, n, first_host, seeds=3, log_level="info", extra_args=()):
+        """extra_args: more ringd flags for every agent of the cluster."""
+        c = Cluster(self, letter, n, first_host, seeds, log_level, extra_args)
         self.clusters.append(c)
         return c
 
@@ -345,9 +363,10 @@ class Lab:
 class Cluster:
     """n agents n<letter>0.. on bridge br-<letter> in the hub namespace."""
 
-    def __init__(self, lab, letter, n, first_host, seeds, log_level):
+    def __init__(self, lab, letter, n, first_host, seeds, log_level, extra_args=()):
         self.lab, self.letter, self.n = lab, letter, n
         self.log_level = log_level
+        self.extra_args = list(extra_args)
         self.bridge = "br-" + letter
         in_ns(lab.hub, IP, "link", "add", self.bridge, "type", "bridge")
         in_ns(lab.hub, IP, "link", "set", self.bridge, "up")
@@ -377,7 +396,7 @@ class Cluster:
     def _agent(self, i):
         join = [s for s in self.seeds if s != "%s:%d" % (self.hosts[i], GOSSIP_PORT)]
         return Agent(self.name(i), self.lab.rundir, self.ns[i], self.hosts[i], join=join,
-                     log_level=self.log_level)
+                     log_level=self.log_level, extra_args=self.extra_args)
 
     def start(self):
         """The seeds first (so nobody logs a refused join), then the rest."""
@@ -409,7 +428,7 @@ class Cluster:
         total = {}
         for a in self.live():
             try:
-                gossip = a.http_json("/metrics", 1.0).get("gossip", {})
+                gossip = a.http_json("/metrics.json", 1.0).get("gossip", {})
             except (OSError, http.client.HTTPException, AssertionError, ValueError):
                 continue
             for k, v in gossip.items():

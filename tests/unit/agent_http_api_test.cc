@@ -152,6 +152,20 @@ TEST(UrlDecodeTest, Cases) {
   EXPECT_EQ(query_param("/lookup?key", "key"), "");
 }
 
+TEST_F(HttpApiTest, MetricsAsPrometheusTextAndAsJson) {
+  // Without a Prometheus source /metrics is the JSON document.
+  EXPECT_EQ(get("/metrics")[http::field::content_type], "application/json");
+  sources_.prometheus = [] { return std::string("ringd_up 1\n"); };
+  auto text = get("/metrics");
+  EXPECT_EQ(text.result(), http::status::ok);
+  EXPECT_EQ(text[http::field::content_type], "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(text.body(), "ringd_up 1\n");
+  auto json = get("/metrics.json");
+  EXPECT_EQ(json[http::field::content_type], "application/json");
+  EXPECT_EQ(Json::parse(json.body())["resp"]["commands"], 0);
+  EXPECT_EQ(get("/metrics.json", http::verb::post).result(), http::status::method_not_allowed);
+}
+
 TEST_F(HttpApiTest, KeyringListAndChanges) {
   auto post = [&](const std::string& path, const std::string& body, bool local = true) {
     HttpRequest request{http::verb::post, path, 11};
@@ -208,6 +222,59 @@ TEST_F(HttpApiTest, KeyringListAndChanges) {
   auto removed = post("/keyring/remove", Json{{"key", encode_key(k1)}}.dump());
   ASSERT_EQ(removed.result(), http::status::ok) << removed.body();
   EXPECT_EQ(Json::parse(removed.body())["keys"].size(), 1u);
+}
+
+TEST_F(HttpApiTest, OperatorRequestsAreCheckedAndLocalOnly) {
+  auto post = [&](const std::string& path, const std::string& body, bool local = true) {
+    HttpRequest request{http::verb::post, path, 11};
+    request.body() = body;
+    return handle_api(request, sources_, local);
+  };
+  EXPECT_EQ(post("/join", "{}").result(), http::status::not_found);  // not wired: no such path
+  std::vector<std::string> joined;
+  sources_.join = [&](std::vector<std::string> a) {
+    joined = a;
+    return a.size();
+  };
+  sources_.force_leave = [](const std::string& name) {
+    return name == "n9" ? gossip::Node::ForceLeave::kUnknown : gossip::Node::ForceLeave::kNotFailed;
+  };
+  EXPECT_EQ(post("/join", R"({"addresses": ["127.0.0.1:7000"]})", false).result(), http::status::forbidden);
+  EXPECT_EQ(handle_api(HttpRequest{http::verb::get, "/join", 11}, sources_).result(), http::status::method_not_allowed);
+  EXPECT_EQ(post("/join", "[1]").result(), http::status::bad_request);
+  EXPECT_EQ(post("/join", R"({"addresses": []})").result(), http::status::bad_request);
+  EXPECT_EQ(post("/join", R"({"addresses": ["seed.example:7946"]})").result(), http::status::bad_request);
+  auto ok = post("/join", R"({"addresses": ["[::1]:7000", "127.0.0.1:7001"]})");
+  ASSERT_EQ(ok.result(), http::status::ok) << ok.body();
+  EXPECT_EQ(joined, (std::vector<std::string>{"[::1]:7000", "127.0.0.1:7001"}));
+  EXPECT_EQ(Json::parse(ok.body())["asked"], 2);
+  EXPECT_EQ(post("/force-leave", R"({"name": "n9"})").result(), http::status::not_found);
+  auto alive = post("/force-leave", R"({"name": "n2"})");
+  EXPECT_EQ(alive.result(), http::status::conflict);
+  EXPECT_NE(alive.body().find("not failed"), std::string::npos);
+  EXPECT_EQ(post("/force-leave", R"({"name": 2})").result(), http::status::bad_request);
+}
+
+TEST(EventLogTest, NumbersEventsAndSaysWhatAReaderMissed) {
+  EventLog log;
+  EXPECT_EQ(log.since(0)["events"].size(), 0u);
+  for (int i = 0; i < 10; ++i) log.add({{"kind", "member"}, {"i", i}});
+  auto all = log.since(0);
+  ASSERT_EQ(all["events"].size(), 10u);
+  EXPECT_EQ(all["events"][0]["seq"], 1);
+  EXPECT_EQ(all["next"], 10);
+  EXPECT_EQ(all["missed"], 0);
+  auto tail = log.since(7);
+  ASSERT_EQ(tail["events"].size(), 3u);
+  EXPECT_EQ(tail["events"][0]["i"], 7);
+  EXPECT_EQ(log.since(10)["events"].size(), 0u);
+  EXPECT_EQ(log.since(99)["next"], 10);  // a reader from an earlier run starts over at the end
+  for (std::size_t i = 0; i < EventLog::kCapacity; ++i) log.add({{"kind", "ring"}});
+  auto late = log.since(5, 2);
+  EXPECT_EQ(late["missed"], 5);  // 6..10 are gone
+  ASSERT_EQ(late["events"].size(), 2u);
+  EXPECT_EQ(late["events"][0]["seq"], 11);
+  EXPECT_EQ(late["next"], 12);
 }
 
 }  // namespace

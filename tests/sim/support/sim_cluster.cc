@@ -154,6 +154,11 @@ void Cluster::leave(std::size_t i) {
   drain(i);
 }
 
+void Cluster::act(std::size_t i, const std::function<void(gossip::Node&, Time)>& f) {
+  f(*nodes_[i].node, loop_.now());
+  drain(i);
+}
+
 void Cluster::pause(std::size_t i) {
   SimNode& n = nodes_[i];
   if (!n.running || n.paused) return;

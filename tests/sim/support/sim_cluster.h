@@ -111,6 +111,8 @@ class Cluster {
                      std::function<void(gossip::Config&)> tweak = {});
   // Graceful leave; keep running the cluster to let it spread.
   void leave(std::size_t i);
+  // Calls f on member i's node (an operator request), then sends what it queued.
+  void act(std::size_t i, const std::function<void(gossip::Node&, Time)>& f);
   void pause(std::size_t i);
   void resume(std::size_t i);
 

@@ -1,4 +1,4 @@
-// tests/unit/resp_services_test.cc — the service rings RESP SELECT reads:
+// tests/unit/agent_resp_services_test.cc — the service rings RESP SELECT reads:
 // RingPublisher builds one ring per service=NAME tag, numbered by sorted
 // name, the same on every agent.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// tests/unit/ring_agent_test.cc — the ring as the agent exposes it: --ring
+// tests/unit/agent_ring_publisher_test.cc — the ring as the agent exposes it: --ring
 // and related flags, member weights from tags, /ring (mode, node count,
 // shares, checksum) and /lookup?n=.
 #include <gtest/gtest.h>

@@ -1,0 +1,154 @@
+"""The container image file and the Kubernetes manifests, checked without a
+cluster or a container daemon (neither runs on the test machines):
+
+  * deploy/container/Containerfile: built on debian:bookworm-slim, the
+    runtime stage runs as a fixed non-root uid with ENTRYPOINT ringd agent,
+    and every Debian package its build stage installs is one
+    deploy/install-deps.sh installs too (so the image builds from what CI
+    proves builds);
+  * deploy/kubernetes/ringd.yaml passes yamllint, and its DaemonSet and
+    headless Service fit together: the Service selects the DaemonSet's pods,
+    is headless with publishNotReadyAddresses, and its ports are the
+    container's; every flag in the container's args is one `ringd agent
+    --help` lists, every $(VAR) is defined in env; the seeds are the
+    Service's DNS name; the pod is non-root, read-only, without capabilities.
+
+Run with /usr/bin/python3; RINGD_BIN names the binary, RINGD_SRC the tree.
+"""
+import os
+import re
+import subprocess
+import sys
+import unittest
+
+import yaml
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from procs import require_tool, ringd_bin, ringd_src  # noqa: E402
+
+YAMLLINT = require_tool("yamllint", "install Debian's yamllint (deploy/install-deps.sh)")
+
+
+def read(rel):
+    with open(os.path.join(ringd_src(), rel)) as f:
+        return f.read()
+
+
+def install_deps_packages():
+    text = read("deploy/install-deps.sh")
+    block = re.search(r"^PACKAGES=\((.*?)^\)", text, re.S | re.M).group(1)
+    words = set()
+    for line in block.splitlines():
+        words.update(line.split("#")[0].split())
+    return words
+
+
+class ContainerfileTest(unittest.TestCase):
+    def setUp(self):
+        text = read("deploy/container/Containerfile")
+        # Instructions with their continuation lines joined.
+        joined = re.sub(r"\\\n", " ", text)
+        self.lines = [line.strip() for line in joined.splitlines() if line.strip() and not line.startswith("#")]
+        self.stages = []
+        for line in self.lines:
+            if line.startswith("FROM "):
+                self.stages.append([])
+            self.stages[-1].append(line)
+
+    def test_stages_base_and_user(self):
+        self.assertEqual(len(self.stages), 2)
+        for stage in self.stages:
+            self.assertRegex(stage[0], r"^FROM debian:bookworm-slim( AS \w+)?$")
+        runtime = self.stages[-1]
+        users = [line.split()[1] for line in runtime if line.startswith("USER ")]
+        self.assertEqual(len(users), 1)
+        uid = users[0].split(":")[0]
+        self.assertNotIn(uid, ("root", "0"))
+        self.assertTrue(any(re.search(r"useradd .*--uid %s\b" % uid, line) for line in runtime))
+        self.assertIn('ENTRYPOINT ["/usr/bin/ringd", "agent"]', runtime)
+        self.assertIn("COPY --from=build /build/ringd /usr/bin/ringd", runtime)
+        self.assertTrue(any(line.startswith("HEALTHCHECK") and "ringd" in line for line in runtime))
+        for line in self.lines:
+            self.assertNotRegex(line, r"(curl|wget)[^|]*\|\s*(ba)?sh")
+
+    def test_build_packages_are_install_deps_packages(self):
+        build = " ".join(self.stages[0])
+        installed = re.search(r"apt-get install -y --no-install-recommends (.*?)&&", build).group(1).split()
+        self.assertIn("libssl-dev", installed)
+        self.assertEqual(sorted(set(installed) - install_deps_packages()), [])
+
+
+class KubernetesTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.path = os.path.join(ringd_src(), "deploy/kubernetes/ringd.yaml")
+        with open(cls.path) as f:
+            cls.docs = [d for d in yaml.safe_load_all(f) if d]
+        cls.by_kind = {d["kind"]: d for d in cls.docs}
+
+    def test_yamllint(self):
+        out = subprocess.run([YAMLLINT, "-c", os.path.join(ringd_src(), "deploy/kubernetes/.yamllint"), self.path],
+                             capture_output=True, text=True)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+
+    def test_service_is_headless_and_fits_the_daemonset(self):
+        self.assertEqual(sorted(self.by_kind), ["ConfigMap", "DaemonSet", "Service"])
+        svc, ds = self.by_kind["Service"], self.by_kind["DaemonSet"]
+        self.assertEqual(svc["spec"]["clusterIP"], "None")
+        self.assertTrue(svc["spec"]["publishNotReadyAddresses"])
+        pod_labels = ds["spec"]["template"]["metadata"]["labels"]
+        self.assertEqual(ds["spec"]["selector"]["matchLabels"], pod_labels)
+        for k, v in svc["spec"]["selector"].items():
+            self.assertEqual(pod_labels.get(k), v)
+        container = ds["spec"]["template"]["spec"]["containers"][0]
+        ports = {(p["containerPort"], p["protocol"]) for p in container["ports"]}
+        self.assertEqual({(p["port"], p["protocol"]) for p in svc["spec"]["ports"]}, ports)
+        self.assertEqual(ports, {(7946, "UDP"), (7946, "TCP")})
+        args = container["args"]
+        join = [a.split("=", 1)[1] for a in args if a.startswith("--join=")]
+        self.assertEqual(join, ["%s.$(POD_NAMESPACE).svc.cluster.local:7946" % svc["metadata"]["name"]])
+        bind = [a.split("=", 1)[1] for a in args if a.startswith("--bind=")][0]
+        self.assertTrue(bind.endswith(":7946"))
+
+    def test_args_are_ringd_flags_and_env_is_defined(self):
+        helptext = subprocess.run([ringd_bin(), "agent", "--help"], capture_output=True, text=True).stdout
+        known = set(re.findall(r"--([a-z][a-z-]*)", helptext))
+        ds = self.by_kind["DaemonSet"]
+        spec = ds["spec"]["template"]["spec"]
+        container = spec["containers"][0]
+        env = {e["name"] for e in container["env"]}
+        for arg in container["args"]:
+            flag = re.match(r"--([a-z-]+)=", arg)
+            self.assertTrue(flag, arg)
+            self.assertIn(flag.group(1), known, arg)
+            for var in re.findall(r"\$\((\w+)\)", arg):
+                self.assertIn(var, env, arg)
+        config = self.by_kind["ConfigMap"]
+        for e in container["env"]:
+            ref = e.get("valueFrom", {}).get("configMapKeyRef")
+            if ref:
+                self.assertEqual(ref["name"], config["metadata"]["name"])
+                self.assertIn(ref["key"], config["data"])
+        # The keyring the agent reads is the one the init container writes.
+        keyring = [a.split("=", 1)[1] for a in container["args"] if a.startswith("--keyring=")][0]
+        init = spec["initContainers"][0]
+        self.assertEqual(init["command"][-1], keyring)
+        self.assertIn("0600", init["command"])
+
+    def test_pod_security(self):
+        spec = self.by_kind["DaemonSet"]["spec"]["template"]["spec"]
+        self.assertTrue(spec["securityContext"]["runAsNonRoot"])
+        uid = spec["securityContext"]["runAsUser"]
+        self.assertNotEqual(uid, 0)
+        self.assertIn("--uid %d" % uid, read("deploy/container/Containerfile"))
+        for c in spec["containers"] + spec["initContainers"]:
+            sc = c["securityContext"]
+            self.assertFalse(sc["allowPrivilegeEscalation"], c["name"])
+            self.assertTrue(sc["readOnlyRootFilesystem"], c["name"])
+            self.assertEqual(sc["capabilities"]["drop"], ["ALL"], c["name"])
+        probe = spec["containers"][0]["readinessProbe"]["httpGet"]
+        self.assertEqual((probe["host"], probe["port"], probe["path"]), ("127.0.0.1", 7948, "/health"))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
