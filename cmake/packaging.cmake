@@ -54,9 +54,12 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Shared libraries the binary needs, found by dpkg-shlibdeps (none beyond
 # libc when it is linked statically).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_SUGGESTS "nginx, libnginx-mod-http-lua")
+# The snapshot mode's Lua loads libxxhash.so.0 through LuaJIT's FFI.
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "nginx, libnginx-mod-http-lua, libxxhash0")
+# Debian ships binaries stripped: 7.8 MB instead of 10 MB for the static ringd.
+set(CPACK_STRIP_FILES TRUE)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/deploy/debian/conffiles ${PROJECT_SOURCE_DIR}/deploy/debian/postinst
-    ${PROJECT_SOURCE_DIR}/deploy/debian/postrm)
+    ${PROJECT_SOURCE_DIR}/deploy/debian/prerm ${PROJECT_SOURCE_DIR}/deploy/debian/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 include(CPack)

@@ -27,6 +27,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   curl iproute2 iptables procps wrk valgrind  # valgrind: bench/nginx_callgrind.py
   systemd  # systemd-analyze, for tests/deploy (the unit's sandbox rating)
+  file dpkg-dev  # cpack -G DEB: file finds the ELF files, dpkg-shlibdeps their library dependencies
   prometheus  # promtool check metrics: the /metrics exposition format
   chromium  # headless, for the /ui dashboard test
   yamllint python3-yaml  # the Kubernetes manifests' test

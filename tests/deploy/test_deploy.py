@@ -278,6 +278,18 @@ class SystemdUnitTest(unittest.TestCase):
         self.assertNotIn("yes", s.get("PrivateNetwork", []))
         self.assertIn("AF_INET AF_INET6 AF_UNIX", " ".join(s.get("RestrictAddressFamilies", [])))
 
+    def test_sandbox_settings(self):
+        # Issue 14 item 3: the settings the sandbox rests on, each by name (the
+        # exposure rating above could stay low with one of them gone).
+        s = unit_settings(UNIT)
+        for key, value in (("DynamicUser", "yes"), ("ProtectSystem", "strict"), ("NoNewPrivileges", "yes"),
+                           ("CapabilityBoundingSet", ""), ("AmbientCapabilities", ""), ("PrivateTmp", "yes"),
+                           ("ProtectHome", "yes"), ("PrivateDevices", "yes"), ("RestrictNamespaces", "yes"),
+                           ("MemoryDenyWriteExecute", "yes"), ("SystemCallArchitectures", "native")):
+            self.assertEqual(s.get(key), [value], key)
+        families = " ".join(s.get("RestrictAddressFamilies", [])).split()
+        self.assertEqual(sorted(families), ["AF_INET", "AF_INET6", "AF_UNIX"])
+
     def test_unit_verifies_cleanly(self):
         # verify wants ExecStart= to exist; point it at a real executable.
         with tempfile.TemporaryDirectory() as tmp:

@@ -11,20 +11,31 @@ cluster or a container daemon (neither runs on the test machines):
     is headless with publishNotReadyAddresses, and its ports are the
     container's; every flag in the container's args is one `ringd agent
     --help` lists, every $(VAR) is defined in env; the seeds are the
-    Service's DNS name; the pod is non-root, read-only, without capabilities.
+    Service's DNS name; the pod is non-root, read-only, without capabilities;
+  * against the real binary: the Containerfile's cmake line configures the
+    project with no unused -D flag, its HEALTHCHECK command fails without an
+    agent and passes with one; the keyring init container's command turns a
+    Secret file the agent refuses into one it accepts, and the DaemonSet's
+    args (downward API values replaced by loopback ones, ports by free ones,
+    the seed name by a real seed) run an agent that passes both probes.
 
 Run with /usr/bin/python3; RINGD_BIN names the binary, RINGD_SRC the tree.
 """
+import json
 import os
 import re
+import shlex
+import socket
+import stat
 import subprocess
 import sys
+import tempfile
 import unittest
 
 import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from procs import require_tool, ringd_bin, ringd_src  # noqa: E402
+from procs import HOST, Agent, Backend, Proc, RunDir, free_port, http_get, require_tool, ringd_bin, ringd_src, wait_until  # noqa: E402,E501
 
 YAMLLINT = require_tool("yamllint", "install Debian's yamllint (deploy/install-deps.sh)")
 
@@ -70,6 +81,30 @@ class ContainerfileTest(unittest.TestCase):
         self.assertTrue(any(line.startswith("HEALTHCHECK") and "ringd" in line for line in runtime))
         for line in self.lines:
             self.assertNotRegex(line, r"(curl|wget)[^|]*\|\s*(ba)?sh")
+
+    def test_cmake_line_configures_the_project(self):
+        build = " ".join(self.stages[0])
+        cmd = shlex.split(re.search(r"cmake -S /src -B \S+((?: -D\S+)*)", build).group(1))
+        with tempfile.TemporaryDirectory() as tmp:
+            p = subprocess.run(["cmake", "-S", ringd_src(), "-B", tmp] + cmd, capture_output=True, text=True,
+                               timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertNotIn("not used by the project", p.stderr, "a misspelt -D flag")
+
+    def test_healthcheck_fails_without_an_agent_and_passes_with_one(self):
+        line = next(line for line in self.stages[-1] if line.startswith("HEALTHCHECK"))
+        cmd = json.loads(line.split(" CMD ", 1)[1])
+        self.assertEqual(cmd[:2], ["/usr/bin/ringd", "members"])
+        rundir = RunDir("ringd-healthcheck")
+        self.addCleanup(rundir.cleanup)
+        agent = Agent("box", rundir)
+        http = "%s:%d" % (HOST, agent.http_port)
+        probe = [ringd_bin()] + [http if a == "127.0.0.1:7948" else a for a in cmd[1:]]
+        self.assertIn(http, probe)
+        self.assertNotEqual(subprocess.run(probe, capture_output=True, timeout=10).returncode, 0)
+        agent.start()
+        agent.wait_ready()
+        self.assertEqual(subprocess.run(probe, capture_output=True, timeout=10).returncode, 0)
 
     def test_build_packages_are_install_deps_packages(self):
         build = " ".join(self.stages[0])
@@ -148,6 +183,101 @@ class KubernetesTest(unittest.TestCase):
             self.assertEqual(sc["capabilities"]["drop"], ["ALL"], c["name"])
         probe = spec["containers"][0]["readinessProbe"]["httpGet"]
         self.assertEqual((probe["host"], probe["port"], probe["path"]), ("127.0.0.1", 7948, "/health"))
+
+
+
+class KubernetesRunTest(unittest.TestCase):
+    """The DaemonSet's containers, run here with the real binary."""
+
+    # What the downward API gives the pod, by fieldPath.
+    SAMPLES = {"spec.nodeName": "node-a", "status.hostIP": HOST, "metadata.namespace": "ringd"}
+
+    @classmethod
+    def setUpClass(cls):
+        with open(os.path.join(ringd_src(), "deploy/kubernetes/ringd.yaml")) as f:
+            cls.by_kind = {d["kind"]: d for d in yaml.safe_load_all(f) if d}
+        spec = cls.by_kind["DaemonSet"]["spec"]["template"]["spec"]
+        cls.container, cls.init = spec["containers"][0], spec["initContainers"][0]
+        cls.volumes = {v["name"]: v for v in spec["volumes"]}
+
+    def init_keyring(self, tmp):
+        """Runs the init container's command on a Secret file as the kubelet
+        would mount it; returns (secret file, keyring the agent reads)."""
+        mounts = {m["name"]: m["mountPath"] for m in self.init["volumeMounts"]}
+        secret = next(v for v in self.volumes.values() if "secret" in v)
+        key = subprocess.run([ringd_bin(), "keygen"], capture_output=True, text=True).stdout.strip()
+        command = list(self.init["command"])
+        for path in mounts.values():
+            os.makedirs(tmp + path)
+            command = [tmp + a if a.startswith(path + "/") else a for a in command]
+        source = next(a for a in command if a.startswith(tmp + mounts[secret["name"]] + "/"))
+        with open(source, "w") as f:
+            json.dump([key], f)
+        os.chmod(source, secret["secret"]["defaultMode"])
+        subprocess.run(command, check=True, timeout=30)
+        return source, command[-1]
+
+    def test_init_container_makes_a_keyring_the_agent_accepts(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            source, keyring = self.init_keyring(tmp)
+            self.assertEqual(stat.S_IMODE(os.stat(keyring).st_mode) & 0o077, 0)
+            refused = subprocess.run([ringd_bin(), "agent", "--keyring", source, "--bind", "%s:%d" % (HOST, free_port())],
+                                     capture_output=True, text=True, timeout=30)
+            self.assertEqual(refused.returncode, 2, "the Secret as mounted is accepted: no init container needed")
+            rundir = RunDir("ringd-k8s-keyring")
+            self.addCleanup(rundir.cleanup)
+            agent = Agent("sealed", rundir, extra_args=["--keyring", keyring])
+            agent.start()
+            agent.wait_ready()
+
+    def test_daemonset_args_run_an_agent_that_passes_both_probes(self):
+        data = self.by_kind["ConfigMap"]["data"]
+        env = {}
+        for e in self.container["env"]:
+            ref = e["valueFrom"]
+            env[e["name"]] = (self.SAMPLES[ref["fieldRef"]["fieldPath"]] if "fieldRef" in ref
+                              else data[ref["configMapKeyRef"]["key"]])
+        flags = dict(re.sub(r"\$\((\w+)\)", lambda m: env[m.group(1)], a)[2:].split("=", 1)
+                     for a in self.container["args"])
+        rundir = RunDir("ringd-k8s-run")
+        self.addCleanup(rundir.cleanup)
+        tmp = tempfile.mkdtemp(dir=rundir.path)
+        _, keyring = self.init_keyring(tmp)
+        self.assertEqual(flags["keyring"], keyring[len(tmp):])
+        flags["keyring"] = keyring
+        security = ["--keyring", keyring, "--label", flags["label"]]
+        seed = Agent("seed", rundir, extra_args=security)
+        seed.start()
+        seed.wait_ready()
+        flags["join"] = seed.gossip
+        # Every host:port the pod listens on, moved to a free port here.
+        ports = {}
+        for name in ("bind", "resp", "http"):
+            host, port = flags[name].rsplit(":", 1)
+            ports[int(port)] = free_port(udp_too=name == "bind")
+            flags[name] = "%s:%d" % (host, ports[int(port)])
+        backend = Backend("node-backend", rundir)
+        backend.start()
+        backend.wait_ready()
+        self.assertEqual(flags["service"], "%s:%s" % (HOST, data["service-port"]))
+        flags["service"] = backend.address
+        agent = Proc("daemonset", rundir, [ringd_bin(), "agent"] + ["--%s=%s" % kv for kv in flags.items()])
+        agent.start()
+
+        def probe(name):
+            agent.check_alive()
+            p = self.container[name]
+            if "httpGet" in p:
+                return http_get(ports[p["httpGet"]["port"]], p["httpGet"]["path"], timeout=0.5)[0] == 200
+            with socket.create_connection((HOST, ports[p["tcpSocket"]["port"]]), timeout=0.5):
+                return True
+        wait_until(lambda: probe("readinessProbe"), 20, "the readiness probe")
+        self.assertTrue(probe("livenessProbe"))
+        # Joined through the sealed seed, with the node's backend on the ring.
+        members = seed.members()
+        self.assertEqual(members["node-a"]["state"], "alive")
+        wait_until(lambda: backend.address in seed.ring()["nodes"], 10, "the node's backend on the ring")
+        self.assertEqual(agent.stop(), 0, agent.log_tail())
 
 
 if __name__ == "__main__":

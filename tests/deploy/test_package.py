@@ -6,12 +6,16 @@ run, purged.
     /etc/ringd/ringd.json, postinst/postrm; its files: /usr/bin/ringd, the
     unit (ExecStart=/usr/bin/ringd ... sandboxed), the example config, the
     nginx files under /usr/share/ringd/nginx, the README;
-  * `dpkg -i` installs it on this machine (the test needs root: CI runs as
-    root on a throwaway machine; a ringd package already installed stops it),
-    the installed /usr/bin/ringd reports the build's version and runs with
-    the packaged config (only addresses overridden, on loopback) until
-    /health answers 200; a local edit of the conffile survives a reinstall;
-  * `dpkg --purge` removes every file again.
+  * dpkg installs it into a scratch root (`--root`, with the maintainer
+    scripts run outside a chroot and DPKG_ROOT set, so they touch only that
+    root): this machine's dpkg database, /usr and systemd never see it, and
+    tests of other trees may run at the same time. The test needs root (the
+    files belong to root). The installed usr/bin/ringd reports the build's
+    version and runs with the packaged config (only addresses overridden, on
+    loopback) until /health answers 200; a local edit of the conffile
+    survives a reinstall;
+  * `dpkg --purge` removes every file again, and postrm the link
+    `systemctl enable ringd` made.
 
 Run with /usr/bin/python3; RINGD_BUILD names the build tree, RINGD_SRC the source.
 """
@@ -41,9 +45,6 @@ class PackageTest(unittest.TestCase):
     def setUpClass(cls):
         if os.geteuid() != 0:
             raise AssertionError("test_package installs a .deb with dpkg: run it as root")
-        status = subprocess.run(["dpkg-query", "-W", "-f=${Status}", "ringd"], capture_output=True, text=True)
-        if "installed" in status.stdout and "not-installed" not in status.stdout:
-            raise AssertionError("a ringd package is already installed here; remove it first (dpkg --purge ringd)")
         cls.out = tempfile.mkdtemp(prefix="ringd-deb.")
         run(["cpack", "-G", "DEB", "-B", cls.out], cwd=BUILD)
         debs = [f for f in os.listdir(cls.out) if f.endswith(".deb")]
@@ -64,7 +65,7 @@ class PackageTest(unittest.TestCase):
             run(["dpkg-deb", "--control", self.deb, control])
             with open(os.path.join(control, "conffiles")) as f:
                 self.assertEqual(f.read().split(), ["/etc/ringd/ringd.json"])
-            for script in ("postinst", "postrm"):
+            for script in ("postinst", "prerm", "postrm"):
                 self.assertTrue(os.access(os.path.join(control, script), os.X_OK), script)
         finally:
             shutil.rmtree(control)
@@ -92,19 +93,26 @@ class PackageTest(unittest.TestCase):
         rundir = RunDir("ringd-deb-run")
         self.addCleanup(rundir.cleanup)
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        run(["dpkg", "-i", self.deb], env=env)
-        self.addCleanup(lambda: subprocess.run(["dpkg", "--purge", "ringd"], capture_output=True, env=env))
-        version = run(["/usr/bin/ringd", "version"]).split()[-1]
+        root = tempfile.mkdtemp(prefix="ringd-deb-root.")
+        self.addCleanup(shutil.rmtree, root, ignore_errors=True)
+        admin = os.path.join(root, "var/lib/dpkg")
+        for d in ("info", "updates", "triggers"):
+            os.makedirs(os.path.join(admin, d))
+        open(os.path.join(admin, "status"), "w").close()
+        dpkg = ["dpkg", "--root=" + root, "--force-script-chrootless", "--log=" + os.path.join(root, "dpkg.log")]
+        run(dpkg + ["-i", self.deb], env=env)
+        binary, config = root + "/usr/bin/ringd", root + "/etc/ringd/ringd.json"
+        version = run([binary, "version"]).split()[-1]
         build_version = run([os.path.join(BUILD, "ringd"), "version"]).split()[-1]
         self.assertEqual(version, build_version)
 
         # The packaged config as it ships, its made-up addresses replaced by
         # loopback ones through flags (flags win over the file).
-        with open("/etc/ringd/ringd.json") as f:
+        with open(config) as f:
             self.assertIn("join", json.load(f))
         gossip, http, resp = free_port(udp_too=True), free_port(), free_port()
         me = "%s:%d" % (HOST, gossip)
-        agent = Proc("installed", rundir, ["/usr/bin/ringd", "agent", "--config", "/etc/ringd/ringd.json",
+        agent = Proc("installed", rundir, [binary, "agent", "--config", config,
                                            "--node", "pkg-test", "--bind", me, "--join", me,
                                            "--service", "%s:%d" % (HOST, free_port()), "--service-check", "none",
                                            "--http", "%s:%d" % (HOST, http), "--resp", "%s:%d" % (HOST, resp)])
@@ -114,18 +122,24 @@ class PackageTest(unittest.TestCase):
         self.assertEqual(agent.stop(), 0)
 
         # A local edit of the conffile survives reinstalling the package.
-        with open("/etc/ringd/ringd.json", "a") as f:
+        with open(config, "a") as f:
             f.write("\n")
-        with open("/etc/ringd/ringd.json") as f:
+        with open(config) as f:
             edited = f.read()
-        run(["dpkg", "-i", "--force-confold", self.deb], env=env)
-        with open("/etc/ringd/ringd.json") as f:
+        run(dpkg + ["-i", "--force-confold", self.deb], env=env)
+        with open(config) as f:
             self.assertEqual(f.read(), edited)
 
-        run(["dpkg", "--purge", "ringd"], env=env)
-        for path in ("/usr/bin/ringd", "/usr/lib/systemd/system/ringd.service", "/etc/ringd/ringd.json",
-                     "/usr/share/ringd/nginx/render.sh"):
-            self.assertFalse(os.path.exists(path), path)
+        # The link `systemctl enable ringd` makes goes with the purge (postrm).
+        link = root + "/etc/systemd/system/multi-user.target.wants/ringd.service"
+        os.makedirs(os.path.dirname(link))
+        os.symlink("/usr/lib/systemd/system/ringd.service", link)
+
+        run(dpkg + ["--purge", "ringd"], env=env)
+        self.assertFalse(os.path.lexists(link))
+        left = [os.path.join(d, f) for d, _, files in os.walk(root) for f in files
+                if not d.startswith(admin) and f != "dpkg.log"]
+        self.assertEqual(left, [])
 
 
 if __name__ == "__main__":
