@@ -78,23 +78,19 @@ std::string help_for(const std::string& family) {
 // family's samples are together.
 void section(PromText& t, const Json& doc, const char* name, Series (*map)(const std::string&)) {
   if (!doc.contains(name) || !doc[name].is_object()) return;
-  std::map<std::string, std::pair<std::string, std::vector<std::pair<std::string, double>>>> families;
+  std::map<std::string, std::vector<std::pair<Series, double>>> families;  // by family name
   for (const auto& [key, value] : doc[name].items()) {
     if (!value.is_number()) continue;
-    const Series s = map(key);
-    auto& f = families[s.family];
-    f.first = s.type;
-    f.second.emplace_back(s.label_name.empty() ? std::string() : s.label_name + "\n" + s.label_value,
-                          value.get<double>());
+    Series s = map(key);
+    families[s.family].emplace_back(std::move(s), value.get<double>());
   }
-  for (const auto& [family, typed] : families) {
-    t.family(family, typed.first, help_for(family));
-    for (const auto& [label, value] : typed.second) {
-      if (label.empty()) {
+  for (const auto& [family, samples] : families) {
+    t.family(family, samples.front().first.type, help_for(family));
+    for (const auto& [s, value] : samples) {
+      if (s.label_name.empty()) {
         t.sample(value);
       } else {
-        const auto nl = label.find('\n');
-        t.sample({{std::string_view(label).substr(0, nl), std::string_view(label).substr(nl + 1)}}, value);
+        t.sample({{s.label_name, s.label_value}}, value);
       }
     }
   }

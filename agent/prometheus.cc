@@ -19,20 +19,32 @@ void LatencyHistogram::add(Snapshot& into, const Snapshot& from) {
   into.sum += from.sum;
 }
 
+namespace {
+
+// Appends `text` escaped as the format wants: \ and newline always, " too
+// inside a label value (HELP text leaves it as is).
+void append_escaped(std::string& out, std::string_view text, bool quote) {
+  for (char c : text) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '"' && quote) {
+      out += "\\\"";
+    } else {
+      out += c;
+    }
+  }
+}
+
+}  // namespace
+
 void PromText::family(std::string_view name, std::string_view type, std::string_view help) {
   family_.assign(name);
   out_ += "# HELP ";
   out_ += name;
   out_ += ' ';
-  for (char c : help) {  // HELP escapes only \ and newline
-    if (c == '\\') {
-      out_ += "\\\\";
-    } else if (c == '\n') {
-      out_ += "\\n";
-    } else {
-      out_ += c;
-    }
-  }
+  append_escaped(out_, help, false);
   out_ += "\n# TYPE ";
   out_ += name;
   out_ += ' ';
@@ -55,17 +67,7 @@ void PromText::series(std::string_view suffix, const PromLabels& labels, std::st
     first = false;
     out_ += name;
     out_ += "=\"";
-    for (char c : value) {
-      if (c == '\\') {
-        out_ += "\\\\";
-      } else if (c == '"') {
-        out_ += "\\\"";
-      } else if (c == '\n') {
-        out_ += "\\n";
-      } else {
-        out_ += c;
-      }
-    }
+    append_escaped(out_, value, true);
     out_ += '"';
   };
   for (const auto& [name, value] : labels) label(name, value);

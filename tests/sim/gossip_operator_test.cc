@@ -10,6 +10,14 @@ namespace {
 using gossip::MemberState;
 using gossip::Node;
 
+// Whether observers 0..n-1 all see member m in `state`.
+bool seen_as(const Cluster& c, std::size_t n, std::size_t m, MemberState state) {
+  for (std::size_t o = 0; o < n; ++o) {
+    if (c.view(o, m)->state != state) return false;
+  }
+  return true;
+}
+
 TEST(GossipOperator, JoinMergesTwoRunningClusters) {
   Cluster c(sim_seed(700));
   for (int i = 0; i < 6; ++i) c.add_node();
@@ -43,26 +51,12 @@ TEST(GossipOperator, ForceLeaveTurnsAFailedMemberIntoLeftEverywhere) {
   EXPECT_EQ(c.view(1, 4)->state, MemberState::kAlive);  // refused: nothing changed
 
   c.crash(4);
-  ASSERT_TRUE(c.run_until(
-      [&] {
-        for (std::size_t o = 0; o < 4; ++o) {
-          if (c.view(o, 4)->state != MemberState::kDead) return false;
-        }
-        return true;
-      },
-      sec(20)));
+  ASSERT_TRUE(c.run_until([&] { return seen_as(c, 4, 4, MemberState::kDead); }, sec(20)));
   Node::ForceLeave done = Node::ForceLeave::kUnknown;
   c.act(2, [&](Node& n, Time now) { done = n.force_leave(now, c.name(4)); });
   EXPECT_EQ(done, Node::ForceLeave::kDone);
   EXPECT_EQ(gossip::to_string(done), "left");
-  ASSERT_TRUE(c.run_until(
-      [&] {
-        for (std::size_t o = 0; o < 4; ++o) {
-          if (c.view(o, 4)->state != MemberState::kLeft) return false;
-        }
-        return true;
-      },
-      sec(5)));
+  ASSERT_TRUE(c.run_until([&] { return seen_as(c, 4, 4, MemberState::kLeft); }, sec(5)));
   c.act(3, [&](Node& n, Time now) { EXPECT_EQ(n.force_leave(now, c.name(4)), Node::ForceLeave::kAlreadyLeft); });
 }
 
@@ -77,14 +71,7 @@ TEST(GossipOperator, AForcedLeaveOfAMemberThatLivesIsRefuted) {
   c.act(0, [&](Node& n, Time now) { EXPECT_EQ(n.force_leave(now, c.name(3)), Node::ForceLeave::kDone); });
   c.heal(3);
   c.act(3, [&](Node& n, Time now) { n.join(now, {c.addr(0)}); });
-  ASSERT_TRUE(c.run_until(
-      [&] {
-        for (std::size_t o = 0; o < 4; ++o) {
-          if (c.view(o, 3)->state != MemberState::kAlive) return false;
-        }
-        return true;
-      },
-      sec(20)));
+  ASSERT_TRUE(c.run_until([&] { return seen_as(c, 4, 3, MemberState::kAlive); }, sec(20)));
 }
 
 }  // namespace
