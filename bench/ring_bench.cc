@@ -12,6 +12,8 @@
 //                              L1/L2 (4,096 keys touch at most 256 KB of
 //                              lines).
 //   BM_LookupMaglev/N          Maglev table (65,537 slots).
+//   BM_LookupMultiProbe/N      multi-probe ring (one point per endpoint,
+//                              13 probes per key).
 //   BM_LookupNginx/N, BM_LookupKetama/N   the compatibility modes (crc32 and
 //                              md5 key hashes).
 //   BM_HashKey                 XXH3-64 of the same URLs alone.
@@ -20,6 +22,7 @@
 //                              Ring::build from scratch (default points, Maglev,
 //                              and 160 points per node for comparison);
 //                              counter "MB" = memory of the lookup structures.
+//   BM_BuildMultiProbe/N, BM_UpdateMultiProbe/N   the same for multiprobe.
 //   BM_Update/N                a join or leave as the agent rebuilds it
 //                              (agent/ring_publisher: build_weighted_from the
 //                              published ring), alternately adding and
@@ -88,7 +91,8 @@ const std::vector<std::string_view>& many_urls() {
 
 void label(benchmark::State& state, const Ring& ring) {
   state.SetLabel(std::to_string(urls()[0].size()) + "-byte keys, " + std::to_string(ring.point_count()) +
-                 (ring.mode() == Mode::kMaglev ? " slots" : " points"));
+                 (ring.mode() == Mode::kMaglev ? " slots" : " points") + ", " +
+                 std::to_string(ring.memory_bytes() / 1000) + " kB");
 }
 
 void lookup(benchmark::State& state, Options options) {
@@ -103,7 +107,7 @@ void lookup(benchmark::State& state, Options options) {
 }
 
 void BM_Lookup(benchmark::State& state) { lookup(state, Options{}); }
-BENCHMARK(BM_Lookup)->Arg(10)->Arg(100)->Arg(1000)->Arg(5000);
+BENCHMARK(BM_Lookup)->Arg(10)->Arg(100)->Arg(1000)->Arg(5000)->Arg(10000);
 
 void BM_LookupBinarySearch(benchmark::State& state) {
   auto ring = Ring::build(make_nodes(static_cast<int>(state.range(0))));
@@ -142,7 +146,10 @@ void BM_LookupManyKeysBinarySearch(benchmark::State& state) {
 BENCHMARK(BM_LookupManyKeysBinarySearch)->Arg(1000);
 
 void BM_LookupMaglev(benchmark::State& state) { lookup(state, Options{.mode = Mode::kMaglev}); }
-BENCHMARK(BM_LookupMaglev)->Arg(10)->Arg(100)->Arg(1000)->Arg(5000);
+BENCHMARK(BM_LookupMaglev)->Arg(10)->Arg(100)->Arg(1000)->Arg(5000)->Arg(10000);
+
+void BM_LookupMultiProbe(benchmark::State& state) { lookup(state, Options{.mode = Mode::kMultiProbe}); }
+BENCHMARK(BM_LookupMultiProbe)->Arg(10)->Arg(100)->Arg(1000)->Arg(5000)->Arg(10000);
 
 void BM_LookupNginx(benchmark::State& state) { lookup(state, Options{.mode = Mode::kNginx}); }
 BENCHMARK(BM_LookupNginx)->Arg(10)->Arg(1000);
@@ -186,29 +193,36 @@ void build(benchmark::State& state, Options options) {
 }
 
 void BM_Build(benchmark::State& state) { build(state, Options{}); }
-BENCHMARK(BM_Build)->Arg(10)->Arg(100)->Arg(1000)->Arg(5000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Build)->Arg(10)->Arg(100)->Arg(1000)->Arg(5000)->Arg(10000)->Unit(benchmark::kMillisecond);
 
 void BM_Build160(benchmark::State& state) { build(state, Options{.points_per_node = 160}); }
 BENCHMARK(BM_Build160)->Arg(100)->Arg(1000)->Arg(5000)->Unit(benchmark::kMillisecond);
 
 // What the agent does on a join or leave: Ring::build_weighted_from the
 // current ring, alternately adding and removing one endpoint.
-void BM_Update(benchmark::State& state) {
+void update(benchmark::State& state, Options options) {
   const auto nodes = make_nodes(static_cast<int>(state.range(0)));
   std::vector<ringd::ring::WeightedNode> base, grown;
   for (const auto& n : nodes) base.push_back({n, 1});
   grown = base;
   grown.push_back({"192.168.0.1:8000", 1});
-  std::shared_ptr<const Ring> ring = Ring::build_weighted(base);
+  std::shared_ptr<const Ring> ring = Ring::build_weighted(base, options);
   bool add = true;
   for (auto _ : state) {
-    ring = Ring::build_weighted_from(*ring, add ? grown : base);
+    ring = Ring::build_weighted_from(*ring, add ? grown : base, options);
     benchmark::DoNotOptimize(ring.get());
     add = !add;
   }
   state.SetLabel("join/leave of one endpoint: build_weighted_from the current ring, as the agent publishes");
 }
-BENCHMARK(BM_Update)->Arg(10)->Arg(100)->Arg(1000)->Arg(5000)->Unit(benchmark::kMillisecond);
+void BM_Update(benchmark::State& state) { update(state, Options{}); }
+BENCHMARK(BM_Update)->Arg(10)->Arg(100)->Arg(1000)->Arg(5000)->Arg(10000)->Unit(benchmark::kMillisecond);
+
+void BM_UpdateMultiProbe(benchmark::State& state) { update(state, Options{.mode = Mode::kMultiProbe}); }
+BENCHMARK(BM_UpdateMultiProbe)->Arg(10)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+
+void BM_BuildMultiProbe(benchmark::State& state) { build(state, Options{.mode = Mode::kMultiProbe}); }
+BENCHMARK(BM_BuildMultiProbe)->Arg(10)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 
 void BM_BuildMaglev(benchmark::State& state) { build(state, Options{.mode = Mode::kMaglev}); }
 BENCHMARK(BM_BuildMaglev)->Arg(10)->Arg(100)->Arg(1000)->Arg(5000)->Unit(benchmark::kMillisecond);

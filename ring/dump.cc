@@ -23,7 +23,8 @@ void pad8(std::string& out) {
 const std::string& Ring::dump() const {
   std::call_once(dump_once_, [this] {
     const bool maglev = options_.mode == Mode::kMaglev;
-    const std::size_t entries = maglev ? (nodes_.empty() ? 0 : table_.size()) : points_.size();
+    const bool multiprobe = options_.mode == Mode::kMultiProbe;
+    const std::size_t entries = maglev ? (nodes_.empty() ? 0 : table_.size()) : point_count();
     std::string names;
     for (const std::string& n : nodes_) {
       names.push_back(static_cast<char>(n.size() & 0xff));
@@ -41,10 +42,13 @@ const std::string& Ring::dump() const {
     put_u32(out, static_cast<std::uint32_t>(nodes_.size()));
     put_u32(out, static_cast<std::uint32_t>(entries));
     put_u32(out, static_cast<std::uint32_t>(names.size()));
-    put_u32(out, options_.mode == Mode::kDefault ? options_.points_per_node : 0);
+    put_u32(out, options_.mode == Mode::kDefault ? options_.points_per_node : multiprobe ? options_.probes : 0);
     out += names;
     if (maglev) {
       for (std::size_t i = 0; i < entries; ++i) put_u32(out, table_[i]);
+    } else if (multiprobe) {
+      for (std::size_t i = 0; i < entries; ++i) put_u64(out, multiprobe_.position(i));
+      for (std::size_t i = 0; i < entries; ++i) put_u32(out, multiprobe_.node(i));
     } else {
       for (std::size_t i = 0; i < entries; ++i) put_u64(out, points_.hash(i));
       for (std::size_t i = 0; i < entries; ++i) put_u32(out, points_.node(i));

@@ -7,11 +7,12 @@ namespace ringd::ring {
 
 namespace {
 
-constexpr std::array<std::pair<Mode, std::string_view>, 4> kNames = {{
+constexpr std::array<std::pair<Mode, std::string_view>, 5> kNames = {{
     {Mode::kDefault, "default"},
     {Mode::kMaglev, "maglev"},
     {Mode::kNginx, "nginx"},
     {Mode::kKetama, "ketama"},
+    {Mode::kMultiProbe, "multiprobe"},
 }};
 
 }  // namespace

@@ -11,9 +11,10 @@ enum class Mode {
   kMaglev,   // Maglev lookup table (maglev.h)
   kNginx,    // nginx `hash $key consistent` (nginx_compat.h)
   kKetama,   // libketama continuum (ketama.h)
+  kMultiProbe,  // multi-probe consistent hashing (multiprobe.h)
 };
 
-// "default", "maglev", "nginx", "ketama".
+// "default", "maglev", "nginx", "ketama", "multiprobe".
 std::string_view to_string(Mode mode);
 std::optional<Mode> parse_mode(std::string_view name);
 

@@ -119,6 +119,10 @@ std::string checksum_input(const std::vector<std::string>& nodes, const std::vec
     in += "table=";
     append_decimal(in, options.maglev_table_size);
     in += '\n';
+  } else if (options.mode == Mode::kMultiProbe) {
+    in += "probes=";
+    append_decimal(in, options.probes);
+    in += '\n';
   }
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     append_decimal(in, nodes[i].size());
@@ -197,8 +201,9 @@ std::shared_ptr<Ring> Ring::prepare(std::vector<WeightedNode> nodes, Options opt
   if (options.mode == Mode::kMaglev) {
     options.maglev_table_size = maglev_table_size(options.maglev_table_size, ring->nodes_.size());
   }
+  options.probes = std::clamp<std::uint32_t>(options.probes, 1, kMaxMultiProbeProbes);
   ring->options_ = options;
-  ring->position_shift_ = options.mode == Mode::kDefault || options.mode == Mode::kMaglev ? 0 : 32;
+  ring->position_shift_ = options.mode == Mode::kNginx || options.mode == Mode::kKetama ? 32 : 0;
   return ring;
 }
 
@@ -208,13 +213,22 @@ void Ring::finish() {
 
 std::shared_ptr<const Ring> Ring::build_weighted(std::vector<WeightedNode> nodes, Options options) {
   auto ring = prepare(std::move(nodes), options);
-  if (ring->options_.mode == Mode::kMaglev) {
-    ring->build_maglev();
-  } else {
-    ring->build_points();
-  }
+  ring->build_lookup();
   ring->finish();
   return ring;
+}
+
+void Ring::build_lookup() {
+  switch (options_.mode) {
+    case Mode::kMaglev:
+      build_maglev();
+      break;
+    case Mode::kMultiProbe:
+      multiprobe_ = MultiProbeRing(nodes_, weights_, options_.probes);
+      break;
+    default:
+      build_points();
+  }
 }
 
 std::shared_ptr<const Ring> Ring::build_weighted_from(const Ring& previous, std::vector<WeightedNode> nodes,
@@ -224,12 +238,8 @@ std::shared_ptr<const Ring> Ring::build_weighted_from(const Ring& previous, std:
   const Options& p = previous.options_;
   const bool reusable = (o.mode == Mode::kDefault || o.mode == Mode::kNginx) && o.mode == p.mode &&
                         (o.mode != Mode::kDefault || o.points_per_node == p.points_per_node);
-  if (!reusable) {
-    if (o.mode == Mode::kMaglev) {
-      ring->build_maglev();
-    } else {
-      ring->build_points();
-    }
+  if (!reusable) {  // Maglev and multiprobe build from scratch (the latter in about a millisecond)
+    ring->build_lookup();
     ring->finish();
     return ring;
   }
@@ -286,6 +296,7 @@ void Ring::add_points(std::uint32_t n, PointList& out) const {
       break;
     }
     case Mode::kMaglev:
+    case Mode::kMultiProbe:
       break;
   }
 }
@@ -331,6 +342,10 @@ const std::vector<double>& Ring::shares() const {
 void Ring::compute_shares() const {
   shares_.assign(nodes_.size(), 0.0);
   if (nodes_.empty()) return;
+  if (options_.mode == Mode::kMultiProbe) {
+    shares_ = multiprobe_.shares(nodes_.size());
+    return;
+  }
   if (options_.mode == Mode::kMaglev) {
     for (std::uint32_t node : table_) shares_[node] += 1.0;
     for (double& s : shares_) s /= static_cast<double>(table_.size());
@@ -375,12 +390,14 @@ std::uint64_t Ring::key_hash(std::string_view key) const {
 const std::string* Ring::owner_of_hash(std::uint64_t hash) const {
   if (nodes_.empty()) return nullptr;
   if (options_.mode == Mode::kMaglev) return &nodes_[table_[maglev_slot(hash, options_.maglev_table_size)]];
+  if (options_.mode == Mode::kMultiProbe) return &nodes_[multiprobe_.owner(hash)];
   return &nodes_[points_.owner(position(hash))];
 }
 
 const std::string* Ring::owner_of_hash_binary_search(std::uint64_t hash) const {
   if (nodes_.empty()) return nullptr;
   if (options_.mode == Mode::kMaglev) return owner_of_hash(hash);
+  if (options_.mode == Mode::kMultiProbe) return &nodes_[multiprobe_.owner_binary_search(hash)];
   return &nodes_[points_.node(points_.find_binary(position(hash)))];
 }
 
@@ -409,6 +426,10 @@ std::vector<const std::string*> Ring::owners(std::string_view key, std::size_t n
   };
 
   const std::uint64_t hash = key_hash(key);
+  if (options_.mode == Mode::kMultiProbe) {
+    for (std::uint32_t node : multiprobe_.owners(hash, n, nodes_.size())) out.push_back(&nodes_[node]);
+    return out;
+  }
   if (options_.mode == Mode::kMaglev) {
     const std::size_t total = table_.size();
     std::size_t slot = maglev_slot(hash, options_.maglev_table_size);
@@ -432,13 +453,27 @@ const std::vector<std::string>& Ring::nodes() const { return nodes_; }
 bool Ring::empty() const { return nodes_.empty(); }
 
 std::size_t Ring::point_count() const {
-  return options_.mode == Mode::kMaglev ? table_.size() : points_.size();
+  switch (options_.mode) {
+    case Mode::kMaglev:
+      return table_.size();
+    case Mode::kMultiProbe:
+      return multiprobe_.point_count();
+    default:
+      return points_.size();
+  }
 }
 
 const std::string& Ring::checksum() const { return checksum_; }
 
 std::size_t Ring::memory_bytes() const {
-  return options_.mode == Mode::kMaglev ? table_.size() * sizeof(std::uint32_t) : points_.memory_bytes();
+  switch (options_.mode) {
+    case Mode::kMaglev:
+      return table_.size() * sizeof(std::uint32_t);
+    case Mode::kMultiProbe:
+      return multiprobe_.memory_bytes();
+    default:
+      return points_.memory_bytes();
+  }
 }
 
 }  // namespace ringd::ring

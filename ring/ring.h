@@ -5,8 +5,11 @@
 // new snapshots by atomic shared_ptr swap, so a lookup never waits for a
 // rebuild. No I/O here.
 //
-// Four schemes (Options::mode, see mode.h):
+// Five schemes (Options::mode, see mode.h):
 //   default  ringd's ring, below.
+//   multiprobe  one point per weight unit, k probes per key (multiprobe.h):
+//            for thousands of endpoints; a fraction of the default ring's
+//            memory and build time, better balance there.
 //   maglev   Maglev table (maglev.h): near-perfect balance, moves a few
 //            percent more keys than necessary on a change.
 //   nginx    nginx `hash $key consistent`, bit for bit (nginx_compat.h).
@@ -20,7 +23,8 @@
 //   points sorted by (hash, node name); owner = node of the first point with
 //   hash >= key hash, wrapping to the first point.
 //   checksum        = XXH3_64bits of "ringd-ring-v2\n" "mode=<mode>\n", then
-//                     "ppn=<P>\n" (default mode) or "table=<M>\n" (maglev),
+//                     "ppn=<P>\n" (default mode), "table=<M>\n" (maglev) or
+//                     "probes=<k>\n" (multiprobe),
 //                     then "<len>:<node>*<weight>\n" for each node in sorted
 //                     order; printed as 16 lowercase hex digits. It covers the
 //                     node set, weights and scheme, not the order nodes came in.
@@ -36,6 +40,7 @@
 #include "ring/bucket_index.h"
 #include "ring/maglev.h"
 #include "ring/mode.h"
+#include "ring/multiprobe.h"
 
 namespace ringd::ring {
 
@@ -60,6 +65,7 @@ struct Options {
   std::uint32_t points_per_node = kDefaultPointsPerNode;
   Mode mode = Mode::kDefault;
   std::uint32_t maglev_table_size = kDefaultMaglevTableSize;  // a prime; see maglev_table_size()
+  std::uint32_t probes = kDefaultMultiProbeProbes;  // multiprobe mode: 1..kMaxMultiProbeProbes
 };
 
 struct WeightedNode {
@@ -144,6 +150,7 @@ class Ring {
   static std::shared_ptr<Ring> prepare(std::vector<WeightedNode> nodes, Options options);
   void finish();  // the checksum
   void add_points(std::uint32_t node, PointList& out) const;
+  void build_lookup();  // the mode's lookup structure, from scratch
   void build_points();
   void build_maglev();
   void compute_shares() const;
@@ -158,6 +165,7 @@ class Ring {
   mutable std::string dump_;
   PointIndex points_;                     // default, nginx, ketama
   std::vector<std::uint32_t> table_;      // maglev: slot -> node index
+  MultiProbeRing multiprobe_;             // multiprobe
   unsigned position_shift_ = 0;           // 32 for the 32-bit modes
   Options options_;
   std::string checksum_;

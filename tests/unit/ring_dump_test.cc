@@ -32,12 +32,14 @@ struct Image {
   std::vector<std::string> names;
   std::vector<std::uint64_t> positions;
   std::vector<std::uint32_t> node;
+  std::uint32_t probes = 0;  // multiprobe
 
   explicit Image(const std::string& b) {
     EXPECT_EQ(b.substr(0, 8), "RINGDMP1");
     mode = static_cast<unsigned char>(b[8]);
     checksum = b.substr(16, 16);
     const std::uint32_t n = u32(b, 32), e = u32(b, 36), names_bytes = u32(b, 40);
+    probes = mode == 4 ? u32(b, 44) : 0;
     std::size_t at = 48;
     for (std::uint32_t i = 0; i < n; ++i) {
       const std::size_t len = static_cast<unsigned char>(b[at]) | (static_cast<unsigned char>(b[at + 1]) << 8);
@@ -79,10 +81,46 @@ struct Image {
     return i == positions.size() ? 0 : i;
   }
 
+  // Multiprobe, straight from dump.h: every probe's nearest point of a node
+  // not yet chosen, by a linear walk; the nearest of all probes (lowest probe
+  // on a tie) is the next owner.
+  std::vector<std::string> multiprobe_owners(const std::string& key, std::size_t n) const {
+    const std::uint64_t h = XXH3_64bits(key.data(), key.size());
+    std::vector<std::string> out;
+    while (out.size() < n) {
+      bool found = false;
+      std::uint64_t best = 0;
+      std::string winner;
+      for (std::uint32_t i = 0; i < probes; ++i) {
+        std::uint64_t q = h ^ (i * 0x9e3779b97f4a7c15ULL);
+        q ^= q >> 32;
+        q *= 0xd6e8feb86659fd93ULL;
+        q ^= q >> 32;
+        std::size_t at = std::lower_bound(positions.begin(), positions.end(), q) - positions.begin();
+        for (std::size_t walked = 0; walked < positions.size(); ++walked, ++at) {
+          const std::size_t p = at % positions.size();
+          const std::string& name = names[node[p]];
+          if (std::find(out.begin(), out.end(), name) != out.end()) continue;
+          const std::uint64_t d = positions[p] - q;
+          if (!found || d < best) {
+            found = true;
+            best = d;
+            winner = name;
+          }
+          break;
+        }
+      }
+      if (!found) break;
+      out.push_back(winner);
+    }
+    return out;
+  }
+
   std::vector<std::string> owners(const std::string& key, std::size_t n) const {
     std::vector<std::string> out;
     if (node.empty()) return out;
     n = std::min(n, names.size());
+    if (mode == 4) return multiprobe_owners(key, n);
     for (std::size_t i = start(key), steps = 0; out.size() < n && steps < node.size(); ++steps) {
       const std::string& name = names[node[i]];
       if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
@@ -126,7 +164,7 @@ TEST_P(RingDumpTest, AnEmptyRingHasNoEntries) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, RingDumpTest,
-                         ::testing::Values(Mode::kDefault, Mode::kMaglev, Mode::kNginx, Mode::kKetama),
+                         ::testing::Values(Mode::kDefault, Mode::kMaglev, Mode::kNginx, Mode::kKetama, Mode::kMultiProbe),
                          [](const auto& info) { return std::string(to_string(info.param)); });
 
 }  // namespace

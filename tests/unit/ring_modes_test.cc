@@ -56,7 +56,7 @@ TEST_P(RingModesTest, SameSetInAnyOrderGivesSameRing) {
 TEST_P(RingModesTest, ChecksumDependsOnModeAndWeights) {
   const auto nodes = make_nodes(5);
   const std::string sum = Ring::build(nodes, options())->checksum();
-  for (Mode other : {Mode::kDefault, Mode::kMaglev, Mode::kNginx, Mode::kKetama}) {
+  for (Mode other : {Mode::kDefault, Mode::kMaglev, Mode::kNginx, Mode::kKetama, Mode::kMultiProbe}) {
     if (other != GetParam()) {
       EXPECT_NE(Ring::build(nodes, Options{.mode = other})->checksum(), sum);
     }
@@ -153,11 +153,11 @@ TEST_P(RingModesTest, RemovingANodeMovesItsKeys) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllModes, RingModesTest,
-                         ::testing::Values(Mode::kDefault, Mode::kMaglev, Mode::kNginx, Mode::kKetama),
+                         ::testing::Values(Mode::kDefault, Mode::kMaglev, Mode::kNginx, Mode::kKetama, Mode::kMultiProbe),
                          [](const ::testing::TestParamInfo<Mode>& info) { return std::string(to_string(info.param)); });
 
 TEST(RingModeNamesTest, ParseAndPrint) {
-  for (Mode m : {Mode::kDefault, Mode::kMaglev, Mode::kNginx, Mode::kKetama}) EXPECT_EQ(parse_mode(to_string(m)), m);
+  for (Mode m : {Mode::kDefault, Mode::kMaglev, Mode::kNginx, Mode::kKetama, Mode::kMultiProbe}) EXPECT_EQ(parse_mode(to_string(m)), m);
   EXPECT_FALSE(parse_mode("consistent"));
   EXPECT_FALSE(parse_mode(""));
 }

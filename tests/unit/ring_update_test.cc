@@ -124,7 +124,7 @@ TEST(RingUpdateOptionsTest, DifferentOptionsMeanAFullBuild) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllModes, RingUpdateTest,
-                         ::testing::Values(Mode::kDefault, Mode::kMaglev, Mode::kNginx, Mode::kKetama),
+                         ::testing::Values(Mode::kDefault, Mode::kMaglev, Mode::kNginx, Mode::kKetama, Mode::kMultiProbe),
                          [](const ::testing::TestParamInfo<Mode>& info) { return std::string(to_string(info.param)); });
 
 }  // namespace
