@@ -171,7 +171,8 @@ int run_agent(const AgentConfig& config) {
     differs("service", next.service != config.service);
     differs("resp", next.resp != config.resp);
     differs("http", next.http != config.http);
-    differs("ring", next.ring_mode != config.ring_mode || next.ring_points != config.ring_points);
+    differs("ring", next.ring_mode != config.ring_mode || next.ring_points != config.ring_points ||
+                        next.ring_probes != config.ring_probes);
     differs("keyring", next.security.keyring_file != config.security.keyring_file ||
                            next.security.label != config.security.label ||
                            next.security.verify_incoming != config.security.verify_incoming ||

@@ -44,9 +44,10 @@ po::options_description agent_options() {
       ("resp-busy-poll-us", po::value<long long>(), "poll up to this many microseconds before sleeping, for clients that wait for each reply; 0 = never (default 5)")
       ("requirepass-file", po::value<std::string>(), "file holding the RESP password (AUTH); none by default")
       ("log-level", po::value<std::string>(), "trace|debug|info|warn|error|off (default info)")
-      ("ring", po::value<std::string>(), "ring scheme: default|maglev|nginx|ketama (default: default)")
+      ("ring", po::value<std::string>(), "ring scheme: default|multiprobe|maglev|nginx|ketama (default: default)")
       ("ring-points", po::value<long long>(), "virtual nodes per service endpoint, default ring (default 1024)")
       ("maglev-table-size", po::value<long long>(), "Maglev table size, a prime (default 65537)")
+      ("ring-probes", po::value<long long>(), "probes per key, multiprobe ring, 1-64 (default 13)")
       ("tag", po::value<std::vector<std::string>>(), "member tag KEY=VALUE, repeatable (weight=N sets the ring weight)")
       ("profile", po::value<std::string>(), "gossip timings: lan|wan|local (default lan); the flags below override it")
       ("probe-interval-ms", po::value<long long>(), "SWIM probe period (lan: 300)")
@@ -69,7 +70,7 @@ const std::vector<std::string>& known_keys() {
   static const std::vector<std::string> keys = {
       "node", "bind", "advertise", "join", "service", "service-check", "service-check-interval-ms",
       "service-check-timeout-ms", "service-check-rise", "service-check-fall", "resp", "http", "resp-unix", "resp-max-clients",
-      "resp-timeout", "resp-threads", "resp-max-output-buffer", "resp-busy-poll-us", "requirepass-file", "log-level", "ring", "ring-points", "maglev-table-size",
+      "resp-timeout", "resp-threads", "resp-max-output-buffer", "resp-busy-poll-us", "requirepass-file", "log-level", "ring", "ring-points", "maglev-table-size", "ring-probes",
       "tag", "profile", "probe-interval-ms", "probe-timeout-ms", "suspicion-mult", "gossip-interval-ms",
       "push-pull-interval-ms", "leave-timeout-ms", "event-handler", "event-handler-timeout-ms", "keyring", "label", "verify-incoming", "verify-outgoing"};
   return keys;
@@ -215,7 +216,8 @@ std::optional<std::string> tags_problem(const gossip::Tags& tags) {
 ring::Options ring_options(const AgentConfig& config) {
   return ring::Options{.points_per_node = config.ring_points,
                        .mode = config.ring_mode,
-                       .maglev_table_size = config.maglev_table_size};
+                       .maglev_table_size = config.maglev_table_size,
+                       .probes = config.ring_probes};
 }
 
 std::string agent_usage() {
@@ -300,6 +302,7 @@ AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
   pick(vm, file, "ring", ring_mode);
   pick_int(vm, file, "ring-points", {1, 65536}, c.ring_points);
   pick_int(vm, file, "maglev-table-size", {3, 16777213}, c.maglev_table_size);
+  pick_int(vm, file, "ring-probes", {1, ring::kMaxMultiProbeProbes}, c.ring_probes);
   pick(vm, file, "tag", tags);
   pick(vm, file, "profile", profile);
   pick_int(vm, file, "probe-interval-ms", {10, 60000}, probe_interval);
@@ -361,7 +364,7 @@ AgentConfig parse_agent_args(const std::vector<std::string>& args, bool* help) {
   if (auto mode = ring::parse_mode(ring_mode)) {
     c.ring_mode = *mode;
   } else {
-    throw ConfigError("--ring " + ring_mode + ": expected one of default, maglev, nginx, ketama");
+    throw ConfigError("--ring " + ring_mode + ": expected one of default, multiprobe, maglev, nginx, ketama");
   }
   if (c.maglev_table_size <= 2 || !ring::is_prime(c.maglev_table_size)) {
     throw ConfigError("--maglev-table-size " + std::to_string(c.maglev_table_size) + ": must be a prime above 2");

@@ -41,6 +41,7 @@ struct AgentConfig {
   std::uint32_t ring_points = ring::kDefaultPointsPerNode;  // --ring-points (default mode)
   ring::Mode ring_mode = ring::Mode::kDefault;                // --ring
   std::uint32_t maglev_table_size = ring::kDefaultMaglevTableSize;  // --maglev-table-size
+  std::uint32_t ring_probes = ring::kDefaultMultiProbeProbes;       // --ring-probes (multiprobe mode)
   int leave_timeout_ms = 1000;     // longest graceful-leave wait
   gossip::Config gossip;           // timings; name/advertise/service filled in
   SecurityConfig security;         // --keyring (loaded and checked), --label, --verify-*

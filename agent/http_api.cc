@@ -88,6 +88,7 @@ Json ring_json(const ring::Ring& ring) {
               {"shares", shares}};
   if (ring.mode() == ring::Mode::kDefault) out["points_per_node"] = ring.options().points_per_node;
   if (ring.mode() == ring::Mode::kMaglev) out["table_size"] = ring.options().maglev_table_size;
+  if (ring.mode() == ring::Mode::kMultiProbe) out["probes"] = ring.options().probes;
   out["weights"] = weights;  // only the nodes whose weight is not 1: {} when none
   return out;
 }

@@ -47,13 +47,13 @@ def fmt(v, unit="ns", digits=1):
 
 print("### Lookup, 40-byte URL keys, hashing included")
 print()
-print("| N | default ring (line table) | binary search, same points | speedup | Maglev | nginx mode | ketama mode |")
-print("|---|---|---|---|---|---|---|")
-for n in (10, 100, 1000, 5000):
+print("| N | default ring (line table) | binary search, same points | speedup | multiprobe | Maglev | nginx mode | ketama mode |")
+print("|---|---|---|---|---|---|---|---|")
+for n in (10, 100, 1000, 5000, 10000):
     d, b, m = ns("BM_Lookup/%d" % n), ns("BM_LookupBinarySearch/%d" % n), ns("BM_LookupMaglev/%d" % n)
-    g, k = ns("BM_LookupNginx/%d" % n), ns("BM_LookupKetama/%d" % n)
+    g, k, p = ns("BM_LookupNginx/%d" % n), ns("BM_LookupKetama/%d" % n), ns("BM_LookupMultiProbe/%d" % n)
     speed = "%.1f×" % (b / d) if d and b else "—"
-    print("| %d | %s | %s | %s | %s | %s | %s |" % (n, fmt(d), fmt(b), speed, fmt(m), fmt(g), fmt(k)))
+    print("| %d | %s | %s | %s | %s | %s | %s | %s |" % (n, fmt(d), fmt(b), speed, fmt(p), fmt(m), fmt(g), fmt(k)))
 print()
 print("XXH3-64 of the key alone: %s. owners(key, 3): %s at N=10, %s at N=1000." % (
     fmt(ns("BM_HashKey")), fmt(ns("BM_Owners3/10")), fmt(ns("BM_Owners3/1000"))))
@@ -64,11 +64,12 @@ print("The table cycles through 4,096 keys; with 262,144 distinct keys (lookups 
 print()
 print("### Build from scratch, and memory of the lookup structures")
 print()
-print("| N | default (1,024 points/node) | MB | join/leave from the current ring | 160 points/node | MB | Maglev | MB |")
-print("|---|---|---|---|---|---|---|---|")
-for n in (10, 100, 1000, 5000):
+print("| N | default (1,024 points/node) | MB | join/leave from the current ring | 160 points/node | MB | Maglev | MB | multiprobe | MB | join/leave |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+for n in (10, 100, 1000, 5000, 10000):
     row = [str(n)]
-    for name in ("BM_Build/%d", "BM_Update/%d", "BM_Build160/%d", "BM_BuildMaglev/%d"):
+    for name in ("BM_Build/%d", "BM_Update/%d", "BM_Build160/%d", "BM_BuildMaglev/%d", "BM_BuildMultiProbe/%d",
+                 "BM_UpdateMultiProbe/%d"):
         b = med.get(name % n)
         row.append(fmt(ns(name % n) / 1e6 if b else None, "ms", 2))
         if "Update" not in name:
@@ -84,6 +85,18 @@ print("Targets at N=1000: default lookup %s (target ≤ 25 ns): %s; %.1f× binar
           "met" if d and b and b / d >= 4 else "NOT met", fmt(build / 1e6 if build else None, "ms", 2),
           fmt(update / 1e6 if update else None, "ms", 2),
           "met" if build and build <= 5e6 else ("met by join/leave only" if update and update <= 5e6 else "NOT met")))
+print()
+# Issue 15: a ring of 10,000 endpoints.
+pl, pu = ns("BM_LookupMultiProbe/10000"), ns("BM_UpdateMultiProbe/10000")
+pb = med.get("BM_BuildMultiProbe/10000")
+pmb = pb["MB"] if pb and "MB" in pb else None
+dmb = med.get("BM_Build/10000", {}).get("MB")
+print("Targets at N=10000 (issue 15), multiprobe mode: memory %s MB (target ≤ 32 MB): %s; lookup %s (target ≤ 30 ns): %s;"
+      " join/leave %s (target ≤ 10 ms): %s. The default ring at N=10000 (419 points per node, its 4 M point"
+      " budget): %s MB." % (
+          "%.2f" % pmb if pmb is not None else "—", "met" if pmb is not None and pmb <= 32 else "NOT met",
+          fmt(pl), "met" if pl and pl <= 30 else "NOT met", fmt(pu / 1e6 if pu else None, "ms", 2),
+          "met" if pu and pu <= 10e6 else "NOT met", "%.1f" % dmb if dmb else "—"))
 print()
 PY
 cat "$tmp/quality.md"
