@@ -5,7 +5,7 @@ Real nginx, real ringd agents, real backends, on loopback.
 
   * for 100,000 keys, the owners nginx finds (POST /ringd/owners) are the
     agent's (RESP RING.OWNERS key 3: owner and failover order), in each
-    --ring mode: default, maglev, nginx, ketama; requests go there;
+    --ring mode: default, maglev, nginx, ketama, multiprobe; requests go there;
   * a ring change (a backend host joins, leaves, joins again) is in use in
     every nginx worker within 100 ms of the router agent's /ring checksum
     changing (MEASURED lines);
@@ -185,6 +185,11 @@ class NginxRingTest(OwnersMatchAgent, SnapshotTestBase):
 class KetamaRingTest(OwnersMatchAgent, SnapshotTestBase):
     RING = "ketama"
     WEIGHTS = {2: 3}
+
+
+class MultiProbeRingTest(OwnersMatchAgent, SnapshotTestBase):
+    RING = "multiprobe"
+    WEIGHTS = {1: 2}
 
 
 class SnapshotBehaviourTest(SnapshotTestBase):

@@ -46,10 +46,41 @@ def position(mode, key):
     return struct.unpack("<I", hashlib.md5(key).digest()[:4])[0] << 32
 
 
-def owners(mode, names, positions, nodes, key, n=3):
+M64 = (1 << 64) - 1
+
+
+def multiprobe_owners(names, positions, nodes, key, n, probes):
+    """ring/dump.h's multiprobe rule: per probe, the nearest point of a node
+    not yet chosen (a linear walk); the nearest over probes is next."""
+    h = xxh3(key)
+    out = []
+    while len(out) < min(n, len(names)):
+        best = None
+        for i in range(probes):
+            x = h ^ ((i * 0x9e3779b97f4a7c15) & M64)
+            x ^= x >> 32
+            x = (x * 0xd6e8feb86659fd93) & M64
+            x ^= x >> 32
+            at = bisect_left(positions, x) % len(positions)
+            for _ in range(len(positions)):
+                if names[nodes[at]] not in out:
+                    d = (positions[at] - x) & M64
+                    if best is None or d < best[0]:
+                        best = (d, names[nodes[at]])
+                    break
+                at = (at + 1) % len(positions)
+        if best is None:
+            break
+        out.append(best[1])
+    return out
+
+
+def owners(mode, names, positions, nodes, key, n=3, probes=13):
     """ring/dump.h's lookup, in Python."""
     if not nodes:
         return []
+    if mode == 4:
+        return multiprobe_owners(names, positions, nodes, key, n, probes)
     if mode == 1:
         i = (xxh3(key) * len(nodes)) >> 64
     else:
@@ -127,7 +158,8 @@ class SnapshotImageTest(unittest.TestCase):
         positions = [] if mode == 1 else sorted(rnd.getrandbits(64) for _ in range(entries))
         if mode in (2, 3):  # positions as those modes make them: hash << 32
             positions = sorted(p & ~0xffffffff for p in positions)
-        return build_image(mode, checksum, self.names, positions, nodes), positions, nodes
+        probes = 13 if mode == 4 else 0
+        return build_image(mode, checksum, self.names, positions, nodes, probes), positions, nodes
 
     # tests --------------------------------------------------------------
 
@@ -140,7 +172,7 @@ class SnapshotImageTest(unittest.TestCase):
 
     def test_every_mode_finds_the_owners_of_the_format(self):
         keys = [b"/documents/%d" % i for i in range(3000)] + [b"", b"\xff\x00 x"]
-        for mode in (0, 1, 2, 3):
+        for mode in (0, 1, 2, 3, 4):
             with self.subTest(mode=mode):
                 checksum = "%016x" % (0xabc0 + mode)
                 image, positions, nodes = self.ring(mode, checksum, seed=mode)

@@ -22,7 +22,8 @@ HOST = "127.0.0.1"
 def build_image(mode, checksum, names, positions, nodes, points_per_node=0,
                 magic=b"RINGDMP1"):
     """ring/dump.h's image. mode: 0 default, 1 maglev (positions ignored),
-    2 nginx, 3 ketama. checksum: 16 hex digits."""
+    2 nginx, 3 ketama, 4 multiprobe (points_per_node: the probe count).
+    checksum: 16 hex digits."""
     name_bytes = b"".join(struct.pack("<H", len(n.encode())) + n.encode() for n in names)
     name_bytes += b"\0" * (-len(name_bytes) % 8)
     out = magic + bytes([mode]) + b"\0" * 7 + checksum.encode()

@@ -31,6 +31,13 @@
 --   2 nginx    crc32(key) << 32      (ngx.crc32_long: nginx's own CRC32)
 --   3 ketama   (first 4 bytes of md5(key), little-endian) << 32
 -- Owner = node of the first position >= the key's position (E wraps to 0).
+--   4 multiprobe  h = XXH3_64bits(key); k probes (header field 44), probe i
+--              at x = h ^ (i * 0x9e3779b97f4a7c15), x ^= x >> 32,
+--              x *= 0xd6e8feb86659fd93, x ^= x >> 32; each probe's point is
+--              the first position >= it (wrapping), at distance (position -
+--              probe) mod 2^64; the nearest (lowest probe on a tie) owns the
+--              key. Failover: every probe walks past the points of the nodes
+--              already chosen, and the nearest remaining point is next.
 
 local ffi = require "ffi"
 local bit = require "bit"
@@ -43,6 +50,7 @@ local tonumber = tonumber
 local rshift = bit.rshift
 local lshift = bit.lshift
 local band = bit.band
+local bxor = bit.bxor
 local md5_bin = ngx.md5_bin
 
 -- nginx's own CRC32 (ngx.crc32_long) over the first len bytes of a string,
@@ -62,7 +70,8 @@ local _M = { FORMAT_VERSION = "1" }
 
 local MAGIC = "RINGDMP"        -- followed by the version digit
 local HEADER = 48
-local MODES = { [0] = "default", "maglev", "nginx", "ketama" }
+local MODES = { [0] = "default", "maglev", "nginx", "ketama", "multiprobe" }
+local MAX_PROBES = 64
 _M.MODES = MODES
 
 -- Debian's libxxhash0; loaded on first use so that a config that never
@@ -129,8 +138,12 @@ function Ring:start(key, len)
         local b1, b2, b3, b4 = byte(d, 1, 4)
         pos = lshift(0ULL + (b1 + b2 * 0x100 + b3 * 0x10000 + b4 * 0x1000000), 32)
     end
-    -- lower_bound: the first position >= pos. Points of earlier buckets are
-    -- all below pos, points of later ones all above.
+    return self:index_of(pos)
+end
+
+-- lower_bound: the first position >= pos, 0 past the last (wrapping).
+-- Points of earlier buckets are all below pos, points of later ones above.
+function Ring:index_of(pos)
     local bucket = self.bucket
     local b = tonumber(rshift(pos, self.shift))
     local i, j = bucket[b], bucket[b + 1]
@@ -153,7 +166,61 @@ function Ring:owner(key, len)
     if self.entry_count == 0 then
         return nil
     end
+    if self.mode == 4 then
+        return self:multiprobe_owners(key, len or #key, 1, nil)
+    end
     return self.node[self:start(key, len)] + 1
+end
+
+local GOLDEN = 0x9e3779b97f4a7c15ULL
+local MIX = 0xd6e8feb86659fd93ULL
+
+-- Multiprobe (mode 4): with out == nil the owner's node index (1-based);
+-- else fills out[1..k] with the owner and failover order, returns k.
+function Ring:multiprobe_owners(key, len, n, out)
+    local h = xxh.XXH3_64bits(key, len)
+    local points, node, e = self.points, self.node, self.entry_count
+    local k = 0
+    while k < n do
+        local best, winner
+        for i = 0, self.probes - 1 do
+            local x = bxor(h, i * GOLDEN)
+            x = bxor(x, rshift(x, 32)) * MIX
+            x = bxor(x, rshift(x, 32))
+            local at = self:index_of(x)
+            -- Past the points of nodes already chosen (at most once round).
+            for _ = 1, e do
+                local v = node[at] + 1
+                local taken = false
+                for j = 1, k do
+                    if out[j] == v then
+                        taken = true
+                        break
+                    end
+                end
+                if not taken then
+                    local d = points[at] - x
+                    if not best or d < best then
+                        best, winner = d, v
+                    end
+                    break
+                end
+                at = at + 1
+                if at == e then
+                    at = 0
+                end
+            end
+        end
+        if not out then
+            return winner
+        end
+        if not winner then
+            break
+        end
+        k = k + 1
+        out[k] = winner
+    end
+    return k
 end
 
 -- Fills out[1..k] with the node indices (1-based, into names/ips/ports) of
@@ -167,6 +234,9 @@ function Ring:owners(key, n, out, len)
     end
     if n > self.node_count then
         n = self.node_count
+    end
+    if self.mode == 4 then
+        return self:multiprobe_owners(key, len or #key, n, out)
     end
     local node = self.node
     local i = self:start(key, len)
@@ -244,7 +314,14 @@ function _M.parse(image)
     end
     local mode = byte(image, 9)
     if not MODES[mode] then
-        return nil, "unknown ring mode " .. mode .. " (this nginx knows 0-3)"
+        return nil, "unknown ring mode " .. mode .. " (this nginx knows 0-4)"
+    end
+    local probes = 0
+    if mode == 4 then
+        probes = u32_at(ffi.cast(u8p, image), 44)
+        if probes < 1 or probes > MAX_PROBES then
+            return nil, "multiprobe image with " .. probes .. " probes (1-" .. MAX_PROBES .. ")"
+        end
     end
     local checksum = sub(image, 17, 32)
     if not match(checksum, "^%x+$") then
@@ -259,7 +336,7 @@ function _M.parse(image)
     if (n == 0) ~= (e == 0) then
         return nil, "node_count " .. n .. " with entry_count " .. e
     end
-    if mode == 0 or mode == 1 then
+    if mode == 0 or mode == 1 or mode == 4 then
         -- Loaded (or the image refused) here: a lookup must not fail.
         local ok, err = pcall(xxh3)
         if not ok then
@@ -315,6 +392,7 @@ function _M.parse(image)
         points = points,
         bucket = bucket, -- see bucket_index (nil for maglev)
         shift = shift,
+        probes = probes, -- multiprobe
         node = node,
         names = names,
         ips = ips,
