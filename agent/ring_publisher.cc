@@ -84,6 +84,17 @@ bool RingPublisher::rebuild(const std::vector<gossip::Member>& members) {
   const auto previous = rings();
   auto next = std::make_shared<RingSet>();
   next->all = ring::Ring::build_weighted_from(*previous->all, std::move(endpoints), options_);
+  // Past its point budget the default ring lowers its points per endpoint:
+  // balance suffers, and every change of that count moves many keys. Say so
+  // once per crossing; multiprobe keeps a point per endpoint at any size.
+  const bool lowered = options_.mode == ring::Mode::kDefault &&
+                       next->all->options().points_per_node < std::max<std::uint32_t>(1, options_.points_per_node);
+  if (lowered && !lowered_warned_) {
+    spdlog::warn("ring: {} endpoints exceed the default ring's point budget; points per endpoint lowered from {} to {} "
+                 "(worse balance, and keys move whenever that number changes): consider --ring multiprobe",
+                 next->all->nodes().size(), options_.points_per_node, next->all->options().points_per_node);
+  }
+  lowered_warned_ = lowered;
   bool changed = previous->all->checksum() != next->all->checksum() || previous->services.size() != by_service.size();
   for (auto& [name, nodes] : by_service) {
     const ring::Ring* before = previous->find(name);

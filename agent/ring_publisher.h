@@ -88,6 +88,7 @@ class RingPublisher {
 
   ring::Options options_;
   std::set<std::string> weight_warned_;  // rebuild() runs on the gossip thread only
+  bool lowered_warned_ = false;          // the default ring is over its point budget (warned)
   std::atomic<std::shared_ptr<const RingSet>> rings_;
   std::atomic<std::uint64_t> generation_{0};
   std::atomic<bool> ready_{false};
