@@ -1,13 +1,16 @@
 // agent/gossip_crypto.cc — see gossip_crypto.h.
 //
-// Cost per message: a context is set up with AES-256-GCM once; a message
-// under the key that context last used only sets a new nonce (no key
-// schedule), then one pass of AES-CTR + GHASH over AAD and payload. Nonces
-// come from RAND_bytes 128 at a time.
+// AES-256-GCM from nettle (Debian's nettle-dev; AES-NI and carry-less
+// multiply picked at run time): a few tens of kilobytes of code, where
+// OpenSSL's libcrypto linked statically brought 2.8 MB and 1.5 MB of it
+// resident in every agent (bench/RESULTS.md, agents100). Cost per message:
+// a context keeps its key schedule; a message under the key it last used
+// only sets a new nonce, then one pass of AES-CTR + GHASH over AAD and
+// payload. Nonces come from getrandom(2) 128 at a time.
 #include "agent/gossip_crypto.h"
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
+#include <nettle/gcm.h>
+#include <nettle/memops.h>
 
 #include <array>
 #include <cstring>
@@ -40,34 +43,10 @@ void write_header(unsigned char* p, std::uint64_t boot_id, std::uint64_t sequenc
   put_u64(p + 10, sequence);
 }
 
-// AES-256-GCM, fetched from the default provider once per process (an
-// implicit fetch on every init is what makes OpenSSL 3 slow).
-const EVP_CIPHER* aes_256_gcm() {
-  static EVP_CIPHER* cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
-  if (cipher == nullptr) throw std::runtime_error("OpenSSL has no AES-256-GCM");
-  return cipher;
-}
-
 std::string make_aad(std::string_view label) {
   std::string aad(kSealedHeaderSize, '\0');
   aad.append(label);
   return aad;
-}
-
-// EVP_*Update take int lengths; feed larger inputs in pieces.
-template <typename Update>
-bool update_all(Update update, EVP_CIPHER_CTX* ctx, unsigned char* out, const unsigned char* in,
-                std::size_t size) {
-  constexpr std::size_t kChunk = std::size_t{1} << 30;
-  while (size > 0) {
-    const int n = static_cast<int>(size < kChunk ? size : kChunk);
-    int written = 0;
-    if (update(ctx, out, &written, in, n) != 1 || written != n) return false;
-    if (out != nullptr) out += n;
-    in += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
 }
 
 }  // namespace
@@ -86,65 +65,44 @@ std::string_view to_string(OpenStatus status) {
 
 std::uint64_t random_boot_id() {
   unsigned char bytes[8];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
+  random_bytes(bytes, sizeof bytes);
   return get_u64(bytes);
 }
 
-// One EVP context in one direction, and the key it was last given.
+// One AES-256-GCM context and the key it was last given.
 struct CipherContext {
-  explicit CipherContext(bool encrypt) : encrypt(encrypt), ctx(EVP_CIPHER_CTX_new()) {
-    if (ctx == nullptr) throw std::runtime_error("EVP_CIPHER_CTX_new failed");
-    const int ok = encrypt ? EVP_EncryptInit_ex(ctx, aes_256_gcm(), nullptr, nullptr, nullptr)
-                           : EVP_DecryptInit_ex(ctx, aes_256_gcm(), nullptr, nullptr, nullptr);
-    if (ok != 1) {
-      EVP_CIPHER_CTX_free(ctx);
-      throw std::runtime_error("AES-256-GCM initialisation failed");
-    }
-  }
-  CipherContext(const CipherContext&) = delete;
-  CipherContext& operator=(const CipherContext&) = delete;
-  ~CipherContext() { EVP_CIPHER_CTX_free(ctx); }
-
-  // Starts a message under `key` with `nonce`; the key schedule is redone
-  // only when the key differs from the last one.
-  bool start(const Key& key, const unsigned char* nonce) {
-    const unsigned char* k = (has_key && key == last_key) ? nullptr : key.data();
-    const int ok = encrypt ? EVP_EncryptInit_ex(ctx, nullptr, nullptr, k, nonce)
-                           : EVP_DecryptInit_ex(ctx, nullptr, nullptr, k, nonce);
-    if (ok != 1) {
-      has_key = false;
-      return false;
-    }
-    if (k != nullptr) {
+  // Starts a message under `key` with `nonce` and authenticates `aad`; the
+  // key schedule is redone only when the key differs from the last one.
+  void start(const Key& key, const unsigned char* nonce, const std::string& aad) {
+    if (!has_key || key != last_key) {
+      gcm_aes256_set_key(&ctx, key.data());
       last_key = key;
       has_key = true;
     }
-    return true;
+    gcm_aes256_set_iv(&ctx, kNonceSize, nonce);
+    gcm_aes256_update(&ctx, aad.size(), reinterpret_cast<const unsigned char*>(aad.data()));
   }
 
-  bool encrypt;
-  EVP_CIPHER_CTX* ctx;
+  gcm_aes256_ctx ctx{};
   Key last_key{};
   bool has_key = false;
 };
 
-// The Sealer's context, and nonces drawn from RAND_bytes in batches: one
+// The Sealer's context, and nonces drawn from getrandom in batches: one
 // call costs about as much as sealing a small message, whatever its size.
 // (ringd does not fork once running, so no two processes share a batch.)
 struct Sealer::Cipher {
-  static constexpr std::size_t kBatch = 128;  // nonces per RAND_bytes call
+  static constexpr std::size_t kBatch = 128;  // nonces per getrandom call
 
   const unsigned char* next_nonce() {
     if (used == kBatch) {
-      if (RAND_bytes(nonces.data(), static_cast<int>(nonces.size())) != 1) {
-        throw std::runtime_error("RAND_bytes failed");
-      }
+      random_bytes(nonces.data(), nonces.size());
       used = 0;
     }
     return nonces.data() + kNonceSize * used++;
   }
 
-  CipherContext context{true};
+  CipherContext context;
   std::array<unsigned char, kNonceSize * kBatch> nonces{};
   std::size_t used = kBatch;
 };
@@ -159,7 +117,7 @@ struct Opener::Cipher {
     for (auto& c : contexts) {
       if (c->has_key && c->last_key == key) return *c;
     }
-    if (contexts.size() < kContexts) return *contexts.emplace_back(std::make_unique<CipherContext>(false));
+    if (contexts.size() < kContexts) return *contexts.emplace_back(std::make_unique<CipherContext>());
     CipherContext& c = *contexts[victim];
     victim = (victim + 1) % kContexts;
     return c;
@@ -195,22 +153,10 @@ void Sealer::seal(const Keyring& keyring, std::string_view plaintext, std::strin
   std::memcpy(aad_.data(), p, kSealedHeaderSize);
 
   CipherContext& cipher = cipher_->context;
-  EVP_CIPHER_CTX* ctx = cipher.ctx;
   unsigned char* payload = p + kPayloadOffset;
-  unsigned char* tag = payload + plaintext.size();
-  int n = 0;
-  const bool ok =
-      cipher.start(keyring.primary(), nonce) &&
-      update_all(EVP_EncryptUpdate, ctx, nullptr, reinterpret_cast<const unsigned char*>(aad_.data()),
-                 aad_.size()) &&
-      update_all(EVP_EncryptUpdate, ctx, payload, reinterpret_cast<const unsigned char*>(plaintext.data()),
-                 plaintext.size()) &&
-      EVP_EncryptFinal_ex(ctx, tag, &n) == 1 && n == 0 &&
-      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagSize), tag) == 1;
-  if (!ok) {
-    out->clear();
-    throw std::runtime_error("AES-256-GCM encryption failed");
-  }
+  cipher.start(keyring.primary(), nonce, aad_);
+  gcm_aes256_encrypt(&cipher.ctx, plaintext.size(), payload, reinterpret_cast<const unsigned char*>(plaintext.data()));
+  gcm_aes256_digest(&cipher.ctx, kTagSize, payload + plaintext.size());
   ++sequence_;
 }
 
@@ -241,23 +187,18 @@ OpenStatus Opener::open(const Keyring& keyring, std::string_view sealed, std::st
   const unsigned char* nonce = p + kSealedHeaderSize;
   const unsigned char* payload = p + kPayloadOffset;
   const std::size_t payload_size = sealed.size() - kSealOverhead;
-  unsigned char tag[kTagSize];  // set_tag wants a mutable buffer
-  std::memcpy(tag, payload + payload_size, kTagSize);
+  const unsigned char* tag = payload + payload_size;
 
   plaintext->resize(payload_size);
   auto* out = reinterpret_cast<unsigned char*>(plaintext->data());
   for (std::size_t i = 0; i < keyring.keys().size(); ++i) {
     const Key& key = keyring.keys()[i];
     CipherContext& cipher = cipher_->for_key(key);
-    EVP_CIPHER_CTX* ctx = cipher.ctx;
-    int n = 0;
-    const bool ok =
-        cipher.start(key, nonce) &&
-        update_all(EVP_DecryptUpdate, ctx, nullptr, reinterpret_cast<const unsigned char*>(aad_.data()),
-                   aad_.size()) &&
-        update_all(EVP_DecryptUpdate, ctx, out, payload, payload_size) &&
-        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagSize), tag) == 1 &&
-        EVP_DecryptFinal_ex(ctx, out + payload_size, &n) == 1;
+    cipher.start(key, nonce, aad_);
+    gcm_aes256_decrypt(&cipher.ctx, payload_size, out, payload);
+    unsigned char digest[kTagSize];
+    gcm_aes256_digest(&cipher.ctx, kTagSize, digest);
+    const bool ok = memeql_sec(digest, tag, kTagSize) != 0;  // constant time
     if (ok) {
       window_.accept(boot_id, sequence);
       if (key_index != nullptr) *key_index = i;

@@ -1,11 +1,11 @@
 // agent/gossip_crypto.h — sealing and opening gossip messages: AES-256-GCM
-// (OpenSSL EVP) with a cluster label and a replay window per sender.
+// (nettle) with a cluster label and a replay window per sender.
 //
 // Pure computation: no sockets, no clock, no files. The caller passes bytes
 // and the Keyring (agent/keyring.h); Sealer and Opener are not thread-safe
 // (one of each per driver thread). Nothing is allocated per message beyond
 // the output buffer (none when the caller passes one back): a Sealer reuses
-// one EVP_CIPHER_CTX, an Opener one per key it recently tried (at most 4),
+// one AES-GCM context, an Opener one per key it recently tried (at most 4),
 // and each redoes a key schedule only when the key changes.
 //
 // Sealed message layout (a UDP datagram, or a TCP stream frame's body):
@@ -32,7 +32,7 @@
 // at 1 and grows by one per sealed message, so (boot id, sequence) names a
 // message for the replay window (agent/replay_window.h).
 //
-// Nonces are random (RAND_bytes) per message, as memberlist's are. Two
+// Nonces are random (getrandom) per message, as memberlist's are. Two
 // messages under one key with the same nonce would break GCM; the chance
 // after n messages under a key, cluster-wide, is about n^2 / 2^97: 2^-33
 // after 2^32 messages (five days at 10,000 messages/s). Rotate keys well
@@ -74,7 +74,7 @@ enum class OpenStatus : std::uint8_t {
 // "ok", "too_short", "not_sealed", "bad_version", "auth_failed", "replayed".
 std::string_view to_string(OpenStatus status);
 
-// A random 64-bit boot id (RAND_bytes); throws std::runtime_error if the
+// A random 64-bit boot id (getrandom); throws std::runtime_error if the
 // generator fails.
 std::uint64_t random_boot_id();
 

@@ -5,8 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
+#include <nettle/base64.h>
+#include <nettle/sha2.h>
+#include <sys/random.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -58,12 +59,24 @@ class Fd {
 
 }  // namespace
 
-std::string key_fingerprint(const Key& key) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (EVP_Digest(key.data(), key.size(), digest, &size, EVP_sha256(), nullptr) != 1 || size < 4) {
-    throw KeyringError("SHA-256 failed");
+void random_bytes(unsigned char* out, std::size_t size) {
+  while (size > 0) {
+    const ssize_t n = getrandom(out, size, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error(std::string("getrandom: ") + std::strerror(errno));
+    }
+    out += n;
+    size -= static_cast<std::size_t>(n);
   }
+}
+
+std::string key_fingerprint(const Key& key) {
+  unsigned char digest[SHA256_DIGEST_SIZE];
+  sha256_ctx ctx;
+  sha256_init(&ctx);
+  sha256_update(&ctx, key.size(), key.data());
+  sha256_digest(&ctx, sizeof digest, digest);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   for (int i = 0; i < 4; ++i) {
@@ -84,29 +97,34 @@ std::string Keyring::fingerprints(std::size_t max) const {
 
 Key generate_key() {
   Key key;
-  if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) {
-    throw KeyringError("keyring: the random generator failed (RAND_bytes)");
+  try {
+    random_bytes(key.data(), key.size());
+  } catch (const std::runtime_error& e) {
+    throw KeyringError(std::string("keyring: the random generator failed (") + e.what() + ")");
   }
   return key;
 }
 
 std::string encode_key(const Key& key) {
-  unsigned char out[kEncodedKeySize + 1];  // EVP_EncodeBlock adds a NUL
-  int n = EVP_EncodeBlock(out, key.data(), static_cast<int>(key.size()));
-  return std::string(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n));
+  static_assert(BASE64_ENCODE_RAW_LENGTH(kKeySize) == kEncodedKeySize);
+  char out[kEncodedKeySize];
+  base64_encode_raw(out, key.size(), key.data());
+  return std::string(out, sizeof out);
 }
 
 Key decode_key(std::string_view text) {
-  // EVP_DecodeBlock skips surrounding whitespace and keeps padding as zero
-  // bytes; check the exact shape first, then that the text is canonical.
+  // Check the exact shape first, then decode, then that the text is
+  // canonical (no stray bits in the last character).
   if (text.size() != kEncodedKeySize || text[kEncodedKeySize - 1] != '=' ||
       !std::all_of(text.begin(), text.end() - 1, is_base64_char)) {
     throw KeyringError("key is not the base64 of 32 bytes (44 characters ending in '=')");
   }
-  unsigned char out[kEncodedKeySize];  // 33 bytes: the key and one padding byte
-  int n = EVP_DecodeBlock(out, reinterpret_cast<const unsigned char*>(text.data()),
-                          static_cast<int>(text.size()));
-  if (n != static_cast<int>(kKeySize) + 1) {
+  unsigned char out[BASE64_DECODE_LENGTH(kEncodedKeySize)];
+  base64_decode_ctx ctx;
+  base64_decode_init(&ctx);
+  std::size_t n = sizeof out;
+  if (base64_decode_update(&ctx, &n, out, text.size(), text.data()) != 1 || base64_decode_final(&ctx) != 1 ||
+      n != kKeySize) {
     throw KeyringError("key is not valid base64");
   }
   Key key;

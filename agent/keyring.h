@@ -40,7 +40,11 @@ inline constexpr std::size_t kKeySize = 32;  // AES-256
 inline constexpr std::size_t kMaxKeys = 64;
 using Key = std::array<std::uint8_t, kKeySize>;
 
-// A fresh random key (OpenSSL RAND_bytes); throws KeyringError if the
+// `size` bytes from the kernel's random generator (getrandom(2)); throws
+// std::runtime_error if it fails.
+void random_bytes(unsigned char* out, std::size_t size);
+
+// A fresh random key (random_bytes); throws KeyringError if the
 // generator fails.
 Key generate_key();
 // Standard base64 with padding (44 characters), as serf prints keys.

@@ -20,7 +20,8 @@ PACKAGES=(
   build-essential cmake pkg-config
   libboost-dev libboost-program-options-dev nlohmann-json3-dev libprotobuf-dev protobuf-compiler
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libxxhash-dev zlib1g-dev libmd-dev
-  libssl-dev  # AES-256-GCM for gossip (agent/gossip_crypto)
+  nettle-dev  # AES-256-GCM, SHA-256, base64 for sealed gossip (agent/gossip_crypto, keyring)
+  libssl-dev  # OpenSSL: an independent AES-GCM for agent_gossip_crypto_test
   nginx libnginx-mod-http-lua
   redis-server redis-tools
   python3 python3-redis python3-msgpack python3-uhashring serf
