@@ -10,6 +10,7 @@
 #   GOSSIP_ARGS="--quick" bench/run.sh  # flags for gossip_sim_bench (the full
 #                                # run simulates N = 1000 and takes an hour)
 #   SECTIONS=soak bench/run.sh   # not in the default list: 30 minutes, as root
+#   SECTIONS=agents100 bench/run.sh  # not in the default list: 100 agents, ~5 minutes
 #                                # (network namespaces, iptables): 10 agents
 #                                # at 5% packet loss, a kill/leave/SIGSTOP/move
 #                                # every minute; false deaths, propagation
@@ -58,6 +59,10 @@ run_section() {
       echo '```'
       echo
       RINGD_BIN="$BUILD/ringd" /usr/bin/python3 bench/crypto_idle_bench.py --n 30 --rounds 3 --idle-seconds 20 ;;
+    agents100)
+      echo "## Many agents on one machine (\`/usr/bin/python3 bench/many_agents_bench.py --n 100 --small 10 --rounds 2\`)"
+      echo
+      RINGD_BIN="$BUILD/ringd" /usr/bin/python3 bench/many_agents_bench.py --n 100 --small 10 --rounds 2 ;;
     soak)  # prints its own heading, with its flags; exits 1 on a missed target
       # shellcheck disable=SC2086 # flags split on purpose
       RINGD_BIN="$BUILD/ringd" /usr/bin/python3 bench/soak_bench.py $SOAK_ARGS \
