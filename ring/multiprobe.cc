@@ -33,9 +33,10 @@ MultiProbeRing::MultiProbeRing(const std::vector<std::string>& nodes, const std:
   pos_[points_] = std::numeric_limits<std::uint64_t>::max();
   node_[points_] = points_ == 0 ? 0 : node_[0];
 
-  // About four buckets per point: a probe then mostly finds its point in the
-  // bucket's first slot, or one further.
-  const unsigned bits = std::clamp<unsigned>(static_cast<unsigned>(std::bit_width(points_)) + 1, 1, 24);
+  // Two to four buckets per point: a probe mostly finds its point in the
+  // bucket's first slot, or one further. At most 2^20 buckets (4 MB): past a
+  // million points (heavy weights) a bucket holds a few more.
+  const unsigned bits = std::clamp<unsigned>(static_cast<unsigned>(std::bit_width(points_)) + 1, 1, 20);
   shift_ = 64 - bits;
   first_.resize(std::size_t{1} << bits);
   std::size_t j = 0;
