@@ -90,9 +90,11 @@ class MultiProbeRing {
  private:
   // The first point at or after q (points_ when past the last).
   std::size_t successor(std::uint64_t q) const {
+    // A plain loop: predicted not taken, so the CPU runs ahead to the next
+    // probe; a branch-free step (j += pos_[j] < q) chains each probe's two
+    // loads and was 20% slower.
     std::size_t j = first_[q >> shift_];
-    j += pos_[j] < q ? 1 : 0;  // a bucket holds a quarter of a point on average
-    while (pos_[j] < q) ++j;   // pos_[points_] is the UINT64_MAX sentinel
+    while (pos_[j] < q) ++j;  // pos_[points_] is the UINT64_MAX sentinel
     return j;
   }
   // Clockwise distance from q to point j, j == points_ meaning point 0.
