@@ -47,23 +47,6 @@ MultiProbeRing::MultiProbeRing(const std::vector<std::string>& nodes, const std:
   }
 }
 
-std::uint32_t MultiProbeRing::owner(std::uint64_t hash) const {
-  // Branch-free on the common path: which probe wins is a coin toss the
-  // branch predictor cannot learn, so the minimum is kept with selects.
-  std::uint64_t q = probe_position(hash, 0);
-  std::size_t best_point = successor(q);
-  std::uint64_t best = distance(q, best_point);
-  for (std::uint32_t i = 1; i < probes_; ++i) {
-    q = probe_position(hash, i);
-    const std::size_t j = successor(q);
-    const std::uint64_t d = distance(q, j);
-    const bool nearer = d < best;
-    best = nearer ? d : best;
-    best_point = nearer ? j : best_point;
-  }
-  return node_[best_point];
-}
-
 std::uint32_t MultiProbeRing::owner_binary_search(std::uint64_t hash) const {
   std::uint64_t best = 0;
   std::uint32_t owner = 0;
