@@ -172,6 +172,16 @@ function Ring:owner(key, len)
     return self.node[self:start(key, len)] + 1
 end
 
+-- Whether v is one of out[1..k].
+local function chosen(out, k, v)
+    for j = 1, k do
+        if out[j] == v then
+            return true
+        end
+    end
+    return false
+end
+
 local GOLDEN = 0x9e3779b97f4a7c15ULL
 local MIX = 0xd6e8feb86659fd93ULL
 
@@ -191,14 +201,7 @@ function Ring:multiprobe_owners(key, len, n, out)
             -- Past the points of nodes already chosen (at most once round).
             for _ = 1, e do
                 local v = node[at] + 1
-                local taken = false
-                for j = 1, k do
-                    if out[j] == v then
-                        taken = true
-                        break
-                    end
-                end
-                if not taken then
+                if not chosen(out, k, v) then
                     local d = points[at] - x
                     if not best or d < best then
                         best, winner = d, v
@@ -251,14 +254,7 @@ function Ring:owners(key, n, out, len)
             i = 0
         end
         local v = node[i] + 1
-        local seen = false
-        for j = 1, k do
-            if out[j] == v then
-                seen = true
-                break
-            end
-        end
-        if not seen then
+        if not chosen(out, k, v) then
             k = k + 1
             out[k] = v
         end
