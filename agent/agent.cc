@@ -236,6 +236,7 @@ int run_agent(const AgentConfig& config) {
     in.commands = resp.command_metrics();
     in.rings = publisher.rings();
     in.ring_rebuilds = rebuilds;
+    in.ring_builds = publisher.builds();
     in.ring_rebuild_time = rebuild_time.snapshot();
     in.service = config.service;
     in.service_state = health.state();

@@ -99,8 +99,11 @@ void section(PromText& t, const Json& doc, const char* name, Series (*map)(const
 void ring_families(PromText& t, const MetricsInputs& in) {
   t.family("ringd_ring_rebuilds_total", "counter", "Ring rebuilds that changed a ring.");
   t.sample(static_cast<double>(in.ring_rebuilds));
+  t.family("ringd_ring_builds_total", "counter",
+           "Membership changes that changed the rings' input (endpoints, weights, services) and so built rings.");
+  t.sample(static_cast<double>(in.ring_builds));
   t.family("ringd_ring_rebuild_duration_seconds", "histogram",
-           "Time to rebuild the rings after a membership change (every rebuild, changed or not).");
+           "Time to rebuild the rings after a membership change (every one; those that leave the rings' input as it was build nothing).");
   t.histogram({}, in.ring_rebuild_time);
   if (!in.rings) return;
   struct Named {

@@ -24,6 +24,7 @@ struct MetricsInputs {
   std::vector<RespServer::CommandMetrics> commands;
   std::shared_ptr<const RingSet> rings;
   std::uint64_t ring_rebuilds = 0;               // rebuilds that changed a ring
+  std::uint64_t ring_builds = 0;                 // rebuilds whose input changed (RingPublisher::builds)
   LatencyHistogram::Snapshot ring_rebuild_time;  // every rebuild, changed or not
   std::string service;                           // ours ("" = none)
   gossip::ServiceState service_state = gossip::ServiceState::kUnchecked;

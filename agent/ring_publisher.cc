@@ -63,9 +63,30 @@ RingPublisher::RingPublisher(ring::Options options) : options_(options) {
   rings_.store(std::move(set));
 }
 
+namespace {
+bool same_nodes(const std::vector<ring::WeightedNode>& a, const std::vector<ring::WeightedNode>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const ring::WeightedNode& x, const ring::WeightedNode& y) {
+    return x.endpoint == y.endpoint && x.weight == y.weight;
+  });
+}
+
+void sort_nodes(std::vector<ring::WeightedNode>& nodes) {
+  std::sort(nodes.begin(), nodes.end(), [](const ring::WeightedNode& x, const ring::WeightedNode& y) {
+    return x.endpoint != y.endpoint ? x.endpoint < y.endpoint : x.weight < y.weight;
+  });
+}
+}  // namespace
+
+bool RingPublisher::Input::operator==(const Input& other) const {
+  return same_nodes(all, other.all) &&
+         std::equal(by_service.begin(), by_service.end(), other.by_service.begin(), other.by_service.end(),
+                    [](const auto& x, const auto& y) { return x.first == y.first && same_nodes(x.second, y.second); });
+}
+
 bool RingPublisher::rebuild(const std::vector<gossip::Member>& members) {
-  std::vector<ring::WeightedNode> endpoints;
-  std::map<std::string, std::vector<ring::WeightedNode>, std::less<>> by_service;
+  Input input;
+  std::vector<ring::WeightedNode>& endpoints = input.all;
+  auto& by_service = input.by_service;
   for (const auto& m : members) {
     if (m.service.empty()) continue;
     const std::string_view service = service_from_tags(m.tags);
@@ -80,6 +101,12 @@ bool RingPublisher::rebuild(const std::vector<gossip::Member>& members) {
     endpoints.push_back(node);
     if (list != nullptr) list->push_back(node);
   }
+  sort_nodes(endpoints);
+  for (auto& [name, nodes] : by_service) sort_nodes(nodes);
+  if (ready() && input == last_input_) return false;
+  last_input_ = input;
+  ++builds_;
+
   // Built from the current rings: unchanged endpoints' points are reused.
   const auto previous = rings();
   auto next = std::make_shared<RingSet>();

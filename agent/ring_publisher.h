@@ -24,6 +24,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -64,7 +65,13 @@ class RingPublisher {
 
   // Rebuilds from the service endpoints of alive and suspect members.
   // Returns true when any ring's node set (or the list of services) changed.
+  // Builds nothing when the rings' input (every ring's endpoints and
+  // weights, and the service list) is the last build's: most membership
+  // events (a router-only member, a suspect flag, an incarnation, another
+  // tag) leave it as it was.
   bool rebuild(const std::vector<gossip::Member>& members);
+  // How many times rebuild() built rings (not counting skipped ones).
+  std::uint64_t builds() const { return builds_; }
 
   // The ring of every endpoint (db 0).
   std::shared_ptr<const ring::Ring> current() const {
@@ -86,7 +93,16 @@ class RingPublisher {
   void warn_weight_once(const gossip::Member& m, const std::string& problem);
   static constexpr std::size_t kMaxWeightWarnings = 1024;
 
+  // The rings' input: endpoints sorted (with weights), per service too.
+  struct Input {
+    std::vector<ring::WeightedNode> all;
+    std::map<std::string, std::vector<ring::WeightedNode>, std::less<>> by_service;
+    bool operator==(const Input& other) const;
+  };
+
   ring::Options options_;
+  Input last_input_;                     // of the last build
+  std::uint64_t builds_ = 0;
   std::set<std::string> weight_warned_;  // rebuild() runs on the gossip thread only
   bool lowered_warned_ = false;          // the default ring is over its point budget (warned)
   std::atomic<std::shared_ptr<const RingSet>> rings_;

@@ -95,6 +95,31 @@ TEST(RingAgentPublisherTest, ChecksumIgnoresOrderAndSuspicion) {
   EXPECT_EQ(b.current()->nodes().size(), 2u);
 }
 
+// Events that leave the rings' input as it was build nothing: the same
+// snapshot stays published. A weight or a service tag is input.
+TEST(RingAgentPublisherTest, BuildsOnlyWhenTheInputChanges) {
+  RingPublisher p(ring::Options{});
+  EXPECT_TRUE(p.rebuild({member("a", "10.0.0.1:80"), member("b", "10.0.0.2:80")}));
+  EXPECT_EQ(p.builds(), 1u);
+  const auto first = p.rings();
+  // Order, a suspect flag, a router-only member, a dead router, another tag.
+  EXPECT_FALSE(p.rebuild({member("b", "10.0.0.2:80", gossip::MemberState::kSuspect), member("a", "10.0.0.1:80"),
+                          member("r", ""), member("s", "", gossip::MemberState::kDead),
+                          member("a2", "10.0.0.1:80", gossip::MemberState::kDead, {{"zone", "x"}})}));
+  EXPECT_EQ(p.builds(), 1u);
+  EXPECT_EQ(p.rings(), first);
+  // A weight changes the input.
+  EXPECT_TRUE(p.rebuild({member("a", "10.0.0.1:80", gossip::MemberState::kAlive, {{"weight", "2"}}),
+                         member("b", "10.0.0.2:80")}));
+  EXPECT_EQ(p.builds(), 2u);
+  // A service tag on a dead member lists the service (an empty ring): input.
+  EXPECT_TRUE(p.rebuild({member("a", "10.0.0.1:80", gossip::MemberState::kAlive, {{"weight", "2"}}),
+                         member("b", "10.0.0.2:80"),
+                         member("c", "10.0.0.3:80", gossip::MemberState::kDead, {{"service", "api"}})}));
+  EXPECT_EQ(p.builds(), 3u);
+  EXPECT_EQ(p.rings()->services, std::vector<std::string>{"api"});
+}
+
 // The publisher under load: readers look up keys while the writer rebuilds
 // (incrementally, from the current ring) between two member sets; every
 // answer is the old ring's or the new ring's, never anything else.
