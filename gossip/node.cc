@@ -145,7 +145,7 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(C::kCount)> kCou
     "probes_late", "buddy_pings", "tcp_pings_sent", "tcp_pings_received", "udp_blocked",
     "heal_syncs", "incarnation_jumps_refused", "notices_dropped", "metadata_updates",
     "suspicions_held", "deaths_kept_local", "local_verdicts_undone",
-    "unconfirmed_suspicions_held", "address_checks", "name_conflicts",
+    "unconfirmed_suspicions_held", "address_checks", "name_conflicts", "push_pulls_paged",
 };
 
 }  // namespace

@@ -155,6 +155,9 @@ struct Config {
   std::size_t max_members = 10000;         // members beyond this are ignored (and counted)
   std::size_t max_broadcasts = 4096;       // piggyback queue bound
   std::size_t max_stream_size = 4 << 20;   // push-pull request/reply bound, bytes
+  // Most member entries one push-pull carries (also kept under
+  // max_stream_size); a larger table is sent a page per sync, in turn.
+  std::size_t push_pull_max_members = 2048;
   // Encoded size of service + tags; larger metadata is refused (validate()).
   std::size_t max_metadata_size = 512;
   // News about a member more than this many incarnations ahead of what we

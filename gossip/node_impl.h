@@ -43,7 +43,7 @@ enum class C : std::uint8_t {
   kMembersRejected, kBroadcastsDropped, kPushPulls, kDiscoverySyncs, kStaleCorrections, kDigestSyncs,
   kProbesLate, kBuddyPings, kTcpPingsSent, kTcpPingsReceived, kUdpBlocked, kHealSyncs,
   kIncarnationJumpsRefused, kNoticesDropped, kMetadataUpdates, kSuspicionsHeld,
-  kDeathsKeptLocal, kLocalVerdictsUndone, kUnconfirmedHeld, kAddressChecks, kNameConflicts,
+  kDeathsKeptLocal, kLocalVerdictsUndone, kUnconfirmedHeld, kAddressChecks, kNameConflicts, kPushPullsPaged,
   kCount,
 };
 
@@ -222,7 +222,10 @@ struct Node::Impl {
   // only ~retransmit_mult members; in small clusters that misses a member
   // every few updates.)
   void gossip_round();
-  msg::PushPull local_state(bool join) const;
+  // Our state for a push-pull: every member, or past push_pull_max_members
+  // ourselves and a page of the others, the next page next time.
+  msg::PushPull local_state(bool join);
+  std::string push_pull_cursor;  // where the next page starts (a member name)
   void send_stream(const std::string& to, bool join);
   bool stream_pending_to(const std::string& to) const;
 

@@ -59,16 +59,62 @@ void Node::Impl::gossip_round() {
   for (const MemberRecord* t : targets) send_exactly(t->member.address, batch);
 }
 
-msg::PushPull Node::Impl::local_state(bool join) const {
+namespace {
+// An upper bound on a member entry's encoded size: its strings, and for
+// every field and tag a key byte and a length of at most five bytes.
+std::size_t entry_bytes_bound(const Member& m) {
+  std::size_t bytes = m.name.size() + m.address.size() + m.service.size() + 7 * 6;
+  for (const auto& [k, v] : m.tags) bytes += k.size() + v.size() + 3 * 6;
+  return bytes;
+}
+// Room kept in max_stream_size for the push-pull's own fields and framing.
+constexpr std::size_t kPushPullHeaderRoom = 1024;
+}  // namespace
+
+// A full state is what memberlist sends, whatever its size (its users hit a
+// 20 MB cap near 10,000 members). Here a push-pull carries at most
+// push_pull_max_members entries and at most max_stream_size bytes: a
+// larger table goes in pages, ourselves first, then the
+// others in name order from where the last page stopped, wrapping, so
+// successive syncs (with anyone) cover every member. merge() applies what a
+// push-pull holds and reads nothing into what it leaves out.
+msg::PushPull Node::Impl::local_state(bool join) {
   msg::PushPull pp;
   pp.join = join;
   pp.source = cfg.name;
-  for (const auto& [name, rec] : table.all()) {
+  auto add = [&pp](const MemberRecord& rec) {
     const Member& m = rec.member;
-    if (rec.local_verdict) continue;  // ours alone (expire_suspicions)
     pp.members.push_back(
         msg::MemberEntry{m.name, m.address, m.service, m.incarnation, m.state, m.tags, m.service_state});
+  };
+  const auto& all = table.all();
+  const std::size_t page = std::max<std::size_t>(cfg.push_pull_max_members, 1);
+  const std::size_t budget = cfg.max_stream_size > kPushPullHeaderRoom ? cfg.max_stream_size - kPushPullHeaderRoom : 0;
+  bool whole = all.size() <= page;
+  std::size_t whole_bytes = 0;
+  for (auto it = all.begin(); whole && it != all.end(); ++it) {
+    whole_bytes += entry_bytes_bound(it->second.member);
+    whole = whole_bytes <= budget;
   }
+  if (whole) {
+    for (const auto& [name, rec] : all) {
+      if (!rec.local_verdict) add(rec);  // a local verdict is ours alone (expire_suspicions)
+    }
+    return pp;
+  }
+  count(C::kPushPullsPaged);
+  add(self_rec());
+  std::size_t bytes = entry_bytes_bound(self_rec().member);
+  auto it = all.lower_bound(push_pull_cursor);
+  for (std::size_t visited = 0; pp.members.size() < page && visited < all.size(); ++visited, ++it) {
+    if (it == all.end()) it = all.begin();
+    const auto& [name, rec] = *it;
+    if (name == cfg.name || rec.local_verdict) continue;
+    bytes += entry_bytes_bound(rec.member);
+    if (bytes > budget) break;  // this one starts the next page
+    add(rec);
+  }
+  push_pull_cursor = it == all.end() ? std::string() : it->first;
   return pp;
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 
 #include "gossip/codec.h"
 #include "gossip/node.h"
@@ -192,6 +193,75 @@ TEST(GossipNode, PingToASuspectCarriesTheSuspicionFirst) {
     }
   }
   EXPECT_TRUE(seen);
+}
+
+// Past push_pull_max_members a state sync carries ourselves and a page of
+// the others, the next page next time: successive replies cover everyone,
+// and none exceeds max_stream_size, however large the table (issue 15).
+TEST(GossipNode, PushPullGoesInPagesWithinItsBounds) {
+  Config c = config("n0", "10.0.0.1:7946");
+  c.push_pull_max_members = 100;
+  c.max_stream_size = 16 << 10;
+  c.max_members = 5000;
+  Node n(c, 3);
+  n.start(kT0, {});
+  constexpr int kMembers = 1500;
+  // The members arrive in requests small enough for max_stream_size.
+  for (int first = 0; first < kMembers; first += 20) {
+    msg::PushPull some;
+    some.source = member_name(first);
+    for (int i = first; i < first + 20; ++i) {
+      // Tags make some pages end on bytes before they end on entries.
+      Tags tags;
+      if (i % 2 == 0) tags = {{"zone", std::string(200, 'z')}, {"rack", std::string(200, 'r')}};
+      some.members.push_back(msg::MemberEntry{member_name(i), member_addr(i), "", 1, MemberState::kAlive, tags,
+                                              ServiceState::kPassing});
+    }
+    ASSERT_FALSE(n.handle_stream(kT0, "10.1.0.1:5000", codec::encode(msg::Stream{some})).empty());
+  }
+  codec::DecodeLimits lim;
+  lim.max_bytes = 4 << 20;
+  std::set<std::string> seen;
+  bool bytes_ended_a_page = false;
+  for (int sync = 0; sync < 40 && seen.size() < kMembers + 1; ++sync) {
+    msg::PushPull small;
+    small.source = member_name(1);
+    const std::string reply = n.handle_stream(kT0, "10.1.0.1:5000", codec::encode(msg::Stream{small}));
+    ASSERT_LE(reply.size(), c.max_stream_size);
+    msg::PushPull pp;
+    ASSERT_EQ(codec::decode(reply, lim, &pp), codec::DecodeStatus::kOk);
+    ASSERT_LE(pp.members.size(), c.push_pull_max_members);
+    ASSERT_FALSE(pp.members.empty());
+    EXPECT_EQ(pp.members.front().name, "n0");  // ourselves first
+    bytes_ended_a_page = bytes_ended_a_page || pp.members.size() < c.push_pull_max_members;
+    for (const auto& e : pp.members) seen.insert(e.name);
+  }
+  EXPECT_EQ(seen.size(), kMembers + 1u) << "every member in some page";
+  EXPECT_TRUE(bytes_ended_a_page);
+  std::uint64_t paged = 0;
+  for (const auto& [name, value] : n.counters()) {
+    if (name == "push_pulls_paged") paged = value;
+  }
+  EXPECT_GE(paged, 75u);  // the loads above were answered in pages too
+}
+
+// Within the bounds the whole table goes, as before.
+TEST(GossipNode, SmallTablesSyncWhole) {
+  Config c = config("n0", "10.0.0.1:7946");
+  c.push_pull_max_members = 100;
+  Node n(c, 3);
+  n.start(kT0, {});
+  msg::PushPull some;
+  some.source = member_name(0);
+  for (int i = 0; i < 60; ++i) {
+    some.members.push_back(msg::MemberEntry{member_name(i), member_addr(i), "", 1, MemberState::kAlive, {},
+                                            ServiceState::kPassing});
+  }
+  msg::PushPull pp;
+  ASSERT_EQ(codec::decode(n.handle_stream(kT0, "10.1.0.1:5000", codec::encode(msg::Stream{some})),
+                          codec::DecodeLimits{}, &pp),
+            codec::DecodeStatus::kOk);
+  EXPECT_EQ(pp.members.size(), 61u);
 }
 
 }  // namespace
