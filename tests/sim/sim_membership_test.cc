@@ -51,6 +51,26 @@ TEST(SimMembership, TenMembersJoinThroughOneSeed) {
   expect_consistent(c);
 }
 
+// State syncs in pages (push_pull_max_members far below the cluster's
+// size): a joiner's first sync brings only a page, yet gossip and the next
+// syncs bring everyone, with no false suspicion on the way (issue 15).
+TEST(SimMembership, PagedStateSyncsStillConverge) {
+  SimOptions o;
+  o.base.push_pull_max_members = 8;
+  o.base.push_pull_interval = sec(5);
+  Cluster c(sim_seed(21), o);
+  c.add_and_start(40);
+  ASSERT_TRUE(c.run_until([&] { return c.converged(); }, sec(120)));
+  for (std::size_t i = 0; i < c.size(); ++i) EXPECT_EQ(c.node(i).members().size(), 40u);
+  std::uint64_t paged = 0;
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    for (const auto& [name, value] : c.node(i).counters()) paged += name == "push_pulls_paged" ? value : 0;
+  }
+  EXPECT_GT(paged, 0u);
+  EXPECT_FALSE(trace_has(c, " suspect ")) << "false suspicion in a healthy cluster";
+  expect_consistent(c);
+}
+
 TEST(SimMembership, JoinRetriesUntilTheSeedAnswers) {
   Cluster c(sim_seed(3));
   c.add_node();
