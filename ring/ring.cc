@@ -238,7 +238,7 @@ std::shared_ptr<const Ring> Ring::build_weighted_from(const Ring& previous, std:
   const Options& p = previous.options_;
   const bool reusable = (o.mode == Mode::kDefault || o.mode == Mode::kNginx) && o.mode == p.mode &&
                         (o.mode != Mode::kDefault || o.points_per_node == p.points_per_node);
-  if (!reusable) {  // Maglev and multiprobe build from scratch (the latter in about a millisecond)
+  if (!reusable) {  // Maglev and multiprobe build from scratch (multiprobe: ~2 ms at 10,000 endpoints)
     ring->build_lookup();
     ring->finish();
     return ring;
