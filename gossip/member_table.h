@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -29,21 +30,14 @@
 
 #include "node.h"
 #include "rtt.h"
+#include "suspicion.h"
 
 namespace ringd::gossip {
 
 struct MemberRecord {
   Member member;
-  // Suspicion bookkeeping, meaningful while member.state == kSuspect.
-  Time suspect_start{};
-  Time suspect_origin{};   // when the first suspicion began (kept across restarts)
-  Time suspect_deadline{};
-  Duration suspect_min{};  // timeout bounds fixed when the suspicion started
-  Duration suspect_max{};
-  int expected_confirmations = 0;
-  // Who raised the suspicion here (first entry), then distinct confirmers;
-  // at most expected_confirmations + 1 entries.
-  std::vector<std::string> confirmers;
+  // Set while member.state == kSuspect, and only then.
+  std::unique_ptr<Suspicion> suspicion;
   // Dead by our own verdict, reached while we were cut off (node_timers.cc):
   // nobody else heard the suspicion, so it is never gossiped, never used to
   // correct others, and yields to news that the member lives at the same

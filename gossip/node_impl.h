@@ -244,7 +244,6 @@ struct Node::Impl {
   // Undoes a verdict of ours reached while cut off (local_verdict): the
   // member is alive again at the same incarnation, here only.
   void revive(Time now, MemberRecord& rec);
-  void start_suspicion(Time now, MemberRecord& rec, const std::string& from);
   void apply_suspect(Time now, const msg::Suspect& s);
   void apply_dead(Time now, const msg::Dead& d);
   void merge(Time now, const msg::PushPull& pp);

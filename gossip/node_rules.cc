@@ -95,7 +95,7 @@ void Node::Impl::apply_alive_unchecked(Time now, MemberRecord& rec, const msg::A
   if (m.state != MemberState::kAlive) {
     m.state = MemberState::kAlive;
     m.state_since = now;
-    rec.confirmers.clear();
+    rec.suspicion.reset();
     rec.local_verdict = false;
     emit(Event::Kind::kAlive, m);
   } else if (changed) {
@@ -110,23 +110,10 @@ void Node::Impl::revive(Time now, MemberRecord& rec) {
   rec.local_verdict = false;
   m.state = MemberState::kAlive;
   m.state_since = now;
-  rec.confirmers.clear();
+  rec.suspicion.reset();
   dead_addresses.erase(m.name);
   count(C::kLocalVerdictsUndone);
   emit(Event::Kind::kAlive, m);
-}
-
-void Node::Impl::start_suspicion(Time now, MemberRecord& rec, const std::string& from) {
-  const std::size_t n = table.live_count();
-  table.touch();
-  rec.suspect_start = now;
-  rec.suspect_origin = now;
-  rec.suspect_min = suspicion_timeout(cfg.suspicion_mult, n, cfg.probe_interval);
-  rec.suspect_max = rec.suspect_min * std::max(cfg.suspicion_max_timeout_mult, 1);
-  rec.expected_confirmations = expected_confirmations(cfg.indirect_checks, n);
-  rec.confirmers.assign(1, from);
-  rec.suspect_deadline = now + suspicion_timeout_after(0, rec.expected_confirmations,
-                                                       rec.suspect_min, rec.suspect_max);
 }
 
 void Node::Impl::apply_suspect(Time now, const msg::Suspect& s) {
@@ -155,18 +142,9 @@ void Node::Impl::apply_suspect(Time now, const msg::Suspect& s) {
     case MemberState::kSuspect: {
       if (m.incarnation != s.incarnation) table.touch();
       m.incarnation = s.incarnation;
-      const int confirmations = static_cast<int>(rec->confirmers.size()) - 1;
-      if (s.from.empty() || confirmations >= rec->expected_confirmations) return;
-      if (std::find(rec->confirmers.begin(), rec->confirmers.end(), s.from) !=
-          rec->confirmers.end()) {
-        return;
-      }
-      rec->confirmers.push_back(s.from);
+      if (!rec->suspicion->wants(s.from)) return;
+      rec->suspicion->confirm(s.from);
       table.touch();
-      rec->suspect_deadline =
-          rec->suspect_start + suspicion_timeout_after(confirmations + 1,
-                                                       rec->expected_confirmations,
-                                                       rec->suspect_min, rec->suspect_max);
       broadcast(s.name, s);  // pass the confirmation on
       return;
     }
@@ -177,7 +155,7 @@ void Node::Impl::apply_suspect(Time now, const msg::Suspect& s) {
   m.state = MemberState::kSuspect;
   m.incarnation = s.incarnation;
   m.state_since = now;
-  start_suspicion(now, *rec, s.from);
+  rec->suspicion = std::make_unique<Suspicion>(now, s.from, table.live_count(), cfg);
   count(C::kSuspicions);
   emit(Event::Kind::kSuspect, m);
   broadcast(s.name, s);
@@ -207,7 +185,7 @@ void Node::Impl::apply_dead(Time now, const msg::Dead& d) {
   m.state = d.left ? MemberState::kLeft : MemberState::kDead;
   m.incarnation = d.incarnation;
   m.state_since = now;
-  rec->confirmers.clear();
+  rec->suspicion.reset();
   count(d.left ? C::kMembersLeft : C::kMembersDead);
   if (d.left) {
     dead_addresses.erase(m.name);  // a goodbye is final: never heal towards it

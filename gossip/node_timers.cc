@@ -42,25 +42,23 @@ void Node::Impl::expire_suspicions(Time now) {
   for (auto& [name, rec] : table.all_mut()) {
     Member& m = rec.member;
     if (m.state != MemberState::kSuspect) continue;
+    Suspicion& sus = *rec.suspicion;
     if (reconnected) {
-      rec.suspect_start = now;
-      rec.suspect_deadline = std::max(rec.suspect_deadline, now + rec.suspect_max);
+      sus.restart(now);
       broadcast(name, msg::Suspect{name, m.incarnation, cfg.name});
       continue;
     }
-    if (rec.suspect_deadline > now) continue;
-    const bool confirmed = rec.expected_confirmations == 0 || rec.confirmers.size() > 1;
-    const bool ours_alone = cut_off || !confirmed;
-    if (ours_alone && now - rec.suspect_origin < rec.suspect_max * kMaxHoldFactor) {
+    if (sus.deadline() > now) continue;
+    const bool ours_alone = cut_off || !sus.confirmed();
+    if (ours_alone && !sus.held_too_long(now, kMaxHoldFactor)) {
       count(cut_off ? C::kSuspicionsHeld : C::kUnconfirmedHeld);
-      rec.suspect_start = now;
-      rec.suspect_deadline = now + rec.suspect_max;
+      sus.hold(now);
       broadcast(name, msg::Suspect{name, m.incarnation, cfg.name});
       continue;
     }
     m.state = MemberState::kDead;
     m.state_since = now;
-    rec.confirmers.clear();
+    rec.suspicion.reset();
     count(C::kMembersDead);
     remember_dead(m, now);
     emit(Event::Kind::kDead, m);
@@ -101,7 +99,7 @@ Time Node::Impl::compute_member_deadline() const {
   for (const auto& [name, rec] : table.all()) {
     const Member& m = rec.member;
     if (m.state == MemberState::kSuspect) {
-      t = std::min(t, rec.suspect_deadline);
+      t = std::min(t, rec.suspicion->deadline());
     } else if (!is_live(m.state) && name != cfg.name) {
       t = std::min(t, m.state_since + cfg.dead_forget_after);
     }

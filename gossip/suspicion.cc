@@ -40,4 +40,34 @@ Duration remaining_suspicion_time(int confirmations, int expected, Duration elap
   return suspicion_timeout_after(confirmations, expected, min, max) - elapsed;
 }
 
+Suspicion::Suspicion(Time now, std::string accuser, std::size_t n, const Config& cfg)
+    : start_(now),
+      origin_(now),
+      min_(suspicion_timeout(cfg.suspicion_mult, n, cfg.probe_interval)),
+      max_(min_ * std::max(cfg.suspicion_max_timeout_mult, 1)),
+      expected_(gossip::expected_confirmations(cfg.indirect_checks, n)) {
+  confirmers_.push_back(std::move(accuser));
+  deadline_ = now + suspicion_timeout_after(0, expected_, min_, max_);
+}
+
+bool Suspicion::wants(const std::string& from) const {
+  return !from.empty() && confirmations() < expected_ &&
+         std::find(confirmers_.begin(), confirmers_.end(), from) == confirmers_.end();
+}
+
+void Suspicion::confirm(std::string from) {
+  confirmers_.push_back(std::move(from));
+  deadline_ = start_ + suspicion_timeout_after(confirmations(), expected_, min_, max_);
+}
+
+void Suspicion::restart(Time now) {
+  start_ = now;
+  deadline_ = std::max(deadline_, now + max_);
+}
+
+void Suspicion::hold(Time now) {
+  start_ = now;
+  deadline_ = now + max_;
+}
+
 }  // namespace ringd::gossip

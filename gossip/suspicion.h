@@ -25,6 +25,8 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
+#include <vector>
 
 #include "node.h"
 
@@ -49,5 +51,50 @@ Duration suspicion_timeout_after(int confirmations, int expected, Duration min, 
 // started; negative or zero means it is due.
 Duration remaining_suspicion_time(int confirmations, int expected, Duration elapsed,
                                   Duration min, Duration max);
+
+// One member's suspicion, from the first accusation until the member is
+// alive, dead or gone again (the table then drops it). It owns the
+// Lifeguard bookkeeping; the SWIM rules (node_rules.cc, node_timers.cc)
+// decide when to start, confirm, hold or end one.
+class Suspicion {
+ public:
+  // Accused at `now` by `accuser` (a member name; may be empty), with n live
+  // members known (self included): the timeout bounds and the confirmations
+  // to wait for are fixed here, from cfg.
+  Suspicion(Time now, std::string accuser, std::size_t n, const Config& cfg);
+
+  // When the member is declared dead unless refuted, held or confirmed.
+  Time deadline() const { return deadline_; }
+  Duration max_timeout() const { return max_; }
+  int expected_confirmations() const { return expected_; }
+  // Distinct confirmers besides the accuser.
+  int confirmations() const { return static_cast<int>(confirmers_.size()) - 1; }
+  // Somebody besides the accuser confirmed it, or nobody could (expected 0).
+  bool confirmed() const { return expected_ == 0 || confirmers_.size() > 1; }
+  // Whether another confirmation by `from` would count: not empty, not a
+  // member already counted, and fewer than expected so far.
+  bool wants(const std::string& from) const;
+  // Counts `from` (wants(from) must hold) and shrinks the deadline.
+  void confirm(std::string from);
+  // Contact came back after we were cut off: the clock restarts, and the
+  // deadline never moves earlier.
+  void restart(Time now);
+  // Held instead of ending (cut off, or unconfirmed): the longest timeout
+  // again from now. The suspicion's origin stays.
+  void hold(Time now);
+  // Held for `factor` times the longest timeout since the first accusation.
+  bool held_too_long(Time now, int factor) const { return now - origin_ >= max_ * factor; }
+
+ private:
+  Time start_{};
+  Time origin_{};  // the first accusation; kept across holds and restarts
+  Time deadline_{};
+  Duration min_{};
+  Duration max_{};
+  int expected_ = 0;
+  // The accuser (first entry), then distinct confirmers; at most
+  // expected_ + 1 entries.
+  std::vector<std::string> confirmers_;
+};
 
 }  // namespace ringd::gossip

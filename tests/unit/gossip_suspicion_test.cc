@@ -116,5 +116,59 @@ TEST(GossipSuspicion, RemainingTime) {
   }
 }
 
+Config suspicion_config() {
+  Config cfg;
+  cfg.probe_interval = ms(500);
+  cfg.suspicion_mult = 4;
+  cfg.suspicion_max_timeout_mult = 3;
+  cfg.indirect_checks = 3;
+  return cfg;
+}
+
+// n = 10: min 2 s, max 6 s, k = 3 confirmations expected.
+TEST(GossipSuspicionType, ConfirmationsShrinkTheDeadlineToTheMinimum) {
+  const Time t0 = ms(1000);
+  Suspicion s(t0, "a", 10, suspicion_config());
+  EXPECT_EQ(s.deadline(), t0 + ms(6000));
+  EXPECT_EQ(s.max_timeout(), ms(6000));
+  EXPECT_EQ(s.expected_confirmations(), 3);
+  EXPECT_EQ(s.confirmations(), 0);
+  EXPECT_FALSE(s.confirmed());
+  EXPECT_FALSE(s.wants("a")) << "the accuser does not confirm itself";
+  EXPECT_FALSE(s.wants("")) << "an anonymous suspicion confirms nothing";
+  ASSERT_TRUE(s.wants("b"));
+  s.confirm("b");
+  EXPECT_TRUE(s.confirmed());
+  EXPECT_EQ(s.deadline(), t0 + ms(4000));  // 6 s - 4 s * log 2 / log 4
+  EXPECT_FALSE(s.wants("b")) << "one member confirms once";
+  s.confirm("c");
+  s.confirm("d");
+  EXPECT_EQ(s.confirmations(), 3);
+  EXPECT_EQ(s.deadline(), t0 + ms(2000));
+  EXPECT_FALSE(s.wants("e")) << "no more than expected";
+}
+
+TEST(GossipSuspicionType, HoldAndRestartMoveTheClockButNotTheOrigin) {
+  const Time t0 = ms(1000);
+  Suspicion s(t0, "a", 10, suspicion_config());
+  s.confirm("b");
+  s.hold(t0 + ms(4000));
+  EXPECT_EQ(s.deadline(), t0 + ms(10000)) << "held: the longest timeout again";
+  s.confirm("c");  // counted from the hold
+  EXPECT_EQ(s.deadline(), t0 + ms(4000) + ms(2830));  // 2 of 3 confirmations
+  s.restart(t0 + ms(5000));
+  EXPECT_EQ(s.deadline(), t0 + ms(11000)) << "restarted: never earlier";
+  EXPECT_FALSE(s.held_too_long(t0 + ms(23999), 4));
+  EXPECT_TRUE(s.held_too_long(t0 + ms(24000), 4)) << "4 x 6 s since the first accusation";
+}
+
+TEST(GossipSuspicionType, ASmallClusterExpectsNoConfirmation) {
+  Suspicion s(ms(0), "a", 3, suspicion_config());
+  EXPECT_EQ(s.expected_confirmations(), 0);
+  EXPECT_TRUE(s.confirmed());
+  EXPECT_FALSE(s.wants("b"));
+  EXPECT_EQ(s.deadline(), ms(2000));
+}
+
 }  // namespace
 }  // namespace ringd::gossip
