@@ -5,24 +5,22 @@
 
 namespace ringd::gossip {
 
-MemberTable::MemberTable(std::string self_name) : self_(std::move(self_name)) {}
-
-MemberRecord* MemberTable::find(std::string_view name) {
-  auto it = members_.find(name);
-  return it == members_.end() ? nullptr : &it->second;
-}
+MemberTable::MemberTable(std::string self_name, Duration forget_after)
+    : self_(std::move(self_name)), forget_after_(forget_after) {}
 
 const MemberRecord* MemberTable::find(std::string_view name) const {
   auto it = members_.find(name);
   return it == members_.end() ? nullptr : &it->second;
 }
 
-MemberRecord& MemberTable::insert(Member member, std::mt19937_64& rng) {
+const MemberRecord& MemberTable::insert(Member member, std::mt19937_64& rng) {
   const std::string name = member.name;
-  touch();
-  MemberRecord& rec = members_[name];
+  auto [it, fresh] = members_.try_emplace(name);
+  MemberRecord& rec = it->second;
+  if (!fresh) updated(rec, /*gone=*/true);
   rec = MemberRecord{};
   rec.member = std::move(member);
+  updated(rec);
   if (name != self_) {
     // A random slot in the part of the round not walked yet.
     std::uniform_int_distribution<std::size_t> pos(probe_index_, probe_order_.size());
@@ -33,30 +31,109 @@ MemberRecord& MemberTable::insert(Member member, std::mt19937_64& rng) {
 
 void MemberTable::erase(std::string_view name) {
   auto it = members_.find(name);
-  if (it != members_.end()) members_.erase(it);
-  touch();
+  if (it == members_.end()) return;
+  updated(it->second, /*gone=*/true);
+  members_.erase(it);
   // The probe order skips unknown names lazily; drop them at the reshuffle.
 }
 
-void MemberTable::refresh() const {
-  if (cached_version_ == version_) return;
-  cached_version_ = version_;
-  live_count_ = 0;
-  alive_.clear();
-  live_.clear();
-  for (const auto& [name, rec] : members_) {
-    const MemberState s = rec.member.state;
-    if (!is_live(s)) continue;
-    ++live_count_;
-    if (name == self_) continue;
-    live_.push_back(&rec);
-    if (s == MemberState::kAlive) alive_.push_back(&rec);
+std::uint64_t MemberTable::digest_part(const Member& m) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  auto mix = [&h](std::string_view bytes) {
+    for (unsigned char ch : bytes) h = (h ^ ch) * 0x100000001b3ULL;
+    h = (h ^ 0xff) * 0x100000001b3ULL;  // field separator
+  };
+  mix(m.name);
+  mix(std::string_view(reinterpret_cast<const char*>(&m.incarnation), sizeof m.incarnation));
+  mix(m.address);
+  mix(m.service);
+  if (m.service_state != ServiceState::kPassing) {  // absent when passing: as peers without the field
+    const auto state = static_cast<char>(m.service_state);
+    mix(std::string_view(&state, 1));
+  }
+  for (const auto& [k, v] : m.tags) {
+    mix(k);
+    mix(v);
+  }
+  return h;
+}
+
+Time MemberTable::deadline_of(const MemberRecord& rec) const {
+  const Member& m = rec.member;
+  if (m.state == MemberState::kSuspect) {
+    return rec.suspicion ? rec.suspicion->deadline() : Time::max();
+  }
+  if (!is_live(m.state) && m.name != self_) return m.state_since + forget_after_;
+  return Time::max();
+}
+
+namespace {
+
+// Adds or removes `rec` in a list kept in name order.
+void place(std::vector<const MemberRecord*>& list, const MemberRecord& rec, bool in) {
+  auto it = std::lower_bound(list.begin(), list.end(), &rec, [](const MemberRecord* a, const MemberRecord* b) {
+    return a->member.name < b->member.name;
+  });
+  const bool there = it != list.end() && *it == &rec;
+  if (in && !there) list.insert(it, &rec);
+  if (!in && there) list.erase(it);
+}
+
+}  // namespace
+
+void MemberTable::updated(MemberRecord& rec, bool gone) {
+  const MemberState s = rec.member.state;
+  const bool live = !gone && is_live(s);
+  if (live != rec.live_) {
+    if (live) {
+      ++live_count_;
+    } else {
+      --live_count_;
+    }
+  }
+  rec.live_ = live;
+  digest_sum_ -= rec.digest_part_;
+  rec.digest_part_ = live ? digest_part(rec.member) : 0;
+  digest_sum_ += rec.digest_part_;
+  if (rec.member.name != self_) {
+    place(live_, rec, live);
+    place(alive_, rec, !gone && s == MemberState::kAlive);
+  }
+  const Time deadline = gone ? Time::max() : deadline_of(rec);
+  if (deadline != rec.deadline_) {
+    if (rec.deadline_ != Time::max()) deadlines_.erase({rec.deadline_, &rec});
+    if (deadline != Time::max()) deadlines_.insert({deadline, &rec});
+    rec.deadline_ = deadline;
   }
 }
 
-std::size_t MemberTable::live_count() const {
-  refresh();
-  return live_count_;
+Time MemberTable::earliest_deadline() const {
+  return deadlines_.empty() ? Time::max() : deadlines_.begin()->first;
+}
+
+std::string MemberTable::check() const {
+  std::size_t live_count = 0;
+  std::uint64_t sum = 0;
+  std::vector<const MemberRecord*> alive;
+  std::vector<const MemberRecord*> live;
+  Time earliest = Time::max();
+  for (const auto& [name, rec] : members_) {
+    const MemberState s = rec.member.state;
+    earliest = std::min(earliest, deadline_of(rec));
+    if (!is_live(s)) continue;
+    ++live_count;
+    sum += digest_part(rec.member);
+    if (name == self_) continue;
+    live.push_back(&rec);
+    if (s == MemberState::kAlive) alive.push_back(&rec);
+  }
+  std::string diff;
+  if (live_count != live_count_) diff += "live count; ";
+  if (sum != digest_sum_) diff += "digest; ";
+  if (alive != alive_) diff += "alive list; ";
+  if (live != live_) diff += "live list; ";
+  if (earliest != earliest_deadline()) diff += "earliest deadline; ";
+  return diff;
 }
 
 void MemberTable::reshuffle(std::mt19937_64& rng) {
@@ -89,7 +166,6 @@ const MemberRecord* MemberTable::next_probe_target(std::mt19937_64& rng) {
 std::vector<const MemberRecord*> MemberTable::random_members(std::mt19937_64& rng, std::size_t k,
                                                              Pick pick, std::string_view exclude_a,
                                                              std::string_view exclude_b) const {
-  refresh();
   const std::vector<const MemberRecord*>& pool = pick == Pick::kAlive ? alive_ : live_;
   auto excluded = [&](const MemberRecord* r) {
     const std::string& name = r->member.name;

@@ -2,7 +2,8 @@
 //
 // Holds one record per known member (self included), sorted by name so every
 // iteration is deterministic. It stores state; the SWIM rules that decide
-// state changes live in node.cc. Two selection helpers:
+// state changes live in node_rules.cc and node_timers.cc. Two selection
+// helpers:
 //   * next_probe_target(): randomized round-robin (SWIM §4.3): shuffle the
 //     live members, walk the list, reshuffle at the end. New members are
 //     inserted at a random position of the not-yet-walked rest, so each live
@@ -12,18 +13,22 @@
 //     push-pull.
 // Pointers returned stay valid until that member is erased.
 //
-// Whoever changes a member's state, incarnation, details or suspicion
-// deadline calls touch(): the table and its owner cache what they derive
-// from the whole view (live count, pick lists, digest, next deadline) and
-// recompute it only after a touch, so a cluster of n members does not pay
-// O(n) per packet. insert() and erase() touch by themselves.
+// The table also keeps what the node derives from the whole view: the live
+// count, the alive and live pick lists (in name order), the digest of the
+// live view and the earliest member deadline. A record is changed only
+// through an Edit (MemberTable::edit): when the Edit ends, the table
+// updates all of these for that one record, so nothing is rescanned per
+// packet and no caller has to remember to refresh anything. check()
+// recomputes everything from scratch, for tests.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +39,8 @@
 
 namespace ringd::gossip {
 
+class MemberTable;
+
 struct MemberRecord {
   Member member;
   // Set while member.state == kSuspect, and only then.
@@ -43,10 +50,20 @@ struct MemberRecord {
   // correct others, and yields to news that the member lives at the same
   // incarnation. Cleared by any other state change.
   bool local_verdict = false;
+
+  // Notes about our link to the member, not part of the view (nothing is
+  // derived from them), so they may change without an Edit.
   // Direct ping -> ack round trips to this member (sets its probe timeout).
-  RttEstimator rtt;
+  mutable RttEstimator rtt;
   // When we last emitted a "UDP looks blocked" notice about it.
-  std::optional<Time> udp_blocked_notice_at;
+  mutable std::optional<Time> udp_blocked_notice_at;
+
+ private:
+  friend class MemberTable;
+  // What the table derived from this record when it last changed.
+  bool live_ = false;              // counted as live
+  std::uint64_t digest_part_ = 0;  // its share of the live digest, 0 unless live
+  Time deadline_ = Time::max();    // its entry in the deadline index
 };
 
 inline bool is_live(MemberState s) {
@@ -57,23 +74,46 @@ class MemberTable {
  public:
   using Map = std::map<std::string, MemberRecord, std::less<>>;
 
-  explicit MemberTable(std::string self_name);
+  // `forget_after`: how long a dead or departed member is kept
+  // (Config::dead_forget_after), which sets its deadline.
+  MemberTable(std::string self_name, Duration forget_after);
 
-  MemberRecord* find(std::string_view name);
   const MemberRecord* find(std::string_view name) const;
   // Adds a member not yet known (the caller checks capacity).
-  MemberRecord& insert(Member member, std::mt19937_64& rng);
+  const MemberRecord& insert(Member member, std::mt19937_64& rng);
   void erase(std::string_view name);
 
   const Map& all() const { return members_; }
-  // Mutable access for state changes; do not insert or erase through it.
-  Map& all_mut() { return members_; }
   std::size_t size() const { return members_.size(); }
   // Alive or suspect members, self included.
-  std::size_t live_count() const;
-  void touch() { ++version_; }
-  // Changes with every touch (and insert/erase).
-  std::uint64_t version() const { return version_; }
+  std::size_t live_count() const { return live_count_; }
+
+  // A change to one record. Change it through the Edit; when the Edit goes
+  // out of scope the table updates what it derives from the record. Do not
+  // insert or erase members while an Edit is open.
+  class Edit {
+   public:
+    Edit(const Edit&) = delete;
+    Edit& operator=(const Edit&) = delete;
+    ~Edit() { table_->updated(*rec_); }
+    MemberRecord& operator*() const { return *rec_; }
+    MemberRecord* operator->() const { return rec_; }
+
+   private:
+    friend class MemberTable;
+    Edit(MemberTable* table, MemberRecord* rec) : table_(table), rec_(rec) {}
+    MemberTable* table_;
+    MemberRecord* rec_;
+  };
+  [[nodiscard]] Edit edit(const MemberRecord& rec) { return Edit(this, const_cast<MemberRecord*>(&rec)); }
+
+  // Order-independent digest of the live view: the sum of a 64-bit FNV-1a
+  // over (name, incarnation, address, service, service state, tags) of every
+  // alive or suspect member. Never 0 (0 means "no digest" on the wire).
+  std::uint64_t live_digest() const { return digest_sum_ == 0 ? 1 : digest_sum_; }
+  // The earliest suspicion deadline, or time to forget a dead or departed
+  // member (not self); Time::max() when there is none.
+  Time earliest_deadline() const;
 
   const MemberRecord* next_probe_target(std::mt19937_64& rng);
 
@@ -84,18 +124,27 @@ class MemberTable {
                                                   std::string_view exclude_a = {},
                                                   std::string_view exclude_b = {}) const;
 
+  // Recomputes every derived value from the records and compares: "" when
+  // all agree, else what differs. For tests.
+  std::string check() const;
+
  private:
+  static std::uint64_t digest_part(const Member& m);
+  Time deadline_of(const MemberRecord& rec) const;
+  // Brings the derived state in line with `rec` after a change (or after
+  // insertion, or before erasure with `gone`).
+  void updated(MemberRecord& rec, bool gone = false);
   void reshuffle(std::mt19937_64& rng);
-  void refresh() const;  // the caches below, if touched since
 
   std::string self_;
+  Duration forget_after_;
   Map members_;
-  std::uint64_t version_ = 1;
-  // Derived from members_ at version cached_version_.
-  mutable std::uint64_t cached_version_ = 0;
-  mutable std::size_t live_count_ = 0;
-  mutable std::vector<const MemberRecord*> alive_;  // others, alive
-  mutable std::vector<const MemberRecord*> live_;   // others, alive or suspect
+  std::size_t live_count_ = 0;
+  std::uint64_t digest_sum_ = 0;
+  // Others, in name order: alive, and alive or suspect.
+  std::vector<const MemberRecord*> alive_;
+  std::vector<const MemberRecord*> live_;
+  std::set<std::pair<Time, const MemberRecord*>> deadlines_;
   std::vector<std::string> probe_order_;
   std::size_t probe_index_ = 0;
 };

@@ -159,10 +159,9 @@ void Node::start(Time now, std::vector<std::string> seeds) {
   Impl& s = *impl_;
   if (s.started) return;
   s.started = true;
-  MemberRecord& self = s.self_rec();
-  self.member.state_since = now;
+  s.table.edit(s.self_rec())->member.state_since = now;
   s.last_contact = now;
-  s.emit(Event::Kind::kJoined, self.member);
+  s.emit(Event::Kind::kJoined, s.self_rec().member);
   std::sort(seeds.begin(), seeds.end());
   seeds.erase(std::unique(seeds.begin(), seeds.end()), seeds.end());
   std::erase_if(seeds, [&](const std::string& a) { return a.empty() || a == s.cfg.advertise; });
@@ -280,14 +279,16 @@ void Node::leave(Time now) {
   if (s.holding_back()) {
     // Our name belongs to another agent (node_conflict.cc): a goodbye under
     // it would take that agent off every ring.
-    s.self_rec().member.state = MemberState::kLeft;
+    s.table.edit(s.self_rec())->member.state = MemberState::kLeft;
     return;
   }
-  Member& self = s.self_rec().member;
-  s.table.touch();
-  self.incarnation += 1;
-  self.state = MemberState::kLeft;
-  self.state_since = now;
+  {
+    auto rec = s.table.edit(s.self_rec());
+    rec->member.incarnation += 1;
+    rec->member.state = MemberState::kLeft;
+    rec->member.state_since = now;
+  }
+  const Member& self = s.self_rec().member;
   s.emit(Event::Kind::kLeft, self);
   const msg::Dead bye{self.name, self.incarnation, self.name, true};
   s.broadcast(self.name, bye);

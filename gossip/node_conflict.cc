@@ -62,7 +62,7 @@ std::uint64_t Node::Impl::ask_address(const std::string& name, const std::string
   return seq;
 }
 
-bool Node::Impl::hold_address_change(Time now, MemberRecord& rec, const msg::Alive& a) {
+bool Node::Impl::hold_address_change(Time now, const MemberRecord& rec, const msg::Alive& a) {
   const Member& m = rec.member;
   auto refused = refused_claims.find(a.name);
   if (refused != refused_claims.end()) {
@@ -165,7 +165,7 @@ void Node::Impl::conclude_check(Time now, const std::string& name, const Address
                         " also claims that name; keeping the first holder");
     return;
   }
-  MemberRecord* rec = table.find(name);
+  const MemberRecord* rec = table.find(name);
   if (rec == nullptr || !check.claim) return;
   if (rec->member.address != check.holder_address) return;  // changed meanwhile
   apply_alive_unchecked(now, *rec, *check.claim);

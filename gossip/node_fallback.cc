@@ -66,7 +66,7 @@ void Node::Impl::on_tcp_ping_reply(Time now, const PendingStream& ps, const msg:
   probe->tcp_acked = true;
 }
 
-void Node::Impl::udp_blocked(Time now, MemberRecord& rec) {
+void Node::Impl::udp_blocked(Time now, const MemberRecord& rec) {
   count(C::kUdpBlocked);
   const auto& last = rec.udp_blocked_notice_at;
   if (last && now - *last < cfg.udp_blocked_notice_interval) return;

@@ -166,7 +166,7 @@ struct Node::Impl {
   Impl(Config c, std::uint64_t seed)
       : cfg(std::move(c)),
         rng(seed),
-        table(cfg.name),
+        table(cfg.name, cfg.dead_forget_after),
         queue(cfg.max_broadcasts),
         awareness(cfg.awareness_max) {
     packet_limits.max_bytes = std::max<std::size_t>(cfg.max_packet_size, 512) * 4;
@@ -195,7 +195,6 @@ struct Node::Impl {
   };
   ByType sent_by_type;
   ByType received_by_type;
-  MemberRecord& self_rec() { return *table.find(cfg.name); }
   const MemberRecord& self_rec() const { return *table.find(cfg.name); }
 
   void emit(Event::Kind kind, const Member& m) { events.push_back(Event{kind, m}); }
@@ -240,10 +239,10 @@ struct Node::Impl {
   // After a change of our own service, tags or service state (node_meta.cc).
   void announce_self_change(Time now);
   // apply_alive's rules for a known member once any address check is done.
-  void apply_alive_unchecked(Time now, MemberRecord& rec, const msg::Alive& a);
+  void apply_alive_unchecked(Time now, const MemberRecord& rec, const msg::Alive& a);
   // Undoes a verdict of ours reached while cut off (local_verdict): the
   // member is alive again at the same incarnation, here only.
-  void revive(Time now, MemberRecord& rec);
+  void revive(Time now, const MemberRecord& rec);
   void apply_suspect(Time now, const msg::Suspect& s);
   void apply_dead(Time now, const msg::Dead& d);
   void merge(Time now, const msg::PushPull& pp);
@@ -263,7 +262,7 @@ struct Node::Impl {
   std::uint64_t send_tcp_ping_to(const std::string& to, const std::string& target, std::uint64_t seq);
   std::string answer_stream(Time now, const msg::Stream& request);
   void on_tcp_ping_reply(Time now, const PendingStream& ps, const msg::Stream& reply);
-  void udp_blocked(Time now, MemberRecord& rec);
+  void udp_blocked(Time now, const MemberRecord& rec);
 
   // ---- name conflicts (node_conflict.cc) -----------------------------------
   // True while we must not act under our name: we yielded it, or we are
@@ -274,7 +273,7 @@ struct Node::Impl {
   std::uint64_t ask_address(const std::string& name, const std::string& address);
   // A live member's address is changing: asks the old address first.
   // Returns true when `a` was held or refused (the caller applies nothing).
-  bool hold_address_change(Time now, MemberRecord& rec, const msg::Alive& a);
+  bool hold_address_change(Time now, const MemberRecord& rec, const msg::Alive& a);
   // Our name, alive at another address.
   void claim_on_our_name(Time now, const msg::Alive& a);
   // An ack (UDP or TCP) for `seq` from `source`: true when it answered a check.
@@ -298,17 +297,7 @@ struct Node::Impl {
   // us, so fetch the full state from it (at most once per probe interval).
   void discover(Time now, const std::string& address);
   void on_ping(Time now, const std::string& from, const msg::Ping& p);
-  // Order-independent digest of the live view: the sum of a 64-bit FNV-1a
-  // over (name, incarnation, address, service, tags) of every alive or suspect
-  // member. Never 0 (0 means "no digest" on the wire).
-  std::uint64_t live_digest() const;
-  std::uint64_t compute_live_digest() const;
-  // Caches of live_digest() and earliest_member_deadline(), valid while
-  // table.version() is unchanged (see MemberTable::touch).
-  mutable std::uint64_t digest_version = 0;
-  mutable std::uint64_t digest_cache = 0;
-  mutable std::uint64_t deadline_version = 0;
-  mutable Time deadline_cache = kNever;
+  std::uint64_t live_digest() const { return table.live_digest(); }
   // Views that stay different for digest_sync_interval get a full sync with
   // the peer that disagrees; short-lived differences (gossip in flight) do not.
   void check_digest(Time now, std::uint64_t theirs, const std::string& peer_address);
@@ -320,8 +309,6 @@ struct Node::Impl {
   // ---- timers ----------------------------------------------------------------
   void expire_suspicions(Time now);
   void forget_dead(Time now);
-  Time earliest_member_deadline() const;
-  Time compute_member_deadline() const;
   void tick(Time now);
   void send_joins();
   // A join attempt through `seed` failed: a notice, at most one per seed per

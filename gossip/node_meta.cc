@@ -62,9 +62,12 @@ std::optional<std::string> Node::validate(const Config& c) {
 // leaving: the goodbye has the last word.
 void Node::Impl::announce_self_change(Time now) {
   if (leaving) return;
-  Member& self = self_rec().member;
-  self.incarnation += 1;
-  self.state_since = now;
+  {
+    auto rec = table.edit(self_rec());
+    rec->member.incarnation += 1;
+    rec->member.state_since = now;
+  }
+  const Member& self = self_rec().member;
   count(C::kMetadataUpdates);
   emit(Event::Kind::kUpdated, self);
   if (started) {
@@ -75,11 +78,9 @@ void Node::Impl::announce_self_change(Time now) {
 
 void Node::set_service_state(Time now, ServiceState state) {
   Impl& s = *impl_;
-  Member& self = s.self_rec().member;
   s.cfg.service_state = state;
-  if (self.service_state == state) return;
-  s.table.touch();
-  self.service_state = state;
+  if (s.self_rec().member.service_state == state) return;
+  s.table.edit(s.self_rec())->member.service_state = state;
   s.announce_self_change(now);
 }
 
@@ -91,13 +92,15 @@ bool Node::set_metadata(Time now, std::string service, Tags tags) {
   if (service.size() > 255 || codec::metadata_size(service, tags) > s.cfg.max_metadata_size) {
     return false;
   }
-  Member& self = s.self_rec().member;
+  const Member& self = s.self_rec().member;
   if (self.service == service && self.tags == tags) return true;
-  s.table.touch();
   s.cfg.service = service;
   s.cfg.tags = tags;
-  self.service = std::move(service);
-  self.tags = std::move(tags);
+  {
+    auto rec = s.table.edit(s.self_rec());
+    rec->member.service = std::move(service);
+    rec->member.tags = std::move(tags);
+  }
   s.announce_self_change(now);
   return true;
 }

@@ -25,7 +25,7 @@ std::size_t Node::join(Time now, std::vector<std::string> addresses) {
 Node::ForceLeave Node::force_leave(Time now, std::string_view name) {
   Impl& s = *impl_;
   if (name == s.cfg.name) return ForceLeave::kSelf;
-  MemberRecord* rec = s.table.find(std::string(name));
+  const MemberRecord* rec = s.table.find(std::string(name));
   if (rec == nullptr) return ForceLeave::kUnknown;
   const Member& m = rec->member;
   if (m.state == MemberState::kLeft) return ForceLeave::kAlreadyLeft;

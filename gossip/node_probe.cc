@@ -68,7 +68,7 @@ void Node::Impl::finish_probe(Time now, bool late) {
   }
   count(C::kProbesFailed);
   if (probe->nacks == 0 && !probe->tcp_acked) ++silent_probes;
-  MemberRecord* rec = table.find(probe->target);
+  const MemberRecord* rec = table.find(probe->target);
   if (rec == nullptr || !is_live(rec->member.state)) return;
   if (probe->tcp_acked) {
     udp_blocked(now, *rec);
@@ -102,7 +102,7 @@ void Node::Impl::on_ping(Time now, const std::string& from, const msg::Ping& p) 
   pinged_by_our_name(now, p);
   if (holding_back()) return;  // the name is another agent's (node_conflict.cc)
   if (started) joined_ = true;
-  MemberRecord* src = table.find(p.source);
+  const MemberRecord* src = table.find(p.source);
   if (src == nullptr) discover(now, p.source_address);
   // A prober we declared dead while cut off is proof of life enough.
   if (src != nullptr && src->local_verdict) revive(now, *src);
@@ -117,44 +117,6 @@ void Node::Impl::on_ping(Time now, const std::string& from, const msg::Ping& p) 
     }
   }
   send(from, std::move(reply));
-}
-
-// Order-independent digest of the live view: the sum of a 64-bit FNV-1a
-// over (name, incarnation, address, service, service state, tags) of every alive or suspect
-// member. Never 0 (0 means "no digest" on the wire).
-std::uint64_t Node::Impl::live_digest() const {
-  if (digest_version != table.version()) {
-    digest_cache = compute_live_digest();
-    digest_version = table.version();
-  }
-  return digest_cache;
-}
-
-std::uint64_t Node::Impl::compute_live_digest() const {
-  std::uint64_t sum = 0;
-  for (const auto& [name, rec] : table.all()) {
-    const Member& m = rec.member;
-    if (!is_live(m.state)) continue;
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    auto mix = [&h](std::string_view bytes) {
-      for (unsigned char ch : bytes) h = (h ^ ch) * 0x100000001b3ULL;
-      h = (h ^ 0xff) * 0x100000001b3ULL;  // field separator
-    };
-    mix(m.name);
-    mix(std::string_view(reinterpret_cast<const char*>(&m.incarnation), sizeof m.incarnation));
-    mix(m.address);
-    mix(m.service);
-    if (m.service_state != ServiceState::kPassing) {  // absent when passing: as peers without the field
-      const auto state = static_cast<char>(m.service_state);
-      mix(std::string_view(&state, 1));
-    }
-    for (const auto& [k, v] : m.tags) {
-      mix(k);
-      mix(v);
-    }
-    sum += h;
-  }
-  return sum == 0 ? 1 : sum;
 }
 
 // Views that stay different for digest_sync_interval get a full sync with
@@ -182,7 +144,7 @@ void Node::Impl::on_ack(Time now, const std::string& from, const msg::Ack& a) {
       last_contact = now;
       silent_probes = 0;
       awareness.apply(-1);
-      if (MemberRecord* t = table.find(probe->target); t != nullptr) {
+      if (const MemberRecord* t = table.find(probe->target); t != nullptr) {
         // Only a direct answer measures our link to the target.
         if (from == t->member.address) t->rtt.sample(now - probe->sent_at);
         check_digest(now, a.digest, t->member.address);

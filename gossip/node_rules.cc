@@ -21,12 +21,13 @@ bool Node::Impl::implausible(std::uint64_t known, std::uint64_t heard) {
 // overrule it with a higher incarnation.
 void Node::Impl::refute(std::uint64_t heard) {
   if (holding_back()) return;  // the name is not ours to defend (node_conflict.cc)
-  Member& s = self_rec().member;
-  table.touch();
-  s.incarnation = std::max(s.incarnation, heard) + 1;
+  {
+    auto self = table.edit(self_rec());
+    self->member.incarnation = std::max(self->member.incarnation, heard) + 1;
+  }
   count(C::kRefutations);
   awareness.apply(1);  // Lifeguard: having to refute hints we are slow
-  broadcast(s.name, self_alive());
+  broadcast(cfg.name, self_alive());
 }
 
 // Queue a message for the sender of the datagram being processed.
@@ -53,19 +54,19 @@ void Node::Impl::apply_alive(Time now, const msg::Alive& a) {
     }
     return;
   }
-  MemberRecord* rec = table.find(a.name);
+  const MemberRecord* rec = table.find(a.name);
   if (rec == nullptr) {
     if (table.size() >= cfg.max_members) {
       count(C::kMembersRejected);
       return;
     }
     Member m{a.name, a.address, a.service, MemberState::kAlive, a.incarnation, now, a.tags, a.service_state};
-    MemberRecord& added = table.insert(std::move(m), rng);
+    const MemberRecord& added = table.insert(std::move(m), rng);
     emit(Event::Kind::kJoined, added.member);
     broadcast(a.name, a);
     return;
   }
-  Member& m = rec->member;
+  const Member& m = rec->member;
   if (rec->local_verdict && a.incarnation == m.incarnation) {
     // Our verdict was reached while cut off; a peer knows it alive.
     revive(now, *rec);
@@ -79,10 +80,10 @@ void Node::Impl::apply_alive(Time now, const msg::Alive& a) {
   apply_alive_unchecked(now, *rec, a);
 }
 
-void Node::Impl::apply_alive_unchecked(Time now, MemberRecord& rec, const msg::Alive& a) {
-  Member& m = rec.member;
-  if (a.incarnation <= m.incarnation) return;
-  table.touch();
+void Node::Impl::apply_alive_unchecked(Time now, const MemberRecord& r, const msg::Alive& a) {
+  if (a.incarnation <= r.member.incarnation) return;
+  auto rec = table.edit(r);
+  Member& m = rec->member;
   // A member restarted on a new address (or with new metadata) takes its
   // old place here: same name, higher incarnation, new details.
   const bool changed = a.address != m.address || a.service != m.service || a.tags != m.tags ||
@@ -95,8 +96,8 @@ void Node::Impl::apply_alive_unchecked(Time now, MemberRecord& rec, const msg::A
   if (m.state != MemberState::kAlive) {
     m.state = MemberState::kAlive;
     m.state_since = now;
-    rec.suspicion.reset();
-    rec.local_verdict = false;
+    rec->suspicion.reset();
+    rec->local_verdict = false;
     emit(Event::Kind::kAlive, m);
   } else if (changed) {
     emit(Event::Kind::kUpdated, m);
@@ -104,13 +105,13 @@ void Node::Impl::apply_alive_unchecked(Time now, MemberRecord& rec, const msg::A
   broadcast(a.name, a);
 }
 
-void Node::Impl::revive(Time now, MemberRecord& rec) {
-  Member& m = rec.member;
-  table.touch();
-  rec.local_verdict = false;
+void Node::Impl::revive(Time now, const MemberRecord& r) {
+  auto rec = table.edit(r);
+  Member& m = rec->member;
+  rec->local_verdict = false;
   m.state = MemberState::kAlive;
   m.state_since = now;
-  rec.suspicion.reset();
+  rec->suspicion.reset();
   dead_addresses.erase(m.name);
   count(C::kLocalVerdictsUndone);
   emit(Event::Kind::kAlive, m);
@@ -126,8 +127,9 @@ void Node::Impl::apply_suspect(Time now, const msg::Suspect& s) {
     }
     return;
   }
-  MemberRecord* rec = table.find(s.name);
-  if (rec == nullptr) return;
+  const MemberRecord* found = table.find(s.name);
+  if (found == nullptr) return;
+  auto rec = table.edit(*found);
   Member& m = rec->member;
   if (rec->local_verdict && s.incarnation <= m.incarnation) return;  // ours alone
   if (!is_live(m.state) && s.incarnation <= m.incarnation) {
@@ -140,18 +142,15 @@ void Node::Impl::apply_suspect(Time now, const msg::Suspect& s) {
     case MemberState::kLeft:
       return;
     case MemberState::kSuspect: {
-      if (m.incarnation != s.incarnation) table.touch();
       m.incarnation = s.incarnation;
       if (!rec->suspicion->wants(s.from)) return;
       rec->suspicion->confirm(s.from);
-      table.touch();
       broadcast(s.name, s);  // pass the confirmation on
       return;
     }
     case MemberState::kAlive:
       break;
   }
-  table.touch();
   m.state = MemberState::kSuspect;
   m.incarnation = s.incarnation;
   m.state_since = now;
@@ -171,8 +170,9 @@ void Node::Impl::apply_dead(Time now, const msg::Dead& d) {
     }
     return;
   }
-  MemberRecord* rec = table.find(d.name);
-  if (rec == nullptr) return;
+  const MemberRecord* found = table.find(d.name);
+  if (found == nullptr) return;
+  auto rec = table.edit(*found);
   Member& m = rec->member;
   if (d.incarnation < m.incarnation || implausible(m.incarnation, d.incarnation)) return;
   if (m.state == MemberState::kLeft) return;
@@ -180,7 +180,6 @@ void Node::Impl::apply_dead(Time now, const msg::Dead& d) {
     rec->local_verdict = false;  // someone else reached it too
     return;
   }
-  table.touch();
   rec->local_verdict = false;
   m.state = d.left ? MemberState::kLeft : MemberState::kDead;
   m.incarnation = d.incarnation;

@@ -37,12 +37,12 @@ void Node::Impl::expire_suspicions(Time now) {
   cut_off = (silent_probes >= 3 || now - last_contact > probe_interval_now() * 3) &&
             table.live_count() >= 3;
   const bool reconnected = was_cut_off && !cut_off;
-  if (!reconnected && earliest_member_deadline() > now) return;  // nothing due
-  table.touch();
-  for (auto& [name, rec] : table.all_mut()) {
-    Member& m = rec.member;
-    if (m.state != MemberState::kSuspect) continue;
-    Suspicion& sus = *rec.suspicion;
+  if (!reconnected && table.earliest_deadline() > now) return;  // nothing due
+  for (const auto& [name, found] : table.all()) {
+    if (found.member.state != MemberState::kSuspect) continue;
+    auto rec = table.edit(found);
+    Member& m = rec->member;
+    Suspicion& sus = *rec->suspicion;
     if (reconnected) {
       sus.restart(now);
       broadcast(name, msg::Suspect{name, m.incarnation, cfg.name});
@@ -58,22 +58,21 @@ void Node::Impl::expire_suspicions(Time now) {
     }
     m.state = MemberState::kDead;
     m.state_since = now;
-    rec.suspicion.reset();
+    rec->suspicion.reset();
     count(C::kMembersDead);
     remember_dead(m, now);
     emit(Event::Kind::kDead, m);
     if (ours_alone) {
       count(C::kDeathsKeptLocal);
-      rec.local_verdict = true;
+      rec->local_verdict = true;
     } else {
       broadcast(name, msg::Dead{name, m.incarnation, cfg.name, false});
     }
   }
-  table.touch();
 }
 
 void Node::Impl::forget_dead(Time now) {
-  if (earliest_member_deadline() > now) return;  // nothing due
+  if (table.earliest_deadline() > now) return;  // nothing due
   std::vector<std::string> gone;
   for (const auto& [name, rec] : table.all()) {
     const Member& m = rec.member;
@@ -84,27 +83,6 @@ void Node::Impl::forget_dead(Time now) {
     table.erase(name);
     count(C::kMembersForgotten);
   }
-}
-
-Time Node::Impl::earliest_member_deadline() const {
-  if (deadline_version != table.version()) {
-    deadline_cache = compute_member_deadline();
-    deadline_version = table.version();
-  }
-  return deadline_cache;
-}
-
-Time Node::Impl::compute_member_deadline() const {
-  Time t = kNever;
-  for (const auto& [name, rec] : table.all()) {
-    const Member& m = rec.member;
-    if (m.state == MemberState::kSuspect) {
-      t = std::min(t, rec.suspicion->deadline());
-    } else if (!is_live(m.state) && name != cfg.name) {
-      t = std::min(t, m.state_since + cfg.dead_forget_after);
-    }
-  }
-  return t;
 }
 
 void Node::Impl::tick(Time now) {
@@ -202,7 +180,7 @@ Time Node::Impl::next_deadline() const {
   if (!joined_) t = std::min(t, join_retry_at);
   for (const auto& [seq, r] : relays) t = std::min(t, r.deadline);
   t = std::min(t, next_address_check());
-  return std::min(t, earliest_member_deadline());
+  return std::min(t, table.earliest_deadline());
 }
 
 }  // namespace ringd::gossip

@@ -1,4 +1,5 @@
-// tests/unit/gossip_member_table_test.cc — probe order and random picks.
+// tests/unit/gossip_member_table_test.cc — probe order, random picks, and the
+// state the table derives from its records.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -26,7 +27,7 @@ Member member(const std::string& name, MemberState s = MemberState::kAlive) {
 
 TEST(GossipMemberTable, RoundRobinProbesEveryLiveMemberOncePerRound) {
   std::mt19937_64 rng(7);
-  MemberTable t("self");
+  MemberTable t("self", std::chrono::seconds(60));
   t.insert(member("self"), rng);
   for (int i = 0; i < 10; ++i) t.insert(member(numbered(i)), rng);
   t.insert(member("dead", MemberState::kDead), rng);
@@ -53,11 +54,11 @@ TEST(GossipMemberTable, RoundRobinProbesEveryLiveMemberOncePerRound) {
 
 TEST(GossipMemberTable, MembersThatDieMidRoundAreSkipped) {
   std::mt19937_64 rng(8);
-  MemberTable t("self");
+  MemberTable t("self", std::chrono::seconds(60));
   t.insert(member("self"), rng);
   t.insert(member("a"), rng);
   t.insert(member("b"), rng);
-  t.find("a")->member.state = MemberState::kDead;
+  t.edit(*t.find("a"))->member.state = MemberState::kDead;
   t.erase("b");
   EXPECT_EQ(t.next_probe_target(rng), nullptr);
   t.insert(member("c"), rng);
@@ -66,7 +67,7 @@ TEST(GossipMemberTable, MembersThatDieMidRoundAreSkipped) {
 
 TEST(GossipMemberTable, AloneThereIsNothingToProbe) {
   std::mt19937_64 rng(9);
-  MemberTable t("self");
+  MemberTable t("self", std::chrono::seconds(60));
   t.insert(member("self"), rng);
   EXPECT_EQ(t.next_probe_target(rng), nullptr);
   EXPECT_TRUE(t.random_members(rng, 3, MemberTable::Pick::kLive).empty());
@@ -74,7 +75,7 @@ TEST(GossipMemberTable, AloneThereIsNothingToProbe) {
 
 TEST(GossipMemberTable, RandomMembersAreDistinctFilteredAndRoughlyUniform) {
   std::mt19937_64 rng(10);
-  MemberTable t("self");
+  MemberTable t("self", std::chrono::seconds(60));
   t.insert(member("self"), rng);
   for (int i = 0; i < 6; ++i) t.insert(member(numbered(i)), rng);
   t.insert(member("sus", MemberState::kSuspect), rng);
@@ -95,6 +96,87 @@ TEST(GossipMemberTable, RandomMembersAreDistinctFilteredAndRoughlyUniform) {
   auto live = t.random_members(rng, 100, MemberTable::Pick::kLive);
   EXPECT_EQ(live.size(), 7u);  // 6 alive + suspect
   EXPECT_EQ(t.live_count(), 8u);
+}
+
+// Every Edit keeps the derived state (live count, pick lists, digest,
+// deadlines) equal to a recomputation from scratch, whatever it changes.
+TEST(GossipMemberTable, EditsKeepTheDerivedStateExact) {
+  std::mt19937_64 rng(11);
+  std::mt19937_64 moves(12);
+  MemberTable t("self", std::chrono::seconds(60));
+  t.insert(member("self"), rng);
+  Config cfg;
+  const MemberState states[] = {MemberState::kAlive, MemberState::kSuspect, MemberState::kDead,
+                                MemberState::kLeft};
+  for (int step = 0; step < 3000; ++step) {
+    const std::string name = numbered(static_cast<int>(moves() % 40));
+    const MemberRecord* rec = t.find(name);
+    const auto action = moves() % 8;
+    if (rec == nullptr) {
+      t.insert(member(name, states[moves() % 2]), rng);
+    } else if (action == 0) {
+      t.erase(name);
+    } else {
+      auto e = t.edit(*rec);
+      const MemberState s = states[moves() % 4];
+      e->member.state = s;
+      e->member.incarnation += moves() % 2;
+      e->member.state_since = std::chrono::seconds(static_cast<std::int64_t>(moves() % 100));
+      if (action == 1) e->member.address = name + ":" + std::to_string(moves() % 5);
+      if (action == 2) e->member.tags["zone"] = std::to_string(moves() % 3);
+      if (s == MemberState::kSuspect) {
+        e->suspicion = std::make_unique<Suspicion>(std::chrono::seconds(static_cast<std::int64_t>(moves() % 100)),
+                                                   "self", t.live_count(), cfg);
+      } else {
+        e->suspicion.reset();
+      }
+    }
+    ASSERT_EQ(t.check(), "") << "after step " << step;
+  }
+  EXPECT_GT(t.live_count(), 1u);
+}
+
+TEST(GossipMemberTable, DigestIsOrderIndependentAndFollowsIncarnations) {
+  std::mt19937_64 rng(13);
+  MemberTable a("self", std::chrono::seconds(60));
+  MemberTable b("self", std::chrono::seconds(60));
+  for (const char* n : {"self", "x", "y", "z"}) a.insert(member(n), rng);
+  for (const char* n : {"z", "y", "self", "x"}) b.insert(member(n), rng);
+  EXPECT_EQ(a.live_digest(), b.live_digest());
+  const std::uint64_t before = a.live_digest();
+  a.edit(*a.find("y"))->member.incarnation = 3;
+  EXPECT_NE(a.live_digest(), before);
+  a.edit(*a.find("y"))->member.incarnation = 0;
+  EXPECT_EQ(a.live_digest(), before) << "undoing a change restores the digest";
+  a.edit(*a.find("y"))->member.state = MemberState::kDead;
+  EXPECT_NE(a.live_digest(), before) << "a dead member leaves the live digest";
+}
+
+TEST(GossipMemberTable, DeadlinesComeFromSuspicionsAndForgetting) {
+  std::mt19937_64 rng(14);
+  MemberTable t("self", std::chrono::seconds(60));
+  t.insert(member("self"), rng);
+  t.insert(member("a"), rng);
+  t.insert(member("b"), rng);
+  EXPECT_EQ(t.earliest_deadline(), Time::max());
+  {
+    auto e = t.edit(*t.find("a"));
+    e->member.state = MemberState::kDead;
+    e->member.state_since = std::chrono::seconds(10);
+  }
+  EXPECT_EQ(t.earliest_deadline(), std::chrono::seconds(70));
+  {
+    auto e = t.edit(*t.find("b"));
+    e->member.state = MemberState::kSuspect;
+    e->suspicion = std::make_unique<Suspicion>(std::chrono::seconds(5), "self", 3, Config{});
+  }
+  EXPECT_EQ(t.earliest_deadline(), t.find("b")->suspicion->deadline());
+  EXPECT_LT(t.earliest_deadline(), std::chrono::seconds(70));
+  t.erase("b");
+  EXPECT_EQ(t.earliest_deadline(), std::chrono::seconds(70));
+  t.edit(*t.find("self"))->member.state = MemberState::kLeft;
+  EXPECT_EQ(t.earliest_deadline(), std::chrono::seconds(70)) << "self is never forgotten";
+  EXPECT_EQ(t.check(), "");
 }
 
 }  // namespace
