@@ -5,8 +5,10 @@
 
 namespace ringd::gossip {
 
-MemberTable::MemberTable(std::string self_name, Duration forget_after)
-    : self_(std::move(self_name)), forget_after_(forget_after) {}
+MemberTable::MemberTable(std::string self_name, Duration forget_after, std::shared_ptr<IdentityPool> pool)
+    : self_(std::move(self_name)),
+      forget_after_(forget_after),
+      pool_(pool ? std::move(pool) : std::make_shared<IdentityPool>()) {}
 
 const MemberRecord* MemberTable::find(std::string_view name) const {
   auto it = members_.find(name);
@@ -19,7 +21,10 @@ const MemberRecord& MemberTable::insert(Member member, std::mt19937_64& rng) {
   MemberRecord& rec = it->second;
   if (!fresh) updated(rec, /*gone=*/true);
   rec = MemberRecord{};
-  rec.member = std::move(member);
+  rec.id = pool_->intern(member.name, member.address, member.service, member.tags, member.service_state);
+  rec.state = member.state;
+  rec.incarnation = member.incarnation;
+  rec.state_since = member.state_since;
   updated(rec);
   if (name != self_) {
     // A random slot in the part of the round not walked yet.
@@ -37,21 +42,21 @@ void MemberTable::erase(std::string_view name) {
   // The probe order skips unknown names lazily; drop them at the reshuffle.
 }
 
-std::uint64_t MemberTable::digest_part(const Member& m) {
+std::uint64_t MemberTable::digest_part(const MemberRecord& m) {
   std::uint64_t h = 0xcbf29ce484222325ULL;
   auto mix = [&h](std::string_view bytes) {
     for (unsigned char ch : bytes) h = (h ^ ch) * 0x100000001b3ULL;
     h = (h ^ 0xff) * 0x100000001b3ULL;  // field separator
   };
-  mix(m.name);
+  mix(m.name());
   mix(std::string_view(reinterpret_cast<const char*>(&m.incarnation), sizeof m.incarnation));
-  mix(m.address);
-  mix(m.service);
-  if (m.service_state != ServiceState::kPassing) {  // absent when passing: as peers without the field
-    const auto state = static_cast<char>(m.service_state);
+  mix(m.address());
+  mix(m.service());
+  if (m.service_state() != ServiceState::kPassing) {  // absent when passing: as peers without the field
+    const auto state = static_cast<char>(m.service_state());
     mix(std::string_view(&state, 1));
   }
-  for (const auto& [k, v] : m.tags) {
+  for (const auto& [k, v] : m.tags()) {
     mix(k);
     mix(v);
   }
@@ -59,11 +64,11 @@ std::uint64_t MemberTable::digest_part(const Member& m) {
 }
 
 Time MemberTable::deadline_of(const MemberRecord& rec) const {
-  const Member& m = rec.member;
+  const MemberRecord& m = rec;
   if (m.state == MemberState::kSuspect) {
     return rec.suspicion ? rec.suspicion->deadline() : Time::max();
   }
-  if (!is_live(m.state) && m.name != self_) return m.state_since + forget_after_;
+  if (!is_live(m.state) && m.name() != self_) return m.state_since + forget_after_;
   return Time::max();
 }
 
@@ -72,7 +77,7 @@ namespace {
 // Adds or removes `rec` in a list kept in name order.
 void place(std::vector<const MemberRecord*>& list, const MemberRecord& rec, bool in) {
   auto it = std::lower_bound(list.begin(), list.end(), &rec, [](const MemberRecord* a, const MemberRecord* b) {
-    return a->member.name < b->member.name;
+    return a->name() < b->name();
   });
   const bool there = it != list.end() && *it == &rec;
   if (in && !there) list.insert(it, &rec);
@@ -82,7 +87,7 @@ void place(std::vector<const MemberRecord*>& list, const MemberRecord& rec, bool
 }  // namespace
 
 void MemberTable::updated(MemberRecord& rec, bool gone) {
-  const MemberState s = rec.member.state;
+  const MemberState s = rec.state;
   const bool live = !gone && is_live(s);
   if (live != rec.live_) {
     if (live) {
@@ -93,9 +98,9 @@ void MemberTable::updated(MemberRecord& rec, bool gone) {
   }
   rec.live_ = live;
   digest_sum_ -= rec.digest_part_;
-  rec.digest_part_ = live ? digest_part(rec.member) : 0;
+  rec.digest_part_ = live ? digest_part(rec) : 0;
   digest_sum_ += rec.digest_part_;
-  if (rec.member.name != self_) {
+  if (rec.name() != self_) {
     place(live_, rec, live);
     place(alive_, rec, !gone && s == MemberState::kAlive);
   }
@@ -118,11 +123,11 @@ std::string MemberTable::check() const {
   std::vector<const MemberRecord*> live;
   Time earliest = Time::max();
   for (const auto& [name, rec] : members_) {
-    const MemberState s = rec.member.state;
+    const MemberState s = rec.state;
     earliest = std::min(earliest, deadline_of(rec));
     if (!is_live(s)) continue;
     ++live_count;
-    sum += digest_part(rec.member);
+    sum += digest_part(rec);
     if (name == self_) continue;
     live.push_back(&rec);
     if (s == MemberState::kAlive) alive.push_back(&rec);
@@ -139,7 +144,7 @@ std::string MemberTable::check() const {
 void MemberTable::reshuffle(std::mt19937_64& rng) {
   probe_order_.clear();
   for (const auto& [name, rec] : members_) {
-    if (name != self_ && is_live(rec.member.state)) probe_order_.push_back(name);
+    if (name != self_ && is_live(rec.state)) probe_order_.push_back(name);
   }
   std::shuffle(probe_order_.begin(), probe_order_.end(), rng);
   probe_index_ = 0;
@@ -158,7 +163,7 @@ const MemberRecord* MemberTable::next_probe_target(std::mt19937_64& rng) {
     }
     const std::string& name = probe_order_[probe_index_++];
     const MemberRecord* rec = find(name);
-    if (rec != nullptr && name != self_ && is_live(rec->member.state)) return rec;
+    if (rec != nullptr && name != self_ && is_live(rec->state)) return rec;
   }
   return nullptr;
 }
@@ -168,7 +173,7 @@ std::vector<const MemberRecord*> MemberTable::random_members(std::mt19937_64& rn
                                                              std::string_view exclude_b) const {
   const std::vector<const MemberRecord*>& pool = pick == Pick::kAlive ? alive_ : live_;
   auto excluded = [&](const MemberRecord* r) {
-    const std::string& name = r->member.name;
+    const std::string& name = r->name();
     return (!exclude_a.empty() && name == exclude_a) || (!exclude_b.empty() && name == exclude_b);
   };
   std::vector<const MemberRecord*> out;

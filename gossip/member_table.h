@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "node.h"
+#include "member_identity.h"
 #include "rtt.h"
 #include "suspicion.h"
 
@@ -42,8 +43,13 @@ namespace ringd::gossip {
 class MemberTable;
 
 struct MemberRecord {
-  Member member;
-  // Set while member.state == kSuspect, and only then.
+  // Name, address, service, tags and service state (change them with
+  // MemberTable::Edit::set_details).
+  IdentityRef id;
+  MemberState state = MemberState::kAlive;
+  std::uint64_t incarnation = 0;
+  Time state_since{};  // when this node last saw the state change
+  // Set while state == kSuspect, and only then.
   std::unique_ptr<Suspicion> suspicion;
   // Dead by our own verdict, reached while we were cut off (node_timers.cc):
   // nobody else heard the suspicion, so it is never gossiped, never used to
@@ -57,6 +63,16 @@ struct MemberRecord {
   mutable RttEstimator rtt;
   // When we last emitted a "UDP looks blocked" notice about it.
   mutable std::optional<Time> udp_blocked_notice_at;
+
+  const std::string& name() const { return id->name; }
+  const std::string& address() const { return id->address; }
+  const std::string& service() const { return id->service; }
+  const Tags& tags() const { return id->tags; }
+  ServiceState service_state() const { return id->service_state; }
+  // A copy as the public Member, for events and callers outside gossip/.
+  Member member() const {
+    return Member{name(), address(), service(), state, incarnation, state_since, tags(), service_state()};
+  }
 
  private:
   friend class MemberTable;
@@ -76,7 +92,9 @@ class MemberTable {
 
   // `forget_after`: how long a dead or departed member is kept
   // (Config::dead_forget_after), which sets its deadline.
-  MemberTable(std::string self_name, Duration forget_after);
+  // `pool`: where identities are interned; nodes driven from one thread may
+  // share one (a simulated cluster does). Null: a pool of its own.
+  MemberTable(std::string self_name, Duration forget_after, std::shared_ptr<IdentityPool> pool = nullptr);
 
   const MemberRecord* find(std::string_view name) const;
   // Adds a member not yet known (the caller checks capacity).
@@ -98,6 +116,11 @@ class MemberTable {
     ~Edit() { table_->updated(*rec_); }
     MemberRecord& operator*() const { return *rec_; }
     MemberRecord* operator->() const { return rec_; }
+    // New address, service, tags or service state (the name stays).
+    void set_details(std::string_view address, std::string_view service, const Tags& tags,
+                     ServiceState service_state) {
+      rec_->id = table_->pool_->intern(rec_->name(), address, service, tags, service_state);
+    }
 
    private:
     friend class MemberTable;
@@ -129,7 +152,7 @@ class MemberTable {
   std::string check() const;
 
  private:
-  static std::uint64_t digest_part(const Member& m);
+  static std::uint64_t digest_part(const MemberRecord& rec);
   Time deadline_of(const MemberRecord& rec) const;
   // Brings the derived state in line with `rec` after a change (or after
   // insertion, or before erasure with `gone`).
@@ -138,6 +161,7 @@ class MemberTable {
 
   std::string self_;
   Duration forget_after_;
+  std::shared_ptr<IdentityPool> pool_;  // before members_: it outlives their references
   Map members_;
   std::size_t live_count_ = 0;
   std::uint64_t digest_sum_ = 0;

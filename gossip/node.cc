@@ -159,9 +159,9 @@ void Node::start(Time now, std::vector<std::string> seeds) {
   Impl& s = *impl_;
   if (s.started) return;
   s.started = true;
-  s.table.edit(s.self_rec())->member.state_since = now;
+  s.table.edit(s.self_rec())->state_since = now;
   s.last_contact = now;
-  s.emit(Event::Kind::kJoined, s.self_rec().member);
+  s.emit(Event::Kind::kJoined, s.self_rec().member());
   std::sort(seeds.begin(), seeds.end());
   seeds.erase(std::unique(seeds.begin(), seeds.end()), seeds.end());
   std::erase_if(seeds, [&](const std::string& a) { return a.empty() || a == s.cfg.advertise; });
@@ -279,16 +279,16 @@ void Node::leave(Time now) {
   if (s.holding_back()) {
     // Our name belongs to another agent (node_conflict.cc): a goodbye under
     // it would take that agent off every ring.
-    s.table.edit(s.self_rec())->member.state = MemberState::kLeft;
+    s.table.edit(s.self_rec())->state = MemberState::kLeft;
     return;
   }
   {
     auto rec = s.table.edit(s.self_rec());
-    rec->member.incarnation += 1;
-    rec->member.state = MemberState::kLeft;
-    rec->member.state_since = now;
+    rec->incarnation += 1;
+    rec->state = MemberState::kLeft;
+    rec->state_since = now;
   }
-  const Member& self = s.self_rec().member;
+  const Member self = s.self_rec().member();
   s.emit(Event::Kind::kLeft, self);
   const msg::Dead bye{self.name, self.incarnation, self.name, true};
   s.broadcast(self.name, bye);
@@ -297,8 +297,8 @@ void Node::leave(Time now) {
   // for us once we are gone. The queued copy then repeats it.
   if (s.started) {
     for (const auto& [name, rec] : s.table.all()) {
-      if (name == s.cfg.name || !is_live(rec.member.state)) continue;
-      s.send(rec.member.address, {bye});
+      if (name == s.cfg.name || !is_live(rec.state)) continue;
+      s.send(rec.address(), {bye});
     }
   }
   s.next_gossip_at = std::min(s.next_gossip_at, now);  // spread it at once
@@ -309,7 +309,7 @@ bool Node::leave_done() const {
   if (!s.leaving) return false;
   if (!s.started || !s.queue.contains(s.cfg.name)) return true;
   for (const auto& [name, rec] : s.table.all()) {
-    if (name != s.cfg.name && is_live(rec.member.state)) return false;
+    if (name != s.cfg.name && is_live(rec.state)) return false;
   }
   return true;
 }
@@ -326,11 +326,11 @@ bool Node::joined() const { return impl_->joined_; }
 std::vector<Member> Node::members() const {
   std::vector<Member> out;
   out.reserve(impl_->table.size());
-  for (const auto& [name, rec] : impl_->table.all()) out.push_back(rec.member);
+  for (const auto& [name, rec] : impl_->table.all()) out.push_back(rec.member());
   return out;
 }
 
-const Member& Node::self() const { return impl_->self_rec().member; }
+Member Node::self() const { return impl_->self_rec().member(); }
 
 std::vector<std::pair<std::string, std::uint64_t>> Node::counters() const {
   std::vector<std::pair<std::string, std::uint64_t>> out;

@@ -27,6 +27,8 @@
 
 namespace ringd::gossip {
 
+class IdentityPool;  // member_identity.h
+
 using Duration = std::chrono::nanoseconds;
 // Monotonic time since an arbitrary epoch chosen by the caller.
 using Time = std::chrono::nanoseconds;
@@ -164,6 +166,13 @@ struct Config {
   // know is refused and counted (a corrupt or hostile peer could otherwise
   // push a member to the top of the 64-bit range, where it can never refute).
   std::uint64_t max_incarnation_jump = std::uint64_t{1} << 32;
+
+  // ---- storage ----------------------------------------------------------------
+  // Where member names, addresses and tags are stored once
+  // (member_identity.h). Nodes driven from one thread may share a pool, as
+  // the simulator's do: N views of N members then hold N identities, not
+  // N^2. Null: the node keeps a pool of its own.
+  std::shared_ptr<IdentityPool> identity_pool;
 };
 
 struct Datagram {
@@ -243,7 +252,7 @@ class Node {
   bool joined() const;
   // Every known member including self, sorted by name.
   std::vector<Member> members() const;
-  const Member& self() const;
+  Member self() const;  // ourselves as the others see us (a copy)
   // Counters for /metrics, e.g. {"packets_received", 12}, {"malformed_decode", 1}.
   std::vector<std::pair<std::string, std::uint64_t>> counters() const;
 

@@ -57,13 +57,13 @@ std::uint64_t Node::Impl::ask_address(const std::string& name, const std::string
   const std::uint64_t seq = next_seq++;
   count(C::kAddressChecks);
   count(C::kPingsSent);
-  send_exactly(address, {msg::Ping{seq, name, cfg.name, self_rec().member.address}});
+  send_exactly(address, {msg::Ping{seq, name, cfg.name, self_rec().address()}});
   send_tcp_ping_to(address, name, seq);
   return seq;
 }
 
 bool Node::Impl::hold_address_change(Time now, const MemberRecord& rec, const msg::Alive& a) {
-  const Member& m = rec.member;
+  const MemberRecord& m = rec;
   auto refused = refused_claims.find(a.name);
   if (refused != refused_claims.end()) {
     if (refused->second.address == a.address && now < refused->second.until) {
@@ -82,21 +82,21 @@ bool Node::Impl::hold_address_change(Time now, const MemberRecord& rec, const ms
     return true;
   }
   AddressCheck check;
-  check.holder_address = m.address;
+  check.holder_address = m.address();
   check.claim = a;
   check.deadline = now + probe_timeout_for(&rec) * 2;
-  check.seq = ask_address(a.name, m.address);
+  check.seq = ask_address(a.name, m.address());
   address_checks.emplace(a.name, std::move(check));
   return true;
 }
 
 void Node::Impl::claim_on_our_name(Time now, const msg::Alive& a) {
-  const Member& s = self_rec().member;
+  const MemberRecord& s = self_rec();
   if (joined_) {
     conflict_notice(now, cfg.name,
                     "another agent at " + a.address + " claims our name " + cfg.name +
                         " (incarnation " + std::to_string(a.incarnation) + "); keeping it (we are " +
-                        s.address + "). Give every agent a unique --node");
+                        s.address() + "). Give every agent a unique --node");
     refute(a.incarnation);
     return;
   }
@@ -142,7 +142,7 @@ void Node::Impl::conclude_check(Time now, const std::string& name, const Address
       joined_ = false;
       conflict_notice(now, name,
                       "the name " + name + " is held by a live agent at " + check.holder_address +
-                          "; this agent (" + self_rec().member.address +
+                          "; this agent (" + self_rec().address() +
                           ") stays out of the cluster and retries joining every " +
                           std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                              cfg.join_retry_interval)
@@ -167,7 +167,7 @@ void Node::Impl::conclude_check(Time now, const std::string& name, const Address
   }
   const MemberRecord* rec = table.find(name);
   if (rec == nullptr || !check.claim) return;
-  if (rec->member.address != check.holder_address) return;  // changed meanwhile
+  if (rec->address() != check.holder_address) return;  // changed meanwhile
   apply_alive_unchecked(now, *rec, *check.claim);
 }
 
@@ -178,7 +178,7 @@ Time Node::Impl::next_address_check() const {
 }
 
 void Node::Impl::pinged_by_our_name(Time now, const msg::Ping& p) {
-  if (p.source != cfg.name || p.source_address == self_rec().member.address) return;
+  if (p.source != cfg.name || p.source_address == self_rec().address()) return;
   conflict_notice(now, cfg.name,
                   "an agent at " + p.source_address + " uses our name " + cfg.name +
                       "; it was told we hold it. Give every agent a unique --node");

@@ -20,14 +20,14 @@ void Node::Impl::notice(std::string line) {
 }
 
 void Node::Impl::send_tcp_ping(const MemberRecord& target) {
-  const std::uint64_t id = send_tcp_ping_to(target.member.address, probe->target, probe->seq);
+  const std::uint64_t id = send_tcp_ping_to(target.address(), probe->target, probe->seq);
   if (id != 0) probe->tcp_stream = id;
 }
 
 std::uint64_t Node::Impl::send_tcp_ping_to(const std::string& to, const std::string& target, std::uint64_t seq) {
   if (to.empty() || to == cfg.advertise || pending_streams.size() >= kMaxPendingStreams) return 0;
   const std::uint64_t id = next_stream_id++;
-  std::string bytes = codec::encode(msg::Stream{msg::Ping{seq, target, cfg.name, self_rec().member.address}});
+  std::string bytes = codec::encode(msg::Stream{msg::Ping{seq, target, cfg.name, self_rec().address()}});
   pending_streams[id] = PendingStream{false, to, seq};
   count(C::kTcpPingsSent);
   count(C::kStreamsSent);
@@ -71,7 +71,7 @@ void Node::Impl::udp_blocked(Time now, const MemberRecord& rec) {
   const auto& last = rec.udp_blocked_notice_at;
   if (last && now - *last < cfg.udp_blocked_notice_interval) return;
   rec.udp_blocked_notice_at = now;
-  notice("UDP to " + rec.member.name + " (" + rec.member.address +
+  notice("UDP to " + rec.name() + " (" + rec.address() +
          ") looks blocked; TCP probe succeeded");
 }
 

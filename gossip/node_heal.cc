@@ -25,29 +25,29 @@
 
 namespace ringd::gossip {
 
-void Node::Impl::remember_dead(const Member& m, Time now) {
-  if (m.name == cfg.name || m.address.empty()) return;
-  if (dead_addresses.size() >= kMaxHealAddresses && !dead_addresses.contains(m.name)) {
+void Node::Impl::remember_dead(const MemberRecord& m, Time now) {
+  if (m.name() == cfg.name || m.address().empty()) return;
+  if (dead_addresses.size() >= kMaxHealAddresses && !dead_addresses.contains(m.name())) {
     auto oldest = std::min_element(
         dead_addresses.begin(), dead_addresses.end(),
         [](const auto& a, const auto& b) { return a.second.died_at < b.second.died_at; });
     dead_addresses.erase(oldest);
   }
-  dead_addresses[m.name] = DeadAddress{m.address, now};
+  dead_addresses[m.name()] = DeadAddress{m.address(), now};
 }
 
 // Forgets what is too old, or alive again, or left.
 void Node::Impl::forget_healed(Time now) {
   std::erase_if(dead_addresses, [&](const auto& entry) {
     const MemberRecord* rec = table.find(entry.first);
-    const bool still_dead = rec == nullptr || rec->member.state == MemberState::kDead;
+    const bool still_dead = rec == nullptr || rec->state == MemberState::kDead;
     return !still_dead || now - entry.second.died_at > cfg.heal_dead_window;
   });
 }
 
 bool Node::Impl::live_at(const std::string& address) const {
   for (const auto& [name, rec] : table.all()) {
-    if (rec.member.address == address && is_live(rec.member.state)) return true;
+    if (rec.address() == address && is_live(rec.state)) return true;
   }
   return false;
 }

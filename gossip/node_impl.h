@@ -166,7 +166,7 @@ struct Node::Impl {
   Impl(Config c, std::uint64_t seed)
       : cfg(std::move(c)),
         rng(seed),
-        table(cfg.name, cfg.dead_forget_after),
+        table(cfg.name, cfg.dead_forget_after, cfg.identity_pool),
         queue(cfg.max_broadcasts),
         awareness(cfg.awareness_max) {
     packet_limits.max_bytes = std::max<std::size_t>(cfg.max_packet_size, 512) * 4;
@@ -286,7 +286,7 @@ struct Node::Impl {
   void pinged_by_our_name(Time now, const msg::Ping& p);
 
   // ---- partition healing (node_heal.cc) -------------------------------------
-  void remember_dead(const Member& m, Time now);
+  void remember_dead(const MemberRecord& m, Time now);
   void heal(Time now);
   void heal_dead(Time now);
   void forget_healed(Time now);

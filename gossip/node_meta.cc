@@ -64,14 +64,14 @@ void Node::Impl::announce_self_change(Time now) {
   if (leaving) return;
   {
     auto rec = table.edit(self_rec());
-    rec->member.incarnation += 1;
-    rec->member.state_since = now;
+    rec->incarnation += 1;
+    rec->state_since = now;
   }
-  const Member& self = self_rec().member;
+  const MemberRecord& self = self_rec();
   count(C::kMetadataUpdates);
-  emit(Event::Kind::kUpdated, self);
+  emit(Event::Kind::kUpdated, self.member());
   if (started) {
-    broadcast(self.name, self_alive());
+    broadcast(self.name(), self_alive());
     next_gossip_at = std::min(next_gossip_at, now);  // spread it at once
   }
 }
@@ -79,8 +79,11 @@ void Node::Impl::announce_self_change(Time now) {
 void Node::set_service_state(Time now, ServiceState state) {
   Impl& s = *impl_;
   s.cfg.service_state = state;
-  if (s.self_rec().member.service_state == state) return;
-  s.table.edit(s.self_rec())->member.service_state = state;
+  if (s.self_rec().service_state() == state) return;
+  {
+    const MemberRecord& self = s.self_rec();
+    s.table.edit(self).set_details(self.address(), self.service(), self.tags(), state);
+  }
   s.announce_self_change(now);
 }
 
@@ -92,15 +95,11 @@ bool Node::set_metadata(Time now, std::string service, Tags tags) {
   if (service.size() > 255 || codec::metadata_size(service, tags) > s.cfg.max_metadata_size) {
     return false;
   }
-  const Member& self = s.self_rec().member;
-  if (self.service == service && self.tags == tags) return true;
+  const MemberRecord& self = s.self_rec();
+  if (self.service() == service && self.tags() == tags) return true;
   s.cfg.service = service;
   s.cfg.tags = tags;
-  {
-    auto rec = s.table.edit(s.self_rec());
-    rec->member.service = std::move(service);
-    rec->member.tags = std::move(tags);
-  }
+  s.table.edit(self).set_details(self.address(), service, tags, self.service_state());
   s.announce_self_change(now);
   return true;
 }

@@ -27,14 +27,14 @@ Node::ForceLeave Node::force_leave(Time now, std::string_view name) {
   if (name == s.cfg.name) return ForceLeave::kSelf;
   const MemberRecord* rec = s.table.find(std::string(name));
   if (rec == nullptr) return ForceLeave::kUnknown;
-  const Member& m = rec->member;
+  const MemberRecord& m = *rec;
   if (m.state == MemberState::kLeft) return ForceLeave::kAlreadyLeft;
   if (m.state != MemberState::kDead) return ForceLeave::kNotFailed;
   // As if it had said goodbye at the incarnation it died with: every member
   // takes it as left (final: no more healing towards its address), and if
   // it is in fact alive it refutes with a higher incarnation, as for a
   // false death.
-  s.apply_dead(now, msg::Dead{m.name, m.incarnation, s.cfg.name, true});
+  s.apply_dead(now, msg::Dead{m.name(), m.incarnation, s.cfg.name, true});
   return ForceLeave::kDone;
 }
 

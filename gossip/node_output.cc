@@ -56,15 +56,15 @@ void Node::Impl::gossip_round() {
   const std::size_t budget = cfg.max_packet_size > header ? cfg.max_packet_size - header : 0;
   const std::vector<msg::Message> batch =
       queue.take(budget, retransmit_limit(), packet_limits.max_messages);
-  for (const MemberRecord* t : targets) send_exactly(t->member.address, batch);
+  for (const MemberRecord* t : targets) send_exactly(t->address(), batch);
 }
 
 namespace {
 // An upper bound on a member entry's encoded size: its strings, and for
 // every field and tag a key byte and a length of at most five bytes.
-std::size_t entry_bytes_bound(const Member& m) {
-  std::size_t bytes = m.name.size() + m.address.size() + m.service.size() + 7 * 6;
-  for (const auto& [k, v] : m.tags) bytes += k.size() + v.size() + 3 * 6;
+std::size_t entry_bytes_bound(const MemberRecord& m) {
+  std::size_t bytes = m.name().size() + m.address().size() + m.service().size() + 7 * 6;
+  for (const auto& [k, v] : m.tags()) bytes += k.size() + v.size() + 3 * 6;
   return bytes;
 }
 // Room kept in max_stream_size for the push-pull's own fields and framing.
@@ -82,10 +82,9 @@ msg::PushPull Node::Impl::local_state(bool join) {
   msg::PushPull pp;
   pp.join = join;
   pp.source = cfg.name;
-  auto add = [&pp](const MemberRecord& rec) {
-    const Member& m = rec.member;
+  auto add = [&pp](const MemberRecord& m) {
     pp.members.push_back(
-        msg::MemberEntry{m.name, m.address, m.service, m.incarnation, m.state, m.tags, m.service_state});
+        msg::MemberEntry{m.name(), m.address(), m.service(), m.incarnation, m.state, m.tags(), m.service_state()});
   };
   const auto& all = table.all();
   const std::size_t page = std::max<std::size_t>(cfg.push_pull_max_members, 1);
@@ -93,7 +92,7 @@ msg::PushPull Node::Impl::local_state(bool join) {
   bool whole = all.size() <= page;
   std::size_t whole_bytes = 0;
   for (auto it = all.begin(); whole && it != all.end(); ++it) {
-    whole_bytes += entry_bytes_bound(it->second.member);
+    whole_bytes += entry_bytes_bound(it->second);
     whole = whole_bytes <= budget;
   }
   if (whole) {
@@ -104,13 +103,13 @@ msg::PushPull Node::Impl::local_state(bool join) {
   }
   count(C::kPushPullsPaged);
   add(self_rec());
-  std::size_t bytes = entry_bytes_bound(self_rec().member);
+  std::size_t bytes = entry_bytes_bound(self_rec());
   auto it = all.lower_bound(push_pull_cursor);
   for (std::size_t visited = 0; pp.members.size() < page && visited < all.size(); ++visited, ++it) {
     if (it == all.end()) it = all.begin();
     const auto& [name, rec] = *it;
     if (name == cfg.name || rec.local_verdict) continue;
-    bytes += entry_bytes_bound(rec.member);
+    bytes += entry_bytes_bound(rec);
     if (bytes > budget) break;  // this one starts the next page
     add(rec);
   }

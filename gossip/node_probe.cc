@@ -22,35 +22,35 @@ void Node::Impl::start_probe(Time now) {
   if (target == nullptr) return;
   Probe p;
   p.seq = next_seq++;
-  p.target = target->member.name;
-  p.incarnation = target->member.incarnation;
+  p.target = target->name();
+  p.incarnation = target->incarnation;
   p.sent_at = now;
   p.indirect_at = now + probe_timeout_for(target);
   probe = p;
   count(C::kPingsSent);
   std::vector<msg::Message> primary;
-  if (target->member.state == MemberState::kSuspect) {
+  if (target->state == MemberState::kSuspect) {
     // Buddy rule (Lifeguard): tell the suspect first, so it refutes before
     // it acks and the ack already carries its new Alive.
     count(C::kBuddyPings);
-    primary.push_back(msg::Suspect{p.target, target->member.incarnation, cfg.name});
+    primary.push_back(msg::Suspect{p.target, target->incarnation, cfg.name});
   }
-  primary.push_back(msg::Ping{p.seq, p.target, cfg.name, self_rec().member.address});
-  send(target->member.address, std::move(primary));
+  primary.push_back(msg::Ping{p.seq, p.target, cfg.name, self_rec().address()});
+  send(target->address(), std::move(primary));
 }
 
 void Node::Impl::send_indirect(Time now) {
   (void)now;
   probe->indirect_sent = true;
   const MemberRecord* target = table.find(probe->target);
-  if (target == nullptr || !is_live(target->member.state)) return;
+  if (target == nullptr || !is_live(target->state)) return;
   auto relays_to = table.random_members(rng, static_cast<std::size_t>(std::max(cfg.indirect_checks, 0)),
                                         MemberTable::Pick::kAlive, probe->target);
   probe->relays_asked = static_cast<int>(relays_to.size());
   for (const MemberRecord* r : relays_to) {
     count(C::kPingReqsSent);
-    send(r->member.address, {msg::PingReq{probe->seq, probe->target, target->member.address,
-                                          cfg.name, self_rec().member.address}});
+    send(r->address(), {msg::PingReq{probe->seq, probe->target, target->address(),
+                                          cfg.name, self_rec().address()}});
   }
   if (cfg.tcp_fallback_probe) send_tcp_ping(*target);
 }
@@ -69,15 +69,15 @@ void Node::Impl::finish_probe(Time now, bool late) {
   count(C::kProbesFailed);
   if (probe->nacks == 0 && !probe->tcp_acked) ++silent_probes;
   const MemberRecord* rec = table.find(probe->target);
-  if (rec == nullptr || !is_live(rec->member.state)) return;
+  if (rec == nullptr || !is_live(rec->state)) return;
   if (probe->tcp_acked) {
     udp_blocked(now, *rec);
     return;
   }
   awareness.apply(Awareness::failed_probe_delta(probe->relays_asked, probe->nacks));
   // A newer incarnation arrived meanwhile: that is news of life, not death.
-  if (rec->member.incarnation != probe->incarnation) return;
-  apply_suspect(now, msg::Suspect{probe->target, rec->member.incarnation, cfg.name});
+  if (rec->incarnation != probe->incarnation) return;
+  apply_suspect(now, msg::Suspect{probe->target, rec->incarnation, cfg.name});
 }
 
 // A member we have never heard of probes us: gossip about it has missed
@@ -109,11 +109,11 @@ void Node::Impl::on_ping(Time now, const std::string& from, const msg::Ping& p) 
   std::vector<msg::Message> reply{msg::Ack{p.seq, cfg.name, live_digest()}};
   // Tell a prober we consider suspect/dead/left about it, so it refutes.
   if (src != nullptr && !leaving) {
-    const Member& m = src->member;
+    const MemberRecord& m = *src;
     if (m.state == MemberState::kSuspect) {
-      reply.push_back(msg::Suspect{m.name, m.incarnation, cfg.name});
+      reply.push_back(msg::Suspect{m.name(), m.incarnation, cfg.name});
     } else if (m.state == MemberState::kDead || m.state == MemberState::kLeft) {
-      reply.push_back(msg::Dead{m.name, m.incarnation, cfg.name, m.state == MemberState::kLeft});
+      reply.push_back(msg::Dead{m.name(), m.incarnation, cfg.name, m.state == MemberState::kLeft});
     }
   }
   send(from, std::move(reply));
@@ -146,8 +146,8 @@ void Node::Impl::on_ack(Time now, const std::string& from, const msg::Ack& a) {
       awareness.apply(-1);
       if (const MemberRecord* t = table.find(probe->target); t != nullptr) {
         // Only a direct answer measures our link to the target.
-        if (from == t->member.address) t->rtt.sample(now - probe->sent_at);
-        check_digest(now, a.digest, t->member.address);
+        if (from == t->address()) t->rtt.sample(now - probe->sent_at);
+        check_digest(now, a.digest, t->address());
       }
     }
     return;
@@ -176,11 +176,11 @@ void Node::Impl::on_ping_req(Time now, const std::string& from, const msg::PingR
   relays[seq] = Relay{r.seq, from, now + probe_timeout_for(target)};
   count(C::kPingsSent);
   std::vector<msg::Message> primary;
-  if (target != nullptr && target->member.state == MemberState::kSuspect) {
+  if (target != nullptr && target->state == MemberState::kSuspect) {
     count(C::kBuddyPings);  // buddy rule for relayed probes too
-    primary.push_back(msg::Suspect{r.target, target->member.incarnation, cfg.name});
+    primary.push_back(msg::Suspect{r.target, target->incarnation, cfg.name});
   }
-  primary.push_back(msg::Ping{seq, r.target, cfg.name, self_rec().member.address});
+  primary.push_back(msg::Ping{seq, r.target, cfg.name, self_rec().address()});
   send(r.target_address, std::move(primary));
 }
 

@@ -7,8 +7,8 @@
 namespace ringd::gossip {
 
 msg::Alive Node::Impl::self_alive() const {
-  const Member& s = self_rec().member;
-  return msg::Alive{s.name, s.address, s.service, s.incarnation, s.tags, s.service_state};
+  const MemberRecord& s = self_rec();
+  return msg::Alive{s.name(), s.address(), s.service(), s.incarnation, s.tags(), s.service_state()};
 }
 
 bool Node::Impl::implausible(std::uint64_t known, std::uint64_t heard) {
@@ -23,7 +23,7 @@ void Node::Impl::refute(std::uint64_t heard) {
   if (holding_back()) return;  // the name is not ours to defend (node_conflict.cc)
   {
     auto self = table.edit(self_rec());
-    self->member.incarnation = std::max(self->member.incarnation, heard) + 1;
+    self->incarnation = std::max(self->incarnation, heard) + 1;
   }
   count(C::kRefutations);
   awareness.apply(1);  // Lifeguard: having to refute hints we are slow
@@ -38,9 +38,9 @@ void Node::Impl::correct(msg::Message m) {
 
 void Node::Impl::apply_alive(Time now, const msg::Alive& a) {
   if (a.name == cfg.name) {
-    const Member& s = self_rec().member;
+    const MemberRecord& s = self_rec();
     if (leaving || implausible(s.incarnation, a.incarnation)) return;
-    if (a.address != s.address) {
+    if (a.address != s.address()) {
       // Old news about an earlier life of ours is harmless; anything newer
       // is our name claimed from elsewhere (node_conflict.cc).
       if (a.incarnation >= s.incarnation) claim_on_our_name(now, a);
@@ -48,8 +48,8 @@ void Node::Impl::apply_alive(Time now, const msg::Alive& a) {
     }
     if (a.incarnation > s.incarnation ||
         (a.incarnation == s.incarnation &&
-         (a.address != s.address || a.service != s.service || a.tags != s.tags ||
-          a.service_state != s.service_state))) {
+         (a.address != s.address() || a.service != s.service() || a.tags != s.tags() ||
+          a.service_state != s.service_state()))) {
       refute(a.incarnation);
     }
     return;
@@ -62,11 +62,11 @@ void Node::Impl::apply_alive(Time now, const msg::Alive& a) {
     }
     Member m{a.name, a.address, a.service, MemberState::kAlive, a.incarnation, now, a.tags, a.service_state};
     const MemberRecord& added = table.insert(std::move(m), rng);
-    emit(Event::Kind::kJoined, added.member);
+    emit(Event::Kind::kJoined, added.member());
     broadcast(a.name, a);
     return;
   }
-  const Member& m = rec->member;
+  const MemberRecord& m = *rec;
   if (rec->local_verdict && a.incarnation == m.incarnation) {
     // Our verdict was reached while cut off; a peer knows it alive.
     revive(now, *rec);
@@ -76,51 +76,48 @@ void Node::Impl::apply_alive(Time now, const msg::Alive& a) {
   if (implausible(m.incarnation, a.incarnation)) return;
   // An alive member's address only moves once nothing answers as it at
   // the old one (node_conflict.cc); a suspect one has stopped answering.
-  if (m.state == MemberState::kAlive && a.address != m.address && hold_address_change(now, *rec, a)) return;
+  if (m.state == MemberState::kAlive && a.address != m.address() && hold_address_change(now, *rec, a)) return;
   apply_alive_unchecked(now, *rec, a);
 }
 
 void Node::Impl::apply_alive_unchecked(Time now, const MemberRecord& r, const msg::Alive& a) {
-  if (a.incarnation <= r.member.incarnation) return;
+  if (a.incarnation <= r.incarnation) return;
   auto rec = table.edit(r);
-  Member& m = rec->member;
+  MemberRecord& m = *rec;
   // A member restarted on a new address (or with new metadata) takes its
   // old place here: same name, higher incarnation, new details.
-  const bool changed = a.address != m.address || a.service != m.service || a.tags != m.tags ||
-                       a.service_state != m.service_state;
+  const bool changed = a.address != m.address() || a.service != m.service() || a.tags != m.tags() ||
+                       a.service_state != m.service_state();
   m.incarnation = a.incarnation;
-  m.address = a.address;
-  m.service = a.service;
-  m.tags = a.tags;
-  m.service_state = a.service_state;
+  if (changed) rec.set_details(a.address, a.service, a.tags, a.service_state);
   if (m.state != MemberState::kAlive) {
     m.state = MemberState::kAlive;
     m.state_since = now;
     rec->suspicion.reset();
     rec->local_verdict = false;
-    emit(Event::Kind::kAlive, m);
+    emit(Event::Kind::kAlive, m.member());
   } else if (changed) {
-    emit(Event::Kind::kUpdated, m);
+    emit(Event::Kind::kUpdated, m.member());
   }
   broadcast(a.name, a);
 }
 
 void Node::Impl::revive(Time now, const MemberRecord& r) {
   auto rec = table.edit(r);
-  Member& m = rec->member;
+  MemberRecord& m = *rec;
   rec->local_verdict = false;
   m.state = MemberState::kAlive;
   m.state_since = now;
   rec->suspicion.reset();
-  dead_addresses.erase(m.name);
+  dead_addresses.erase(m.name());
   count(C::kLocalVerdictsUndone);
-  emit(Event::Kind::kAlive, m);
+  emit(Event::Kind::kAlive, m.member());
 }
 
 void Node::Impl::apply_suspect(Time now, const msg::Suspect& s) {
   if (s.name == cfg.name) {
-    if (leaving || implausible(self_rec().member.incarnation, s.incarnation)) return;
-    if (s.incarnation >= self_rec().member.incarnation) {
+    if (leaving || implausible(self_rec().incarnation, s.incarnation)) return;
+    if (s.incarnation >= self_rec().incarnation) {
       refute(s.incarnation);
     } else {
       correct(self_alive());
@@ -130,10 +127,10 @@ void Node::Impl::apply_suspect(Time now, const msg::Suspect& s) {
   const MemberRecord* found = table.find(s.name);
   if (found == nullptr) return;
   auto rec = table.edit(*found);
-  Member& m = rec->member;
+  MemberRecord& m = *rec;
   if (rec->local_verdict && s.incarnation <= m.incarnation) return;  // ours alone
   if (!is_live(m.state) && s.incarnation <= m.incarnation) {
-    correct(msg::Dead{m.name, m.incarnation, cfg.name, m.state == MemberState::kLeft});
+    correct(msg::Dead{m.name(), m.incarnation, cfg.name, m.state == MemberState::kLeft});
     return;
   }
   if (s.incarnation < m.incarnation || implausible(m.incarnation, s.incarnation)) return;
@@ -156,14 +153,14 @@ void Node::Impl::apply_suspect(Time now, const msg::Suspect& s) {
   m.state_since = now;
   rec->suspicion = std::make_unique<Suspicion>(now, s.from, table.live_count(), cfg);
   count(C::kSuspicions);
-  emit(Event::Kind::kSuspect, m);
+  emit(Event::Kind::kSuspect, m.member());
   broadcast(s.name, s);
 }
 
 void Node::Impl::apply_dead(Time now, const msg::Dead& d) {
   if (d.name == cfg.name) {
-    if (leaving || implausible(self_rec().member.incarnation, d.incarnation)) return;
-    if (d.incarnation >= self_rec().member.incarnation) {
+    if (leaving || implausible(self_rec().incarnation, d.incarnation)) return;
+    if (d.incarnation >= self_rec().incarnation) {
       refute(d.incarnation);
     } else {
       correct(self_alive());
@@ -173,7 +170,7 @@ void Node::Impl::apply_dead(Time now, const msg::Dead& d) {
   const MemberRecord* found = table.find(d.name);
   if (found == nullptr) return;
   auto rec = table.edit(*found);
-  Member& m = rec->member;
+  MemberRecord& m = *rec;
   if (d.incarnation < m.incarnation || implausible(m.incarnation, d.incarnation)) return;
   if (m.state == MemberState::kLeft) return;
   if (m.state == MemberState::kDead && !d.left) {
@@ -187,11 +184,11 @@ void Node::Impl::apply_dead(Time now, const msg::Dead& d) {
   rec->suspicion.reset();
   count(d.left ? C::kMembersLeft : C::kMembersDead);
   if (d.left) {
-    dead_addresses.erase(m.name);  // a goodbye is final: never heal towards it
+    dead_addresses.erase(m.name());  // a goodbye is final: never heal towards it
   } else {
     remember_dead(m, now);
   }
-  emit(d.left ? Event::Kind::kLeft : Event::Kind::kDead, m);
+  emit(d.left ? Event::Kind::kLeft : Event::Kind::kDead, m.member());
   broadcast(d.name, d);
 }
 

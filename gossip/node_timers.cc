@@ -39,9 +39,9 @@ void Node::Impl::expire_suspicions(Time now) {
   const bool reconnected = was_cut_off && !cut_off;
   if (!reconnected && table.earliest_deadline() > now) return;  // nothing due
   for (const auto& [name, found] : table.all()) {
-    if (found.member.state != MemberState::kSuspect) continue;
+    if (found.state != MemberState::kSuspect) continue;
     auto rec = table.edit(found);
-    Member& m = rec->member;
+    MemberRecord& m = *rec;
     Suspicion& sus = *rec->suspicion;
     if (reconnected) {
       sus.restart(now);
@@ -61,7 +61,7 @@ void Node::Impl::expire_suspicions(Time now) {
     rec->suspicion.reset();
     count(C::kMembersDead);
     remember_dead(m, now);
-    emit(Event::Kind::kDead, m);
+    emit(Event::Kind::kDead, m.member());
     if (ours_alone) {
       count(C::kDeathsKeptLocal);
       rec->local_verdict = true;
@@ -75,7 +75,7 @@ void Node::Impl::forget_dead(Time now) {
   if (table.earliest_deadline() > now) return;  // nothing due
   std::vector<std::string> gone;
   for (const auto& [name, rec] : table.all()) {
-    const Member& m = rec.member;
+    const MemberRecord& m = rec;
     if (name == cfg.name || is_live(m.state)) continue;
     if (now - m.state_since >= cfg.dead_forget_after) gone.push_back(name);
   }
@@ -127,7 +127,7 @@ void Node::Impl::tick(Time now) {
       auto peer = table.random_members(rng, 1, MemberTable::Pick::kAlive);
       if (!peer.empty()) {
         count(C::kPushPulls);
-        send_stream(peer.front()->member.address, false);
+        send_stream(peer.front()->address(), false);
       }
     }
   }

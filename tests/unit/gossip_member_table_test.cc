@@ -40,8 +40,8 @@ TEST(GossipMemberTable, RoundRobinProbesEveryLiveMemberOncePerRound) {
     for (int i = 0; i < 11; ++i) {
       const MemberRecord* r = t.next_probe_target(rng);
       ASSERT_NE(r, nullptr);
-      EXPECT_TRUE(seen.insert(r->member.name).second) << "probed twice in a round";
-      order.push_back(r->member.name);
+      EXPECT_TRUE(seen.insert(r->name()).second) << "probed twice in a round";
+      order.push_back(r->name());
     }
     EXPECT_EQ(seen.size(), 11u);  // 10 alive + 1 suspect; not self, dead, left
     EXPECT_EQ(seen.count("self") + seen.count("dead") + seen.count("left"), 0u);
@@ -58,7 +58,7 @@ TEST(GossipMemberTable, MembersThatDieMidRoundAreSkipped) {
   t.insert(member("self"), rng);
   t.insert(member("a"), rng);
   t.insert(member("b"), rng);
-  t.edit(*t.find("a"))->member.state = MemberState::kDead;
+  t.edit(*t.find("a"))->state = MemberState::kDead;
   t.erase("b");
   EXPECT_EQ(t.next_probe_target(rng), nullptr);
   t.insert(member("c"), rng);
@@ -86,8 +86,8 @@ TEST(GossipMemberTable, RandomMembersAreDistinctFilteredAndRoughlyUniform) {
     ASSERT_EQ(picks.size(), 3u);
     std::set<std::string> names;
     for (auto* p : picks) {
-      names.insert(p->member.name);
-      ++hits[p->member.name];
+      names.insert(p->name());
+      ++hits[p->name()];
     }
     EXPECT_EQ(names.size(), 3u);
   }
@@ -119,11 +119,15 @@ TEST(GossipMemberTable, EditsKeepTheDerivedStateExact) {
     } else {
       auto e = t.edit(*rec);
       const MemberState s = states[moves() % 4];
-      e->member.state = s;
-      e->member.incarnation += moves() % 2;
-      e->member.state_since = std::chrono::seconds(static_cast<std::int64_t>(moves() % 100));
-      if (action == 1) e->member.address = name + ":" + std::to_string(moves() % 5);
-      if (action == 2) e->member.tags["zone"] = std::to_string(moves() % 3);
+      e->state = s;
+      e->incarnation += moves() % 2;
+      e->state_since = std::chrono::seconds(static_cast<std::int64_t>(moves() % 100));
+      if (action == 1) e.set_details(name + ":" + std::to_string(moves() % 5), "", e->tags(), e->service_state());
+      if (action == 2) {
+        Tags tags = e->tags();
+        tags["zone"] = std::to_string(moves() % 3);
+        e.set_details(e->address(), "", tags, e->service_state());
+      }
       if (s == MemberState::kSuspect) {
         e->suspicion = std::make_unique<Suspicion>(std::chrono::seconds(static_cast<std::int64_t>(moves() % 100)),
                                                    "self", t.live_count(), cfg);
@@ -144,11 +148,11 @@ TEST(GossipMemberTable, DigestIsOrderIndependentAndFollowsIncarnations) {
   for (const char* n : {"z", "y", "self", "x"}) b.insert(member(n), rng);
   EXPECT_EQ(a.live_digest(), b.live_digest());
   const std::uint64_t before = a.live_digest();
-  a.edit(*a.find("y"))->member.incarnation = 3;
+  a.edit(*a.find("y"))->incarnation = 3;
   EXPECT_NE(a.live_digest(), before);
-  a.edit(*a.find("y"))->member.incarnation = 0;
+  a.edit(*a.find("y"))->incarnation = 0;
   EXPECT_EQ(a.live_digest(), before) << "undoing a change restores the digest";
-  a.edit(*a.find("y"))->member.state = MemberState::kDead;
+  a.edit(*a.find("y"))->state = MemberState::kDead;
   EXPECT_NE(a.live_digest(), before) << "a dead member leaves the live digest";
 }
 
@@ -161,22 +165,57 @@ TEST(GossipMemberTable, DeadlinesComeFromSuspicionsAndForgetting) {
   EXPECT_EQ(t.earliest_deadline(), Time::max());
   {
     auto e = t.edit(*t.find("a"));
-    e->member.state = MemberState::kDead;
-    e->member.state_since = std::chrono::seconds(10);
+    e->state = MemberState::kDead;
+    e->state_since = std::chrono::seconds(10);
   }
   EXPECT_EQ(t.earliest_deadline(), std::chrono::seconds(70));
   {
     auto e = t.edit(*t.find("b"));
-    e->member.state = MemberState::kSuspect;
+    e->state = MemberState::kSuspect;
     e->suspicion = std::make_unique<Suspicion>(std::chrono::seconds(5), "self", 3, Config{});
   }
   EXPECT_EQ(t.earliest_deadline(), t.find("b")->suspicion->deadline());
   EXPECT_LT(t.earliest_deadline(), std::chrono::seconds(70));
   t.erase("b");
   EXPECT_EQ(t.earliest_deadline(), std::chrono::seconds(70));
-  t.edit(*t.find("self"))->member.state = MemberState::kLeft;
+  t.edit(*t.find("self"))->state = MemberState::kLeft;
   EXPECT_EQ(t.earliest_deadline(), std::chrono::seconds(70)) << "self is never forgotten";
   EXPECT_EQ(t.check(), "");
+}
+
+TEST(GossipIdentityPool, EqualValuesShareOneIdentityUntilTheLastReferenceGoes) {
+  IdentityPool pool;
+  {
+    IdentityRef a = pool.intern("n1", "10.0.0.1:7946", "10.0.0.1:80", {{"zone", "a"}}, ServiceState::kPassing);
+    IdentityRef b = pool.intern("n1", "10.0.0.1:7946", "10.0.0.1:80", {{"zone", "a"}}, ServiceState::kPassing);
+    EXPECT_EQ(&*a, &*b);
+    EXPECT_EQ(pool.size(), 1u);
+    IdentityRef c = pool.intern("n1", "10.0.0.1:7946", "10.0.0.1:80", {{"zone", "b"}}, ServiceState::kPassing);
+    IdentityRef d = pool.intern("n1", "10.0.0.1:7946", "10.0.0.1:80", {{"zone", "a"}}, ServiceState::kDraining);
+    EXPECT_NE(&*a, &*c) << "tags are part of the identity";
+    EXPECT_NE(&*a, &*d) << "so is the service state";
+    EXPECT_EQ(pool.size(), 3u);
+    EXPECT_EQ(c->tags.at("zone"), "b");
+    a = c;  // the first identity keeps b's reference
+    EXPECT_EQ(pool.size(), 3u);
+  }
+  EXPECT_EQ(pool.size(), 0u) << "unreferenced identities are freed";
+}
+
+TEST(GossipIdentityPool, TablesSharingAPoolHoldEachMemberOnce) {
+  auto pool = std::make_shared<IdentityPool>();
+  std::mt19937_64 rng(15);
+  std::vector<std::unique_ptr<MemberTable>> tables;
+  for (int t = 0; t < 20; ++t) {
+    tables.push_back(std::make_unique<MemberTable>(numbered(t), std::chrono::seconds(60), pool));
+    for (int m = 0; m < 20; ++m) tables.back()->insert(member(numbered(m)), rng);
+  }
+  EXPECT_EQ(pool->size(), 20u) << "20 views of 20 members, 20 identities";
+  auto e = tables[0]->edit(*tables[0]->find("m3"));
+  e.set_details("moved:1", "", {}, ServiceState::kPassing);
+  EXPECT_EQ(e->address(), "moved:1");
+  EXPECT_EQ(tables[1]->find("m3")->address(), "m3:1") << "one view changed, not the others";
+  EXPECT_EQ(pool->size(), 21u);
 }
 
 }  // namespace

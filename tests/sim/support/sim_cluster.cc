@@ -76,6 +76,7 @@ gossip::Config Cluster::config_for(std::size_t i,
   gossip::Config c = options_.base;
   c.name = nodes_[i].name;
   c.advertise = nodes_[i].addr;
+  c.identity_pool = identities_;  // one thread drives them all
   if (tweak) tweak(c);
   return c;
 }

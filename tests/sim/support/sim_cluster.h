@@ -47,6 +47,7 @@
 #include <utility>
 #include <vector>
 
+#include "gossip/member_identity.h"
 #include "gossip/node.h"
 #include "support/sim_checker.h"
 #include "support/sim_loop.h"
@@ -240,6 +241,8 @@ class Cluster {
   EventLoop loop_;
   Network net_;
   Checker checker_;
+  // Member identities, shared by every node (gossip::Config::identity_pool).
+  std::shared_ptr<gossip::IdentityPool> identities_ = std::make_shared<gossip::IdentityPool>();
   std::vector<SimNode> nodes_;
   std::map<std::string, std::size_t, std::less<>> by_addr_;
   std::map<std::string, std::size_t, std::less<>> by_name_;
