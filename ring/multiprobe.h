@@ -18,7 +18,7 @@
 // ring needs ~1,600 points per endpoint (16 M points, hundreds of MB) for
 // that. Here the ring is one point per weight unit: 10,000 endpoints take
 // about 0.3 MB, build in about 2 ms, and a lookup costs k probes into a
-// bucket index that stays in cache (about 32 ns at 10,000, bench/RESULTS.md).
+// bucket index that stays in cache (about 28 ns at 10,000, bench/RESULTS.md).
 //
 // What a change moves: only the keys of the endpoint that joined or left.
 // A new point can only shorten some probes' distances, so a key changes
@@ -50,7 +50,7 @@ namespace ringd::ring {
 
 // 13 probes keep the busiest of 10,000 equal endpoints under 1.10x the mean
 // (1.12x at 10, 1.094x at 12, 1.069x at 16 in the exact model); each probe
-// costs about 2 ns (bench/ring_bench).
+// costs about 1.5 ns (bench/ring_bench).
 inline constexpr std::uint32_t kDefaultMultiProbeProbes = 13;
 inline constexpr std::uint32_t kMaxMultiProbeProbes = 64;
 
@@ -138,6 +138,13 @@ inline void keep_nearer(std::uint64_t d, std::size_t j, std::uint64_t& best, std
 
 }  // namespace multiprobe_detail
 
+// About 16 instructions a probe; a lookup costs less the fewer it has (the
+// 13 probes run side by side, and the next key's only start once these
+// retire). Measured slower at 10,000 points (bench/ring_bench): a branch-free
+// walk (j += pos[j] < q; 20%), loading pos[j] and pos[j + 1] and selecting
+// (16%), bucket entries holding the point's position, node or both, or more
+// buckets (each 15-30%: past ~250 kB the index falls out of the fast part of
+// L2), and the winner's point searched again at the end instead of kept.
 template <std::uint32_t K>
 inline std::uint32_t MultiProbeRing::owner_of(std::uint64_t hash, std::uint32_t k) const {
   using namespace multiprobe_detail;
