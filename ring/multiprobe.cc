@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <limits>
 #include <numeric>
 
 #include "ring/ring.h"
@@ -30,13 +29,15 @@ MultiProbeRing::MultiProbeRing(const std::vector<std::string>& nodes, const std:
     pos_[i] = points[i].first;
     node_[i] = points[i].second;
   }
-  pos_[points_] = std::numeric_limits<std::uint64_t>::max();
+  pos_[points_] = 0;  // below every probe but 0, which bucket 0 serves: see owner_of
   node_[points_] = points_ == 0 ? 0 : node_[0];
 
   // Two to four buckets per point: a probe mostly finds its point in the
   // bucket's first slot, or one further. At most 2^20 buckets (4 MB): past a
   // million points (heavy weights) a bucket holds a few more.
-  const unsigned bits = std::clamp<unsigned>(static_cast<unsigned>(std::bit_width(points_)) + 1, 1, 20);
+  constexpr unsigned kMaxBits = 20;
+  static_assert(kMaxBits <= 32, "owner_of takes the bucket from the top 32 bits of x, which are q's");
+  const unsigned bits = std::clamp<unsigned>(static_cast<unsigned>(std::bit_width(points_)) + 1, 1, kMaxBits);
   shift_ = 64 - bits;
   first_.resize(std::size_t{1} << bits);
   std::size_t j = 0;

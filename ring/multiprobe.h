@@ -18,7 +18,7 @@
 // ring needs ~1,600 points per endpoint (16 M points, hundreds of MB) for
 // that. Here the ring is one point per weight unit: 10,000 endpoints take
 // about 0.3 MB, build in about 2 ms, and a lookup costs k probes into a
-// bucket index that stays in cache (about 32 ns at 10,000, bench/RESULTS.md).
+// bucket index that stays in cache (about 28 ns at 10,000, bench/RESULTS.md).
 //
 // What a change moves: only the keys of the endpoint that joined or left.
 // A new point can only shorten some probes' distances, so a key changes
@@ -50,7 +50,7 @@ namespace ringd::ring {
 
 // 13 probes keep the busiest of 10,000 equal endpoints under 1.10x the mean
 // (1.12x at 10, 1.094x at 12, 1.069x at 16 in the exact model); each probe
-// costs about 2 ns (bench/ring_bench).
+// costs about 1.5 ns (bench/ring_bench).
 inline constexpr std::uint32_t kDefaultMultiProbeProbes = 13;
 inline constexpr std::uint32_t kMaxMultiProbeProbes = 64;
 
@@ -88,42 +88,102 @@ class MultiProbeRing {
   std::size_t memory_bytes() const;
 
  private:
-  // The first point at or after q (points_ when past the last).
+  // The first point at or after q (points_ when past the last), for the
+  // slower paths (owners()).
   std::size_t successor(std::uint64_t q) const {
-    // A plain loop: predicted not taken, so the CPU runs ahead to the next
-    // probe; a branch-free step (j += pos_[j] < q) chains each probe's two
-    // loads and was 20% slower.
     std::size_t j = first_[q >> shift_];
-    while (pos_[j] < q) ++j;  // pos_[points_] is the UINT64_MAX sentinel
+    while (j < points_ && pos_[j] < q) ++j;
     return j;
   }
   // Clockwise distance from q to point j, j == points_ meaning point 0.
   std::uint64_t distance(std::uint64_t q, std::size_t j) const { return (j == points_ ? pos_[0] : pos_[j]) - q; }
+  // The lookup for k probes; K = k, fixed at compile time, or 0 for any k.
+  template <std::uint32_t K>
+  std::uint32_t owner_of(std::uint64_t hash, std::uint32_t k) const;
 
   std::size_t points_ = 0;
   std::uint32_t probes_ = kDefaultMultiProbeProbes;
   unsigned shift_ = 64;
-  std::vector<std::uint64_t> pos_;    // sorted by (position, node); + sentinel
+  std::vector<std::uint64_t> pos_;    // sorted by (position, node); + pos_[points_] == 0 (see owner_of)
   std::vector<std::uint32_t> node_;   // parallel; node_[points_] == node_[0]
   std::vector<std::uint32_t> first_;  // bucket -> first point at or above its lower edge
 };
 
-// Inline: Ring::owner_of_hash calls it on every lookup.
-inline std::uint32_t MultiProbeRing::owner(std::uint64_t hash) const {
-  // Branch-free on the common path: which probe wins is a coin toss the
-  // branch predictor cannot learn, so the minimum is kept with selects.
-  std::uint64_t q = probe_position(hash, 0);
-  std::size_t best_point = successor(q);
-  std::uint64_t best = distance(q, best_point);
-  for (std::uint32_t i = 1; i < probes_; ++i) {
-    q = probe_position(hash, i);
-    const std::size_t j = successor(q);
-    const std::uint64_t d = distance(q, j);
-    const bool nearer = d < best;
-    best = nearer ? d : best;
-    best_point = nearer ? j : best_point;
+namespace multiprobe_detail {
+
+// probe_position(hash, i) == mix(fold(hash) ^ probe_xor(i)): a shift
+// distributes over XOR, so the key's half of the first step is done once.
+inline std::uint64_t fold(std::uint64_t hash) { return hash ^ (hash >> 32); }
+constexpr std::uint64_t probe_xor(std::uint32_t i) {
+  const std::uint64_t c = std::uint64_t{i} * 0x9e3779b97f4a7c15ULL;
+  return c ^ (c >> 32);
+}
+inline constexpr std::uint64_t kProbeMul = 0xd6e8feb86659fd93ULL;
+
+// best, best_point = d, j when d < best. Selects, not a branch: which probe
+// wins is a coin toss the branch predictor cannot learn (GCC turns the
+// plain ternaries into branches once the loop is unrolled).
+inline void keep_nearer(std::uint64_t d, std::size_t j, std::uint64_t& best, std::size_t& best_point) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  asm("cmp %[d], %[best]\n\tcmova %[d], %[best]\n\tcmova %[j], %[point]"
+      : [best] "+r"(best), [point] "+r"(best_point)
+      : [d] "r"(d), [j] "r"(j)
+      : "cc");
+#else
+  const bool nearer = d < best;
+  best = nearer ? d : best;
+  best_point = nearer ? j : best_point;
+#endif
+}
+
+}  // namespace multiprobe_detail
+
+// About 16 instructions a probe; a lookup costs less the fewer it has (the
+// 13 probes run side by side, and the next key's only start once these
+// retire). Measured slower at 10,000 points (bench/ring_bench): a branch-free
+// walk (j += pos[j] < q; 20%), loading pos[j] and pos[j + 1] and selecting
+// (16%), bucket entries holding the point's position, node or both, or more
+// buckets (each 15-30%: past ~250 kB the index falls out of the fast part of
+// L2), and the winner's point searched again at the end instead of kept.
+template <std::uint32_t K>
+inline std::uint32_t MultiProbeRing::owner_of(std::uint64_t hash, std::uint32_t k) const {
+  using namespace multiprobe_detail;
+  const std::uint64_t folded = fold(hash);
+  const std::uint64_t* const pos = pos_.data();
+  const std::uint32_t* const first = first_.data();
+  const unsigned shift = shift_;
+  std::uint64_t best = 0;
+  std::size_t best_point = 0;
+#pragma GCC unroll 64
+  for (std::uint32_t i = 0; i < (K != 0 ? K : k); ++i) {
+    const std::uint64_t x = (folded ^ probe_xor(i)) * kProbeMul;
+    const std::uint64_t q = x ^ (x >> 32);  // probe_position(hash, i)
+    // The bucket from x: its top 32 bits are q's (shift_ >= 44).
+    std::size_t j = first[x >> shift];
+    std::uint64_t d;
+    // Mostly the bucket's first point is at or after q. Otherwise (about 1
+    // probe in 7 at 10,000 points) walk on; pos_[points_] == 0 sends a
+    // bucket past the last point here too, to wrap to point 0.
+    if (__builtin_sub_overflow(pos[j], q, &d)) [[unlikely]] {
+      while (j < points_ && pos[j] < q) ++j;
+      if (j == points_) j = 0;
+      d = pos[j] - q;
+    }
+    if (i == 0) {
+      best = d;
+      best_point = j;
+    } else {
+      keep_nearer(d, j, best, best_point);
+    }
   }
   return node_[best_point];
+}
+
+// Inline: Ring::owner_of_hash calls it on every lookup. The default probe
+// count gets its own unrolled copy, the probe constants folded in.
+inline std::uint32_t MultiProbeRing::owner(std::uint64_t hash) const {
+  if (probes_ == kDefaultMultiProbeProbes) return owner_of<kDefaultMultiProbeProbes>(hash, probes_);
+  return owner_of<0>(hash, probes_);
 }
 
 }  // namespace ringd::ring

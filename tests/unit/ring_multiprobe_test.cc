@@ -145,5 +145,56 @@ TEST(RingMultiProbeTest, ProbeCountIsPartOfTheRing) {
             kMaxMultiProbeProbes);
 }
 
+TEST(RingMultiProbeTest, FoldedProbeIsProbePosition) {
+  std::mt19937_64 rng(15);
+  for (int t = 0; t < 10000; ++t) {
+    const std::uint64_t h = t < 3 ? std::uint64_t{0} - static_cast<std::uint64_t>(t) : rng();
+    for (std::uint32_t i = 0; i < kMaxMultiProbeProbes; ++i) {
+      const std::uint64_t x = (multiprobe_detail::fold(h) ^ multiprobe_detail::probe_xor(i)) * multiprobe_detail::kProbeMul;
+      ASSERT_EQ(x ^ (x >> 32), probe_position(h, i)) << h << " " << i;
+    }
+  }
+}
+
+// A key hash whose probe i lands on q: probe_position undone step by step.
+std::uint64_t hash_probing(std::uint64_t q, std::uint32_t i) {
+  std::uint64_t inverse = multiprobe_detail::kProbeMul;  // Newton: each step doubles the good bits
+  for (int k = 0; k < 6; ++k) inverse *= 2 - multiprobe_detail::kProbeMul * inverse;
+  std::uint64_t x = (q ^ (q >> 32)) * inverse;
+  x ^= x >> 32;
+  return x ^ (std::uint64_t{i} * 0x9e3779b97f4a7c15ULL);
+}
+
+// Probes on, just before and just after every point, and on the ends of the
+// circle: the bucket index's edge cases (the first point of a bucket, the
+// walk past it, the wrap past the last point), for the unrolled default
+// probe count and the generic loop.
+TEST(RingMultiProbeTest, IndexAgreesWithBinarySearchAtEveryPoint) {
+  for (std::uint32_t probes : {kDefaultMultiProbeProbes, 1u, 4u}) {
+    for (int n : {1, 3, 500}) {
+      std::vector<WeightedNode> nodes;
+      for (const auto& name : make_nodes(n)) nodes.push_back({name, static_cast<std::uint32_t>(1 + nodes.size() % 3)});
+      std::vector<std::uint64_t> qs = {0, 1, ~std::uint64_t{0}, ~std::uint64_t{0} - 1};
+      for (std::size_t k = 0; k < nodes.size(); ++k) {
+        for (std::uint32_t w = 0; w < nodes[k].weight; ++w) {
+          const std::uint64_t p = hash_point(nodes[k].endpoint, w);
+          qs.insert(qs.end(), {p - 1, p, p + 1});
+        }
+      }
+      auto ring = Ring::build_weighted(nodes, Options{.mode = Mode::kMultiProbe, .probes = probes});
+      for (std::uint64_t q : qs) {
+        for (std::uint32_t i = 0; i < probes; ++i) {
+          const std::uint64_t h = hash_probing(q, i);
+          ASSERT_EQ(probe_position(h, i), q);
+          ASSERT_EQ(ring->owner_of_hash(h), ring->owner_of_hash_binary_search(h)) << "n=" << n << " q=" << q;
+          if (n < 500) {
+            ASSERT_EQ(*ring->owner_of_hash(h), brute_force_owner(*ring, h)) << "n=" << n << " q=" << q;
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ringd::ring
