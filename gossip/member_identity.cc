@@ -2,6 +2,7 @@
 #include "member_identity.h"
 
 #include <functional>
+#include <utility>
 
 namespace ringd::gossip {
 
@@ -20,19 +21,20 @@ bool IdentityPool::Equal::operator()(const Identity* a, const Identity* b) const
 
 IdentityRef IdentityPool::intern(std::string_view name, std::string_view address, std::string_view service,
                                  const Tags& tags, ServiceState service_state) {
-  auto fresh = std::make_unique<Identity>();
-  fresh->name = name;
-  fresh->address = address;
-  fresh->service = service;
-  fresh->tags = tags;
-  fresh->service_state = service_state;
+  Identity probe;
+  probe.name = name;
+  probe.address = address;
+  probe.service = service;
+  probe.tags = tags;
+  probe.service_state = service_state;
   std::size_t h = mix(mix(mix(static_cast<std::size_t>(service_state), name), address), service);
   for (const auto& [k, v] : tags) h = mix(mix(h, k), v);
-  fresh->hash_ = h;
-  auto it = set_.find(fresh.get());
+  probe.hash_ = h;
+  auto it = set_.find(&probe);
   if (it != set_.end()) return IdentityRef(*it);
-  fresh->pool_ = this;
-  Identity* p = fresh.release();
+  // New: only now on the heap.
+  auto* p = new Identity(std::move(probe));
+  p->pool_ = this;
   set_.insert(p);
   return IdentityRef(p);
 }

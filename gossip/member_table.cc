@@ -87,23 +87,23 @@ void place(std::vector<const MemberRecord*>& list, const MemberRecord& rec, bool
 }  // namespace
 
 void MemberTable::updated(MemberRecord& rec, bool gone) {
-  const MemberState s = rec.state;
-  const bool live = !gone && is_live(s);
+  const bool live = !gone && is_live(rec.state);
+  const bool alive = !gone && rec.state == MemberState::kAlive;
+  const bool others = rec.name() != self_;
   if (live != rec.live_) {
     if (live) {
       ++live_count_;
     } else {
       --live_count_;
     }
+    if (others) place(live_, rec, live);
   }
+  if (alive != rec.alive_ && others) place(alive_, rec, alive);
   rec.live_ = live;
+  rec.alive_ = alive;
   digest_sum_ -= rec.digest_part_;
   rec.digest_part_ = live ? digest_part(rec) : 0;
   digest_sum_ += rec.digest_part_;
-  if (rec.name() != self_) {
-    place(live_, rec, live);
-    place(alive_, rec, !gone && s == MemberState::kAlive);
-  }
   const Time deadline = gone ? Time::max() : deadline_of(rec);
   if (deadline != rec.deadline_) {
     if (rec.deadline_ != Time::max()) deadlines_.erase({rec.deadline_, &rec});

@@ -77,7 +77,8 @@ struct MemberRecord {
  private:
   friend class MemberTable;
   // What the table derived from this record when it last changed.
-  bool live_ = false;              // counted as live
+  bool live_ = false;              // counted as live (and, unless self, in live_)
+  bool alive_ = false;             // unless self, in alive_
   std::uint64_t digest_part_ = 0;  // its share of the live digest, 0 unless live
   Time deadline_ = Time::max();    // its entry in the deadline index
 };
