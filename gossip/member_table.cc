@@ -5,6 +5,10 @@
 
 namespace ringd::gossip {
 
+// A simulated cluster of 10,000 keeps 10^8 records: with the set's 32-byte
+// node this is a 96-byte allocation each.
+static_assert(sizeof(void*) != 8 || sizeof(MemberRecord) <= 56, "MemberRecord grew");
+
 MemberTable::MemberTable(std::string self_name, Duration forget_after, std::shared_ptr<IdentityPool> pool)
     : self_(std::move(self_name)),
       forget_after_(forget_after),
@@ -12,24 +16,30 @@ MemberTable::MemberTable(std::string self_name, Duration forget_after, std::shar
 
 const MemberRecord* MemberTable::find(std::string_view name) const {
   auto it = members_.find(name);
-  return it == members_.end() ? nullptr : &it->second;
+  return it == members_.end() ? nullptr : &*it;
 }
 
 const MemberRecord& MemberTable::insert(Member member, std::mt19937_64& rng) {
-  const std::string name = member.name;
-  auto [it, fresh] = members_.try_emplace(name);
-  MemberRecord& rec = it->second;
-  if (!fresh) updated(rec, /*gone=*/true);
-  rec = MemberRecord{};
-  rec.id = pool_->intern(member.name, member.address, member.service, member.tags, member.service_state);
-  rec.state = member.state;
-  rec.incarnation = member.incarnation;
-  rec.state_since = member.state_since;
-  updated(rec);
-  if (name != self_) {
+  MemberRecord fresh;
+  fresh.id = pool_->intern(member.name, member.address, member.service, member.tags, member.service_state);
+  fresh.state = member.state;
+  fresh.incarnation = member.incarnation;
+  fresh.state_since = member.state_since;
+  auto it = members_.lower_bound(member.name);
+  Derived before;
+  if (it != members_.end() && it->name() == member.name) {
+    auto& rec = const_cast<MemberRecord&>(*it);
+    updated(rec, derived(rec), /*gone=*/true);
+    rec = std::move(fresh);  // the same name: the order holds
+  } else {
+    it = members_.emplace_hint(it, std::move(fresh));
+  }
+  auto& rec = const_cast<MemberRecord&>(*it);
+  updated(rec, before);
+  if (rec.name() != self_) {
     // A random slot in the part of the round not walked yet.
     std::uniform_int_distribution<std::size_t> pos(probe_index_, probe_order_.size());
-    probe_order_.insert(probe_order_.begin() + static_cast<std::ptrdiff_t>(pos(rng)), name);
+    probe_order_.insert(probe_order_.begin() + static_cast<std::ptrdiff_t>(pos(rng)), rec.id);
   }
   return rec;
 }
@@ -37,7 +47,8 @@ const MemberRecord& MemberTable::insert(Member member, std::mt19937_64& rng) {
 void MemberTable::erase(std::string_view name) {
   auto it = members_.find(name);
   if (it == members_.end()) return;
-  updated(it->second, /*gone=*/true);
+  auto& rec = const_cast<MemberRecord&>(*it);
+  updated(rec, derived(rec), /*gone=*/true);
   members_.erase(it);
   // The probe order skips unknown names lazily; drop them at the reshuffle.
 }
@@ -86,7 +97,11 @@ void place(std::vector<const MemberRecord*>& list, const MemberRecord& rec, bool
 
 }  // namespace
 
-void MemberTable::updated(MemberRecord& rec, bool gone) {
+MemberTable::Derived MemberTable::derived(const MemberRecord& rec) const {
+  return Derived{rec.live_ ? digest_part(rec) : 0, deadline_of(rec)};
+}
+
+void MemberTable::updated(MemberRecord& rec, Derived before, bool gone) {
   const bool live = !gone && is_live(rec.state);
   const bool alive = !gone && rec.state == MemberState::kAlive;
   const bool others = rec.name() != self_;
@@ -101,14 +116,11 @@ void MemberTable::updated(MemberRecord& rec, bool gone) {
   if (alive != rec.alive_ && others) place(alive_, rec, alive);
   rec.live_ = live;
   rec.alive_ = alive;
-  digest_sum_ -= rec.digest_part_;
-  rec.digest_part_ = live ? digest_part(rec) : 0;
-  digest_sum_ += rec.digest_part_;
+  digest_sum_ += (live ? digest_part(rec) : 0) - before.digest_part;
   const Time deadline = gone ? Time::max() : deadline_of(rec);
-  if (deadline != rec.deadline_) {
-    if (rec.deadline_ != Time::max()) deadlines_.erase({rec.deadline_, &rec});
+  if (deadline != before.deadline) {
+    if (before.deadline != Time::max()) deadlines_.erase({before.deadline, &rec});
     if (deadline != Time::max()) deadlines_.insert({deadline, &rec});
-    rec.deadline_ = deadline;
   }
 }
 
@@ -122,13 +134,16 @@ std::string MemberTable::check() const {
   std::vector<const MemberRecord*> alive;
   std::vector<const MemberRecord*> live;
   Time earliest = Time::max();
-  for (const auto& [name, rec] : members_) {
+  std::size_t deadlines = 0;
+  for (const MemberRecord& rec : members_) {
     const MemberState s = rec.state;
-    earliest = std::min(earliest, deadline_of(rec));
+    const Time deadline = deadline_of(rec);
+    earliest = std::min(earliest, deadline);
+    if (deadline != Time::max()) ++deadlines;
     if (!is_live(s)) continue;
     ++live_count;
     sum += digest_part(rec);
-    if (name == self_) continue;
+    if (rec.name() == self_) continue;
     live.push_back(&rec);
     if (s == MemberState::kAlive) alive.push_back(&rec);
   }
@@ -138,13 +153,14 @@ std::string MemberTable::check() const {
   if (alive != alive_) diff += "alive list; ";
   if (live != live_) diff += "live list; ";
   if (earliest != earliest_deadline()) diff += "earliest deadline; ";
+  if (deadlines != deadlines_.size()) diff += "deadline index; ";
   return diff;
 }
 
 void MemberTable::reshuffle(std::mt19937_64& rng) {
   probe_order_.clear();
-  for (const auto& [name, rec] : members_) {
-    if (name != self_ && is_live(rec.state)) probe_order_.push_back(name);
+  for (const MemberRecord& rec : members_) {
+    if (rec.name() != self_ && is_live(rec.state)) probe_order_.push_back(rec.id);
   }
   std::shuffle(probe_order_.begin(), probe_order_.end(), rng);
   probe_index_ = 0;
@@ -161,7 +177,7 @@ const MemberRecord* MemberTable::next_probe_target(std::mt19937_64& rng) {
       reshuffled = true;
       if (probe_order_.empty()) return nullptr;
     }
-    const std::string& name = probe_order_[probe_index_++];
+    const std::string& name = probe_order_[probe_index_++]->name;
     const MemberRecord* rec = find(name);
     if (rec != nullptr && name != self_ && is_live(rec->state)) return rec;
   }

@@ -24,7 +24,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -44,25 +43,24 @@ class MemberTable;
 
 struct MemberRecord {
   // Name, address, service, tags and service state (change them with
-  // MemberTable::Edit::set_details).
+  // MemberTable::Edit::set_details; the name never changes).
   IdentityRef id;
-  MemberState state = MemberState::kAlive;
   std::uint64_t incarnation = 0;
   Time state_since{};  // when this node last saw the state change
   // Set while state == kSuspect, and only then.
   std::unique_ptr<Suspicion> suspicion;
-  // Dead by our own verdict, reached while we were cut off (node_timers.cc):
-  // nobody else heard the suspicion, so it is never gossiped, never used to
-  // correct others, and yields to news that the member lives at the same
-  // incarnation. Cleared by any other state change.
-  bool local_verdict = false;
 
   // Notes about our link to the member, not part of the view (nothing is
   // derived from them), so they may change without an Edit.
   // Direct ping -> ack round trips to this member (sets its probe timeout).
   mutable RttEstimator rtt;
-  // When we last emitted a "UDP looks blocked" notice about it.
-  mutable std::optional<Time> udp_blocked_notice_at;
+
+  MemberState state = MemberState::kAlive;
+  // Dead by our own verdict, reached while we were cut off (node_timers.cc):
+  // nobody else heard the suspicion, so it is never gossiped, never used to
+  // correct others, and yields to news that the member lives at the same
+  // incarnation. Cleared by any other state change.
+  bool local_verdict = false;
 
   const std::string& name() const { return id->name; }
   const std::string& address() const { return id->address; }
@@ -76,11 +74,11 @@ struct MemberRecord {
 
  private:
   friend class MemberTable;
-  // What the table derived from this record when it last changed.
-  bool live_ = false;              // counted as live (and, unless self, in live_)
-  bool alive_ = false;             // unless self, in alive_
-  std::uint64_t digest_part_ = 0;  // its share of the live digest, 0 unless live
-  Time deadline_ = Time::max();    // its entry in the deadline index
+  // Where the table counted this record when it last changed (its digest
+  // part and deadline are recomputed when an Edit starts: a record at
+  // N = 10,000 in each of 10,000 simulated views is kept small).
+  bool live_ = false;   // counted as live (and, unless self, in live_)
+  bool alive_ = false;  // unless self, in alive_
 };
 
 inline bool is_live(MemberState s) {
@@ -89,7 +87,14 @@ inline bool is_live(MemberState s) {
 
 class MemberTable {
  public:
-  using Map = std::map<std::string, MemberRecord, std::less<>>;
+  // Records ordered by name (the identity's; no separate key is stored).
+  struct ByName {
+    using is_transparent = void;
+    bool operator()(const MemberRecord& a, const MemberRecord& b) const { return a.name() < b.name(); }
+    bool operator()(const MemberRecord& a, std::string_view b) const { return a.name() < b; }
+    bool operator()(std::string_view a, const MemberRecord& b) const { return a < b.name(); }
+  };
+  using Records = std::set<MemberRecord, ByName>;
 
   // `forget_after`: how long a dead or departed member is kept
   // (Config::dead_forget_after), which sets its deadline.
@@ -102,11 +107,20 @@ class MemberTable {
   const MemberRecord& insert(Member member, std::mt19937_64& rng);
   void erase(std::string_view name);
 
-  const Map& all() const { return members_; }
+  const Records& all() const { return members_; }
   std::size_t size() const { return members_.size(); }
   // Alive or suspect members, self included.
   std::size_t live_count() const { return live_count_; }
 
+ private:
+  // What the table derives from one record besides its liveness: its share
+  // of the live digest and its entry in the deadline index.
+  struct Derived {
+    std::uint64_t digest_part = 0;
+    Time deadline = Time::max();
+  };
+
+ public:
   // A change to one record. Change it through the Edit; when the Edit goes
   // out of scope the table updates what it derives from the record. Do not
   // insert or erase members while an Edit is open.
@@ -114,7 +128,7 @@ class MemberTable {
    public:
     Edit(const Edit&) = delete;
     Edit& operator=(const Edit&) = delete;
-    ~Edit() { table_->updated(*rec_); }
+    ~Edit() { table_->updated(*rec_, before_); }
     MemberRecord& operator*() const { return *rec_; }
     MemberRecord* operator->() const { return rec_; }
     // New address, service, tags or service state (the name stays).
@@ -125,10 +139,13 @@ class MemberTable {
 
    private:
     friend class MemberTable;
-    Edit(MemberTable* table, MemberRecord* rec) : table_(table), rec_(rec) {}
+    Edit(MemberTable* table, MemberRecord* rec) : table_(table), rec_(rec), before_(table->derived(*rec)) {}
     MemberTable* table_;
     MemberRecord* rec_;
+    Derived before_;
   };
+  // (Records are set elements, so const; the table's own records may change
+  // anything but the name, which orders them.)
   [[nodiscard]] Edit edit(const MemberRecord& rec) { return Edit(this, const_cast<MemberRecord*>(&rec)); }
 
   // Order-independent digest of the live view: the sum of a 64-bit FNV-1a
@@ -155,22 +172,27 @@ class MemberTable {
  private:
   static std::uint64_t digest_part(const MemberRecord& rec);
   Time deadline_of(const MemberRecord& rec) const;
+  // For a record whose derived state is up to date.
+  Derived derived(const MemberRecord& rec) const;
   // Brings the derived state in line with `rec` after a change (or after
-  // insertion, or before erasure with `gone`).
-  void updated(MemberRecord& rec, bool gone = false);
+  // insertion, or before erasure with `gone`); `before` is what the table
+  // had derived from it.
+  void updated(MemberRecord& rec, Derived before, bool gone = false);
   void reshuffle(std::mt19937_64& rng);
 
   std::string self_;
   Duration forget_after_;
   std::shared_ptr<IdentityPool> pool_;  // before members_: it outlives their references
-  Map members_;
+  Records members_;
   std::size_t live_count_ = 0;
   std::uint64_t digest_sum_ = 0;
   // Others, in name order: alive, and alive or suspect.
   std::vector<const MemberRecord*> alive_;
   std::vector<const MemberRecord*> live_;
   std::set<std::pair<Time, const MemberRecord*>> deadlines_;
-  std::vector<std::string> probe_order_;
+  // Names (held by identity) in probe order; an erased member's entry is
+  // skipped when reached, and one that came back is probed under its name.
+  std::vector<IdentityRef> probe_order_;
   std::size_t probe_index_ = 0;
 };
 

@@ -296,8 +296,8 @@ void Node::leave(Time now) {
   // must not depend on the luck of random gossip, since nobody can refute
   // for us once we are gone. The queued copy then repeats it.
   if (s.started) {
-    for (const auto& [name, rec] : s.table.all()) {
-      if (name == s.cfg.name || !is_live(rec.state)) continue;
+    for (const MemberRecord& rec : s.table.all()) {
+      if (rec.name() == s.cfg.name || !is_live(rec.state)) continue;
       s.send(rec.address(), {bye});
     }
   }
@@ -308,8 +308,8 @@ bool Node::leave_done() const {
   const Impl& s = *impl_;
   if (!s.leaving) return false;
   if (!s.started || !s.queue.contains(s.cfg.name)) return true;
-  for (const auto& [name, rec] : s.table.all()) {
-    if (name != s.cfg.name && is_live(rec.state)) return false;
+  for (const MemberRecord& rec : s.table.all()) {
+    if (rec.name() != s.cfg.name && is_live(rec.state)) return false;
   }
   return true;
 }
@@ -326,7 +326,7 @@ bool Node::joined() const { return impl_->joined_; }
 std::vector<Member> Node::members() const {
   std::vector<Member> out;
   out.reserve(impl_->table.size());
-  for (const auto& [name, rec] : impl_->table.all()) out.push_back(rec.member());
+  for (const MemberRecord& rec : impl_->table.all()) out.push_back(rec.member());
   return out;
 }
 

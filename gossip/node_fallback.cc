@@ -68,9 +68,11 @@ void Node::Impl::on_tcp_ping_reply(Time now, const PendingStream& ps, const msg:
 
 void Node::Impl::udp_blocked(Time now, const MemberRecord& rec) {
   count(C::kUdpBlocked);
-  const auto& last = rec.udp_blocked_notice_at;
-  if (last && now - *last < cfg.udp_blocked_notice_interval) return;
-  rec.udp_blocked_notice_at = now;
+  auto [last, first] = udp_blocked_notices.try_emplace(rec.name(), now);
+  if (!first) {
+    if (now - last->second < cfg.udp_blocked_notice_interval) return;
+    last->second = now;
+  }
   notice("UDP to " + rec.name() + " (" + rec.address() +
          ") looks blocked; TCP probe succeeded");
 }

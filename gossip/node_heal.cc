@@ -46,7 +46,7 @@ void Node::Impl::forget_healed(Time now) {
 }
 
 bool Node::Impl::live_at(const std::string& address) const {
-  for (const auto& [name, rec] : table.all()) {
+  for (const MemberRecord& rec : table.all()) {
     if (rec.address() == address && is_live(rec.state)) return true;
   }
   return false;

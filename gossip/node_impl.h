@@ -131,6 +131,10 @@ struct Node::Impl {
   // retries their addresses for heal_dead_window. At most kMaxHealAddresses.
   std::map<std::string, DeadAddress> dead_addresses;
   std::optional<Probe> probe;
+  // When we last emitted a "UDP looks blocked" notice about a member, by
+  // name (node_fallback.cc); dropped when the member is forgotten, so
+  // bounded by the table.
+  std::map<std::string, Time, std::less<>> udp_blocked_notices;
   // Name conflicts (node_conflict.cc), each map at most kMaxAddressChecks.
   std::map<std::string, AddressCheck> address_checks;  // by name
   std::map<std::string, RefusedClaim> refused_claims;  // by name

@@ -92,11 +92,11 @@ msg::PushPull Node::Impl::local_state(bool join) {
   bool whole = all.size() <= page;
   std::size_t whole_bytes = 0;
   for (auto it = all.begin(); whole && it != all.end(); ++it) {
-    whole_bytes += entry_bytes_bound(it->second);
+    whole_bytes += entry_bytes_bound(*it);
     whole = whole_bytes <= budget;
   }
   if (whole) {
-    for (const auto& [name, rec] : all) {
+    for (const MemberRecord& rec : all) {
       if (!rec.local_verdict) add(rec);  // a local verdict is ours alone (expire_suspicions)
     }
     return pp;
@@ -107,13 +107,13 @@ msg::PushPull Node::Impl::local_state(bool join) {
   auto it = all.lower_bound(push_pull_cursor);
   for (std::size_t visited = 0; pp.members.size() < page && visited < all.size(); ++visited, ++it) {
     if (it == all.end()) it = all.begin();
-    const auto& [name, rec] = *it;
-    if (name == cfg.name || rec.local_verdict) continue;
+    const MemberRecord& rec = *it;
+    if (rec.name() == cfg.name || rec.local_verdict) continue;
     bytes += entry_bytes_bound(rec);
     if (bytes > budget) break;  // this one starts the next page
     add(rec);
   }
-  push_pull_cursor = it == all.end() ? std::string() : it->first;
+  push_pull_cursor = it == all.end() ? std::string() : it->name();
   return pp;
 }
 

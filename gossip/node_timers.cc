@@ -38,7 +38,8 @@ void Node::Impl::expire_suspicions(Time now) {
             table.live_count() >= 3;
   const bool reconnected = was_cut_off && !cut_off;
   if (!reconnected && table.earliest_deadline() > now) return;  // nothing due
-  for (const auto& [name, found] : table.all()) {
+  for (const MemberRecord& found : table.all()) {
+    const std::string& name = found.name();
     if (found.state != MemberState::kSuspect) continue;
     auto rec = table.edit(found);
     MemberRecord& m = *rec;
@@ -74,13 +75,13 @@ void Node::Impl::expire_suspicions(Time now) {
 void Node::Impl::forget_dead(Time now) {
   if (table.earliest_deadline() > now) return;  // nothing due
   std::vector<std::string> gone;
-  for (const auto& [name, rec] : table.all()) {
-    const MemberRecord& m = rec;
-    if (name == cfg.name || is_live(m.state)) continue;
-    if (now - m.state_since >= cfg.dead_forget_after) gone.push_back(name);
+  for (const MemberRecord& m : table.all()) {
+    if (m.name() == cfg.name || is_live(m.state)) continue;
+    if (now - m.state_since >= cfg.dead_forget_after) gone.push_back(m.name());
   }
   for (const auto& name : gone) {
     table.erase(name);
+    udp_blocked_notices.erase(name);
     count(C::kMembersForgotten);
   }
 }

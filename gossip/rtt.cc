@@ -7,7 +7,7 @@ namespace ringd::gossip {
 
 void RttEstimator::sample(Duration rtt) {
   if (rtt < Duration::zero()) rtt = Duration::zero();
-  if (samples_++ == 0) {
+  if (!has_sample()) {
     srtt_ = rtt;
     rttvar_ = rtt / 2;
     return;

@@ -24,7 +24,7 @@ namespace ringd::gossip {
 class RttEstimator {
  public:
   void sample(Duration rtt);
-  bool has_sample() const { return samples_ > 0; }
+  bool has_sample() const { return rttvar_ >= Duration::zero(); }
   Duration srtt() const { return srtt_; }
   Duration rttvar() const { return rttvar_; }
   // srtt + 4 * rttvar clamped to [floor, ceiling] (ceiling < floor counts as
@@ -33,8 +33,7 @@ class RttEstimator {
 
  private:
   Duration srtt_{};
-  Duration rttvar_{};
-  std::uint64_t samples_ = 0;
+  Duration rttvar_ = Duration(-1);  // negative until the first sample
 };
 
 }  // namespace ringd::gossip
