@@ -4,6 +4,7 @@
 #include <limits>
 #include <type_traits>
 
+#include <google/protobuf/arena.h>
 #include <google/protobuf/stubs/logging.h>
 
 #include "gossip.pb.h"
@@ -231,10 +232,34 @@ bool parse(std::string_view bytes, P* p) {
   return p->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
 }
 
+// Messages are built on an arena: one allocation per block instead of one
+// per string and sub-message (a push-pull page holds thousands of each).
+// The first 4 KB are on the stack, enough for a datagram.
+class ProtoArena {
+ public:
+  ProtoArena() : arena_(options(initial_, sizeof initial_)) {}
+  template <class P>
+  P& make() {
+    return *google::protobuf::Arena::CreateMessage<P>(&arena_);
+  }
+
+ private:
+  static google::protobuf::ArenaOptions options(char* block, std::size_t size) {
+    google::protobuf::ArenaOptions o;
+    o.initial_block = block;
+    o.initial_block_size = size;
+    o.max_block_size = 256 * 1024;
+    return o;
+  }
+  alignas(8) char initial_[4096];
+  google::protobuf::Arena arena_;
+};
+
 }  // namespace
 
 std::string encode(const msg::Packet& packet) {
-  proto::Packet p;
+  ProtoArena arena;
+  auto& p = arena.make<proto::Packet>();
   p.set_version(packet.version);
   for (const auto& m : packet.messages) to_proto(m, p.add_messages());
   return p.SerializeAsString();
@@ -287,14 +312,16 @@ DecodeStatus push_pull_from_proto(const proto::PushPull& pp, const DecodeLimits&
 }  // namespace
 
 std::string encode(const msg::PushPull& push_pull) {
-  proto::Stream s;
+  ProtoArena arena;
+  auto& s = arena.make<proto::Stream>();
   s.set_version(push_pull.version);
   push_pull_to_proto(push_pull, s.mutable_push_pull());
   return s.SerializeAsString();
 }
 
 std::string encode(const msg::Stream& stream) {
-  proto::Stream s;
+  ProtoArena arena;
+  auto& s = arena.make<proto::Stream>();
   s.set_version(msg::kProtocolVersion);
   std::visit(Overloaded{
                  [&](const msg::PushPull& pp) {
@@ -332,7 +359,8 @@ std::size_t packet_header_size() {
 
 DecodeStatus decode(std::string_view bytes, const DecodeLimits& limits, msg::Packet* out) {
   if (bytes.size() > limits.max_bytes) return DecodeStatus::kOversize;
-  proto::Packet p;
+  ProtoArena arena;
+  auto& p = arena.make<proto::Packet>();
   if (!parse(bytes, &p)) return DecodeStatus::kMalformed;
   if (p.version() != msg::kProtocolVersion) return DecodeStatus::kBadVersion;
   if (static_cast<std::size_t>(p.messages_size()) > limits.max_messages) {
@@ -362,7 +390,8 @@ DecodeStatus decode(std::string_view bytes, const DecodeLimits& limits, msg::Pus
 
 DecodeStatus decode(std::string_view bytes, const DecodeLimits& limits, msg::Stream* out) {
   if (bytes.size() > limits.max_bytes) return DecodeStatus::kOversize;
-  proto::Stream s;
+  ProtoArena arena;
+  auto& s = arena.make<proto::Stream>();
   if (!parse(bytes, &s)) return DecodeStatus::kMalformed;
   if (s.version() != msg::kProtocolVersion) return DecodeStatus::kBadVersion;
   switch (s.body_case()) {

@@ -15,8 +15,7 @@ MemberTable::MemberTable(std::string self_name, Duration forget_after, std::shar
       pool_(pool ? std::move(pool) : std::make_shared<IdentityPool>()) {}
 
 const MemberRecord* MemberTable::find(std::string_view name) const {
-  auto it = members_.find(name);
-  return it == members_.end() ? nullptr : &*it;
+  return by_name_.find(name);
 }
 
 const MemberRecord& MemberTable::insert(Member member, std::mt19937_64& rng) {
@@ -33,6 +32,7 @@ const MemberRecord& MemberTable::insert(Member member, std::mt19937_64& rng) {
     rec = std::move(fresh);  // the same name: the order holds
   } else {
     it = members_.emplace_hint(it, std::move(fresh));
+    by_name_.insert(&*it);
   }
   auto& rec = const_cast<MemberRecord&>(*it);
   updated(rec, before);
@@ -49,8 +49,34 @@ void MemberTable::erase(std::string_view name) {
   if (it == members_.end()) return;
   auto& rec = const_cast<MemberRecord&>(*it);
   updated(rec, derived(rec), /*gone=*/true);
+  by_name_.erase(&rec);
   members_.erase(it);
   // The probe order skips unknown names lazily; drop them at the reshuffle.
+}
+
+std::size_t MemberTable::adopt(std::vector<Member> members, std::size_t limit, std::mt19937_64& rng) {
+  std::size_t refused = 0;
+  std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) { return a.name < b.name; });
+  alive_.reserve(alive_.size() + members.size());
+  live_.reserve(live_.size() + members.size());
+  for (Member& m : members) {
+    auto it = members_.lower_bound(m.name);
+    if (it != members_.end() && it->name() == m.name) continue;
+    if (members_.size() >= limit) {
+      ++refused;
+      continue;
+    }
+    MemberRecord fresh;
+    fresh.id = pool_->intern(m.name, m.address, m.service, m.tags, m.service_state);
+    fresh.state = m.state;
+    fresh.incarnation = m.incarnation;
+    fresh.state_since = m.state_since;
+    it = members_.emplace_hint(it, std::move(fresh));
+    by_name_.insert(&*it);
+    updated(const_cast<MemberRecord&>(*it), Derived{});
+  }
+  reshuffle(rng);
+  return refused;
 }
 
 std::uint64_t MemberTable::digest_part(const MemberRecord& m) {
@@ -135,11 +161,13 @@ std::string MemberTable::check() const {
   std::vector<const MemberRecord*> live;
   Time earliest = Time::max();
   std::size_t deadlines = 0;
+  bool found_wrong = false;
   for (const MemberRecord& rec : members_) {
     const MemberState s = rec.state;
     const Time deadline = deadline_of(rec);
     earliest = std::min(earliest, deadline);
     if (deadline != Time::max()) ++deadlines;
+    if (find(rec.name()) != &rec) found_wrong = true;
     if (!is_live(s)) continue;
     ++live_count;
     sum += digest_part(rec);
@@ -154,11 +182,13 @@ std::string MemberTable::check() const {
   if (live != live_) diff += "live list; ";
   if (earliest != earliest_deadline()) diff += "earliest deadline; ";
   if (deadlines != deadlines_.size()) diff += "deadline index; ";
+  if (found_wrong || by_name_.size() != members_.size()) diff += "name index; ";
   return diff;
 }
 
 void MemberTable::reshuffle(std::mt19937_64& rng) {
   probe_order_.clear();
+  probe_order_.reserve(live_.size());
   for (const MemberRecord& rec : members_) {
     if (rec.name() != self_ && is_live(rec.state)) probe_order_.push_back(rec.id);
   }

@@ -34,6 +34,7 @@
 
 #include "node.h"
 #include "member_identity.h"
+#include "name_index.h"
 #include "rtt.h"
 #include "suspicion.h"
 
@@ -106,6 +107,12 @@ class MemberTable {
   // Adds a member not yet known (the caller checks capacity).
   const MemberRecord& insert(Member member, std::mt19937_64& rng);
   void erase(std::string_view name);
+  // Adds many members not yet known at once (names already present are
+  // skipped), without the per-insert costs: they are taken in name order
+  // and the probe order is reshuffled once at the end. At most `limit`
+  // records in all; returns how many were left out for that. For a node
+  // that starts from a known view.
+  std::size_t adopt(std::vector<Member> members, std::size_t limit, std::mt19937_64& rng);
 
   const Records& all() const { return members_; }
   std::size_t size() const { return members_.size(); }
@@ -184,6 +191,7 @@ class MemberTable {
   Duration forget_after_;
   std::shared_ptr<IdentityPool> pool_;  // before members_: it outlives their references
   Records members_;
+  NameIndex<MemberRecord> by_name_;  // find() in O(1)
   std::size_t live_count_ = 0;
   std::uint64_t digest_sum_ = 0;
   // Others, in name order: alive, and alive or suspect.

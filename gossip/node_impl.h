@@ -207,6 +207,8 @@ struct Node::Impl {
   // Probe period and direct-ack timeout towards `rec`, both scaled by local
   // health (awareness.h); the timeout follows measured round trips (rtt.h).
   Duration probe_interval_now() const { return awareness.scale(cfg.probe_interval); }
+  // push_pull_interval, stretched for the live members' count (push_pull_scale).
+  Duration push_pull_interval_now() const;
   Duration probe_timeout_for(const MemberRecord* rec) const;
   // News `heard` about a member we know at `known` that jumps implausibly far
   // ahead (Config::max_incarnation_jump): refuse it and count it.

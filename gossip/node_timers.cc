@@ -1,5 +1,6 @@
 // gossip/node_timers.cc — the timers (see node_impl.h).
 #include <algorithm>
+#include <cmath>
 
 #include "node_impl.h"
 
@@ -86,6 +87,14 @@ void Node::Impl::forget_dead(Time now) {
   }
 }
 
+Duration Node::Impl::push_pull_interval_now() const {
+  constexpr std::size_t kScaleAbove = 32;
+  const std::size_t n = table.live_count();
+  if (!cfg.push_pull_scale || n <= kScaleAbove) return cfg.push_pull_interval;
+  const double steps = std::ceil(std::log2(static_cast<double>(n)) - std::log2(static_cast<double>(kScaleAbove)));
+  return cfg.push_pull_interval * (static_cast<std::int64_t>(steps) + 1);
+}
+
 void Node::Impl::tick(Time now) {
   if (!started) return;
   for (auto it = relays.begin(); it != relays.end();) {
@@ -123,7 +132,7 @@ void Node::Impl::tick(Time now) {
     if (!queue.empty() && !quiet) gossip_round();
   }
   if (next_push_pull_at <= now) {
-    next_push_pull_at = now + cfg.push_pull_interval;
+    next_push_pull_at = now + push_pull_interval_now();
     if (!leaving && !quiet) {
       auto peer = table.random_members(rng, 1, MemberTable::Pick::kAlive);
       if (!peer.empty()) {

@@ -71,6 +71,36 @@ TEST(SimMembership, PagedStateSyncsStillConverge) {
   expect_consistent(c);
 }
 
+// A settled cluster (every member started knowing all the others, as the
+// N = 10,000 benchmark starts) is converged at once, holds the view a
+// cluster that joined holds, stays quiet, and detects a crash.
+TEST(SimMembership, SettledClusterIsConvergedAtOnceAndDetectsACrash) {
+  Cluster c(sim_seed(31));
+  for (int i = 0; i < 40; ++i) c.add_node();
+  c.start_settled();
+  EXPECT_TRUE(c.converged());
+  Cluster joined(sim_seed(32));
+  joined.add_and_start(40);
+  ASSERT_TRUE(joined.run_until([&] { return joined.converged(); }, sec(20)));
+  auto view_of = [](const Cluster& k, std::size_t i) {
+    std::vector<std::tuple<std::string, std::string, MemberState, std::uint64_t>> v;
+    for (const gossip::Member& m : k.node(i).members()) v.emplace_back(m.name, m.address, m.state, m.incarnation);
+    return v;
+  };
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    ASSERT_EQ(view_of(c, i), view_of(joined, i)) << "member " << i;
+  }
+  c.run_for(sec(30));
+  EXPECT_TRUE(c.converged());
+  EXPECT_FALSE(trace_has(c, " suspect ")) << "false suspicion in a settled cluster";
+  std::uint64_t refutes = 0;
+  for (std::size_t i = 0; i < c.size(); ++i) refutes += c.counter(i, "refutations");
+  EXPECT_EQ(refutes, 0u) << "a member disagreed with how others saw it";
+  c.crash(7);
+  ASSERT_TRUE(c.run_until([&] { return c.all_see(7, MemberState::kDead); }, sec(20)));
+  expect_consistent(c);
+}
+
 TEST(SimMembership, JoinRetriesUntilTheSeedAnswers) {
   Cluster c(sim_seed(3));
   c.add_node();

@@ -264,5 +264,60 @@ TEST(GossipNode, SmallTablesSyncWhole) {
   EXPECT_EQ(pp.members.size(), 61u);
 }
 
+// A node that starts from a known view (the simulator's settled clusters):
+// it knows every given member at once, emits no events for them, ignores
+// its own name and what would pass max_members, and probes each member
+// once per round like members that joined.
+TEST(GossipNode, StartWithViewKnowsTheViewWithoutEventsOrBroadcasts) {
+  Config c = config("n0", "10.0.0.1:7946");
+  c.max_members = 40;
+  Node n(c, 7);
+  std::vector<Member> view;
+  view.push_back(Member{"n0", "10.9.9.9:1", "", MemberState::kAlive, 5});  // our name: ignored
+  for (int i = 49; i >= 0; --i) {  // out of order on purpose
+    view.push_back(Member{member_name(i), member_addr(i), "web", MemberState::kAlive, 3});
+  }
+  view.push_back(Member{"suspect-one", "10.2.0.1:7946", "", MemberState::kSuspect, 1});
+  n.start_with_view(kT0, view);
+  EXPECT_TRUE(n.joined());
+  const std::vector<Member> members = n.members();
+  ASSERT_EQ(members.size(), 40u);  // max_members, self included
+  EXPECT_EQ(n.self().address, "10.0.0.1:7946");
+  EXPECT_EQ(n.self().incarnation, 0u);
+  for (const Member& m : members) {
+    if (m.name == "n0") continue;
+    EXPECT_EQ(m.state_since, kT0);
+    EXPECT_EQ(m.service, "web");
+    EXPECT_EQ(m.incarnation, 3u);
+  }
+  std::uint64_t rejected = 0;
+  for (const auto& [name, v] : n.counters()) {
+    if (name == "members_rejected") rejected = v;
+  }
+  EXPECT_EQ(rejected, 12u);  // 50 + 1 given, 39 taken
+  const std::vector<Event> events = n.take_events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].member.name, "n0");  // only our own join
+  EXPECT_TRUE(n.take_datagrams().empty());
+  EXPECT_TRUE(n.take_stream_requests().empty());
+  // One probe round visits all 39 others once, acked at once.
+  std::multiset<std::string> probed;
+  Time now = kT0;
+  for (int step = 0; step < 2000 && probed.size() < 39; ++step) {
+    now = std::max(now, n.next_deadline());
+    n.tick(now);
+    for (const Datagram& d : n.take_datagrams()) {
+      for (const msg::Message& m : decode_packet(d.bytes).messages) {
+        const auto* ping = std::get_if<msg::Ping>(&m);
+        if (ping == nullptr) continue;
+        probed.insert(d.to);
+        n.handle_packet(now + ms(1), d.to, packet_of({msg::Ack{ping->seq, ping->target}}));
+      }
+    }
+  }
+  EXPECT_EQ(probed.size(), 39u);
+  EXPECT_EQ(std::set<std::string>(probed.begin(), probed.end()).size(), 39u) << "a member probed twice in one round";
+}
+
 }  // namespace
 }  // namespace ringd::gossip

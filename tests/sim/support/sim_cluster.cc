@@ -118,6 +118,26 @@ void Cluster::add_and_start(std::size_t n) {
   }
 }
 
+void Cluster::start_settled(std::size_t first) {
+  std::vector<gossip::Member> all;
+  all.reserve(nodes_.size() - first);
+  for (std::size_t k = first; k < nodes_.size(); ++k) {
+    gossip::Member m = nodes_[k].node->self();  // name, address, service, tags
+    m.state = gossip::MemberState::kAlive;
+    all.push_back(std::move(m));
+  }
+  for (std::size_t k = first; k < nodes_.size(); ++k) {
+    nodes_[k].running = true;
+    nodes_[k].node->start_with_view(loop_.now(), all);
+    if (options_.track_views) {
+      for (const gossip::Member& m : all) {
+        if (m.name != nodes_[k].name) nodes_[k].view[m.name] = m;
+      }
+    }
+    drain(k);
+  }
+}
+
 // --- members ---
 
 void Cluster::stop(std::size_t i) {

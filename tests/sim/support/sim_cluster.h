@@ -85,6 +85,10 @@ class Cluster {
   // Adds n members; member 0 starts alone (if it is the first), the others
   // join through member 0.
   void add_and_start(std::size_t n);
+  // Starts members first..size()-1 as a settled cluster: each knows every
+  // other one alive at its starting incarnation (Node::start_with_view), as
+  // if all had joined long ago. No join traffic, no events.
+  void start_settled(std::size_t first = 0);
 
   std::size_t size() const { return nodes_.size(); }
   gossip::Node& node(std::size_t i) { return *nodes_.at(i).node; }

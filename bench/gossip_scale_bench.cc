@@ -1,0 +1,312 @@
+// bench/gossip_scale_bench.cc — membership at N = 10,000 on the simulator.
+//
+//   gossip_scale_bench [--sizes 10,100,1000,10000] [--loss-minutes M] [--jobs J]
+//     --sizes         cluster sizes (default 10,100,1000,10000)
+//     --loss-minutes  simulated minutes at 10% loss per size (default 10)
+//     --seeds K       seeds below N = 10,000 (default 3; one at 10,000)
+//     --jobs J        runs on J threads (default 2; the N = 10,000 run is one
+//                     thread and runs alone, after the others)
+//
+// Every member is a gossip::Node with the default configuration. A cluster
+// starts settled (sim::Cluster::start_settled: each member already knows all
+// the others, as after a join long ago), because simulating 10,000 real
+// joins costs O(N^2) messages before anything is measured. Then, per size:
+//   * idle traffic over 60 s: datagrams, UDP bytes and stream (push-pull)
+//     bytes per member per second, and the bytes of the largest sync;
+//   * crash detection: a random member crashes; virtual time until the first
+//     member and until every member has it dead;
+//   * false deaths: M simulated minutes with 10% loss on every link; a dead
+//     verdict about a running member is a false death.
+// Prints one Markdown section (bench/run.sh pastes it into bench/RESULTS.md);
+// progress goes to stderr. The real clock is read only to report wall time,
+// and /proc/self/status for the process's peak RSS.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gossip_sim_common.h"
+#include "support/sim_cluster.h"
+
+namespace {
+
+using namespace ringd::simbench;
+
+struct Run {
+  bool ok = false;
+  std::string why;
+  double settle_wall_s = 0;
+  double wall_s = 0;
+  double datagrams_per_member_s = 0;
+  double bytes_per_member_s = 0;
+  double stream_bytes_per_member_s = 0;
+  double bytes_per_sync = 0;  // mean stream bytes per push-pull (request and reply)
+  Duration first_suspect{};
+  Duration first_dead{};
+  Duration all_dead{};
+  std::uint64_t false_deaths = 0;  // members wrongly declared dead (by anyone)
+  std::uint64_t false_dead_events = 0;
+  std::uint64_t suspect_events = 0;
+  Duration loss_length{};
+  double loss_wall_s = 0;
+};
+
+double peak_rss_mb() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::atof(line.c_str() + 6) / 1024.0;
+  }
+  return NAN;
+}
+
+Run run_size(std::size_t n, std::uint64_t seed, Duration loss_length) {
+  Run r;
+  const auto wall0 = WallClock::now();
+  auto progress = [&](const std::string& phase) {
+    std::ostringstream line;
+    line << "gossip_scale_bench:   N=" << n << " seed " << seed << ": " << phase << " ("
+         << fixed(wall_since(wall0), 1) << " s wall)\n";
+    std::cerr << line.str();
+  };
+  Cluster c(seed, bench_options());
+  std::optional<std::size_t> victim;
+  std::set<std::size_t> knows_dead;
+  std::optional<Time> first_dead;
+  std::optional<Time> first_suspect;
+  bool lossy = false;
+  std::set<std::size_t> wrongly_dead;
+  c.set_event_hook([&](std::size_t o, const Event& e) {
+    const auto m = c.index_of_name(e.member.name);
+    if (!m || o == *m) return;
+    if (victim && *m == *victim) {
+      if (e.kind == Event::Kind::kSuspect && !first_suspect) first_suspect = c.now();
+      if (e.kind == Event::Kind::kDead) {
+        if (!first_dead) first_dead = c.now();
+        knows_dead.insert(o);
+      }
+      return;
+    }
+    if (e.kind == Event::Kind::kDead && c.running(*m)) {
+      ++r.false_dead_events;
+      wrongly_dead.insert(*m);
+    }
+    if (lossy && e.kind == Event::Kind::kSuspect) ++r.suspect_events;
+  });
+  for (std::size_t i = 0; i < n; ++i) c.add_node();
+  c.start_settled();
+  r.settle_wall_s = wall_since(wall0);
+  progress("settled");
+  c.run_for(sec(5));
+
+  // Idle traffic.
+  const std::uint64_t d0 = c.datagrams_sent();
+  const std::uint64_t b0 = c.bytes_sent();
+  const std::uint64_t s0 = c.stream_bytes();
+  const std::uint64_t k0 = c.streams_sent();
+  const Duration idle = sec(60);
+  c.run_for(idle);
+  const double member_s = static_cast<double>(n) * seconds(idle);
+  r.datagrams_per_member_s = static_cast<double>(c.datagrams_sent() - d0) / member_s;
+  r.bytes_per_member_s = static_cast<double>(c.bytes_sent() - b0) / member_s;
+  r.stream_bytes_per_member_s = static_cast<double>(c.stream_bytes() - s0) / member_s;
+  const std::uint64_t syncs = c.streams_sent() - k0;
+  r.bytes_per_sync = syncs == 0 ? 0 : static_cast<double>(c.stream_bytes() - s0) / static_cast<double>(syncs);
+  progress("idle traffic measured");
+
+  // Crash detection.
+  std::mt19937_64 rng(ringd::sim::mix_seed(seed ^ 0x5ca1eULL));
+  victim = std::uniform_int_distribution<std::size_t>(1, n - 1)(rng);
+  c.crash(*victim);
+  const Time crashed_at = c.now();
+  if (!c.run_until_polled([&] { return knows_dead.size() + 1 >= n; }, sec(60), ms(10))) {
+    r.why = "crash not known to all in 60 s (" + std::to_string(knows_dead.size()) + " of " +
+            std::to_string(n - 1) + ")";
+    return r;
+  }
+  r.all_dead = c.now() - crashed_at;
+  r.first_dead = *first_dead - crashed_at;
+  r.first_suspect = first_suspect ? *first_suspect - crashed_at : Duration::zero();
+  progress("crash known to all");
+
+  // False deaths at 10% loss.
+  if (loss_length > Duration::zero()) {
+    const auto loss_wall0 = WallClock::now();
+    lossy = true;
+    c.set_drop_rate(0.10);
+    const Time end = c.now() + loss_length;
+    while (c.now() < end) {
+      c.run_for(std::min<Duration>(sec(60), end - c.now()));
+      progress(fixed(seconds(loss_length - (end - c.now())) / 60, 0) + " min at 10% loss, " +
+               std::to_string(r.suspect_events) + " suspect events");
+    }
+    c.set_drop_rate(0);
+    r.loss_length = loss_length;
+    r.loss_wall_s = wall_since(loss_wall0);
+  }
+  r.false_deaths = wrongly_dead.size();
+  r.wall_s = wall_since(wall0);
+  r.ok = true;
+  return r;
+}
+
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::size_t> sizes = {10, 100, 1000, 10000};
+  std::int64_t loss_minutes = 10;
+  std::uint64_t small_seeds = 3;
+  unsigned threads = 2;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--sizes") == 0 && i + 1 < argc) {
+      sizes.clear();
+      std::istringstream list(argv[++i]);
+      std::string item;
+      while (std::getline(list, item, ',')) sizes.push_back(std::stoul(item));
+    } else if (std::strcmp(argv[i], "--loss-minutes") == 0 && i + 1 < argc) {
+      loss_minutes = std::atoll(argv[++i]);
+    } else if (std::strcmp(argv[i], "--seeds") == 0 && i + 1 < argc) {
+      small_seeds = static_cast<std::uint64_t>(std::max(1, std::atoi(argv[++i])));
+    } else if (std::strcmp(argv[i], "--jobs") == 0 && i + 1 < argc) {
+      threads = static_cast<unsigned>(std::max(1, std::atoi(argv[++i])));
+    } else {
+      std::cerr << "usage: gossip_scale_bench [--sizes 10,100,1000,10000] [--loss-minutes M] "
+                   "[--seeds K] [--jobs J]\n";
+      return 2;
+    }
+  }
+  if (std::any_of(sizes.begin(), sizes.end(), [](std::size_t n) { return n < 3; })) {
+    std::cerr << "gossip_scale_bench: sizes must be at least 3\n";
+    return 2;
+  }
+  const auto wall0 = WallClock::now();
+  const Duration loss_length = std::chrono::minutes(loss_minutes);
+  std::map<std::size_t, std::vector<Run>> runs;
+  std::vector<std::function<void()>> small_jobs;
+  std::vector<std::function<void()>> big_jobs;
+  for (std::size_t n : sizes) runs[n].resize(n >= 10000 ? 1 : small_seeds);
+  for (auto& [n, v] : runs) {
+    for (std::size_t s = 0; s < v.size(); ++s) {
+      auto job = [&, n = n, s] {
+        std::cerr << "gossip_scale_bench: N=" + std::to_string(n) + " seed " + std::to_string(s + 1) + "...\n";
+        runs[n][s] = run_size(n, s + 1, loss_length);
+        if (!runs[n][s].ok) std::cerr << "gossip_scale_bench: N=" << n << ": " << runs[n][s].why << "\n";
+      };
+      (n >= 10000 ? big_jobs : small_jobs).push_back(job);
+    }
+  }
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t k = next++; k < small_jobs.size(); k = next++) small_jobs[k]();
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  const double small_peak_mb = peak_rss_mb();
+  for (auto& job : big_jobs) job();  // alone: it needs most of the memory
+
+  const ringd::gossip::Config defaults{};
+  std::ostringstream out;
+  out << "Deterministic simulator; every member a `gossip::Node` with the default configuration "
+         "(probe interval "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(defaults.probe_interval).count()
+      << " ms, gossip interval "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(defaults.gossip_interval).count()
+      << " ms, fan-out " << defaults.gossip_nodes << ", push-pull every "
+      << std::chrono::duration_cast<std::chrono::seconds>(defaults.push_pull_interval).count()
+      << " s in pages of at most " << defaults.push_pull_max_members
+      << " members), one-way delay 1–5 ms. Each cluster starts settled (every member knows "
+         "every other, as after a join long ago: `sim::Cluster::start_settled`), then: 5 s, idle "
+         "traffic over 20 s, a crash of a random member, "
+      << loss_minutes << " simulated minutes with 10% loss on every link. Seeds: "
+      << small_seeds << " below N = 10,000, 1 at 10,000.\n\n";
+  out << "| N | seeds ok | datagrams per member per s | UDP bytes per member per s | stream bytes per "
+         "member per s | bytes per sync | first suspect | first knows dead | all know dead "
+         "(median) | members wrongly declared dead at 10% loss | suspect events at 10% loss | "
+         "wall: settle / whole run |\n";
+  out << "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+  std::map<std::size_t, double> all_dead;
+  std::map<std::size_t, double> datagrams;
+  std::map<std::size_t, std::uint64_t> false_deaths;
+  std::map<std::size_t, double> wall;
+  for (const auto& [n, v] : runs) {
+    std::vector<const Run*> ok;
+    for (const Run& r : v) {
+      if (r.ok) ok.push_back(&r);
+    }
+    if (ok.empty()) {
+      out << "| " << n << " | 0/" << v.size() << " | " << v.front().why << " |||||||||||\n";
+      continue;
+    }
+    auto med = [&](auto field) {
+      std::vector<double> xs;
+      for (const Run* r : ok) xs.push_back(field(*r));
+      return median(xs);
+    };
+    std::uint64_t fd = 0;
+    std::uint64_t se = 0;
+    double settle = 0;
+    double whole = 0;
+    for (const Run* r : ok) {
+      fd += r->false_deaths;
+      se += r->suspect_events;
+      settle += r->settle_wall_s;
+      whole += r->wall_s;
+    }
+    all_dead[n] = med([](const Run& r) { return seconds(r.all_dead); });
+    datagrams[n] = med([](const Run& r) { return r.datagrams_per_member_s; });
+    false_deaths[n] = fd;
+    wall[n] = whole;
+    out << "| " << n << " | " << ok.size() << "/" << v.size() << " | " << fixed(datagrams[n], 2) << " | "
+        << fixed(med([](const Run& r) { return r.bytes_per_member_s; }), 0) << " | "
+        << fixed(med([](const Run& r) { return r.stream_bytes_per_member_s; }), 0) << " | "
+        << fixed(med([](const Run& r) { return r.bytes_per_sync; }), 0) << " | "
+        << fixed(med([](const Run& r) { return seconds(r.first_suspect); }), 2) << " s | "
+        << fixed(med([](const Run& r) { return seconds(r.first_dead); }), 2) << " s | "
+        << fixed(all_dead[n], 2) << " s | " << fd << " | " << se << " | " << fixed(settle, 1) << " s / "
+        << fixed(whole, 1) << " s |\n";
+  }
+  out << "\nPeak RSS of the benchmark process: " << fixed(small_peak_mb, 0)
+      << " MB before the N = 10,000 run, " << fixed(peak_rss_mb(), 0) << " MB in all.\n\n";
+  out << "### Targets (issue 15, part 1)\n\n";
+  const bool have10 = all_dead.count(10) != 0;
+  const bool have10k = all_dead.count(10000) != 0;
+  if (have10 && have10k) {
+    const double ratio = all_dead[10000] / all_dead[10];
+    out << "- A crash known to every member at N = 10,000 within 2.5× the N = 10 time: "
+        << (ratio <= 2.5 ? "**met**" : "**not met**") << " (" << fixed(all_dead[10000], 2) << " s vs "
+        << fixed(all_dead[10], 2) << " s, ratio " << fixed(ratio, 2) << ").\n";
+  }
+  if (datagrams.count(100) != 0 && datagrams.count(10000) != 0) {
+    const double ratio = datagrams[10000] / datagrams[100];
+    out << "- Messages per member per second flat in N, within 1.5× from N = 100 to 10,000: "
+        << (ratio <= 1.5 && ratio >= 1 / 1.5 ? "**met**" : "**not met**") << " ("
+        << fixed(datagrams[10000], 2) << " vs " << fixed(datagrams[100], 2) << " datagrams, ratio "
+        << fixed(ratio, 2) << ").\n";
+  }
+  if (have10k) {
+    out << "- No false deaths at 10% loss over " << loss_minutes << " simulated minutes at N = 10,000: "
+        << (false_deaths[10000] == 0 && loss_minutes >= 10 ? "**met**" : "**not met**") << " ("
+        << false_deaths[10000] << " members wrongly declared dead).\n";
+    out << "- The N = 10,000 run within 10 minutes of wall time: "
+        << (wall[10000] <= 600 ? "**met**" : "**not met**") << " (" << fixed(wall[10000], 0) << " s).\n";
+  }
+  out << "\nTotal wall time " << fixed(wall_since(wall0), 0) << " s.\n";
+  std::cout << out.str();
+  return 0;
+}
