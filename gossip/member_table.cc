@@ -54,14 +54,18 @@ void MemberTable::erase(std::string_view name) {
   // The probe order skips unknown names lazily; drop them at the reshuffle.
 }
 
-std::size_t MemberTable::adopt(std::vector<Member> members, std::size_t limit, std::mt19937_64& rng) {
+std::size_t MemberTable::adopt(const std::vector<Member>& members, Time since, std::size_t limit,
+                              std::mt19937_64& rng) {
   std::size_t refused = 0;
-  std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) { return a.name < b.name; });
+  std::vector<const Member*> sorted;
+  sorted.reserve(members.size());
+  for (const Member& m : members) sorted.push_back(&m);
+  std::sort(sorted.begin(), sorted.end(), [](const Member* a, const Member* b) { return a->name < b->name; });
   alive_.reserve(alive_.size() + members.size());
   live_.reserve(live_.size() + members.size());
-  for (Member& m : members) {
-    auto it = members_.lower_bound(m.name);
-    if (it != members_.end() && it->name() == m.name) continue;
+  for (const Member* mp : sorted) {
+    const Member& m = *mp;
+    if (find(m.name) != nullptr) continue;
     if (members_.size() >= limit) {
       ++refused;
       continue;
@@ -70,8 +74,9 @@ std::size_t MemberTable::adopt(std::vector<Member> members, std::size_t limit, s
     fresh.id = pool_->intern(m.name, m.address, m.service, m.tags, m.service_state);
     fresh.state = m.state;
     fresh.incarnation = m.incarnation;
-    fresh.state_since = m.state_since;
-    it = members_.emplace_hint(it, std::move(fresh));
+    fresh.state_since = since;
+    // In name order, each goes at the end (O(1)) but where self's name is passed.
+    auto it = members_.emplace_hint(members_.end(), std::move(fresh));
     by_name_.insert(&*it);
     updated(const_cast<MemberRecord&>(*it), Derived{});
   }

@@ -108,11 +108,11 @@ class MemberTable {
   const MemberRecord& insert(Member member, std::mt19937_64& rng);
   void erase(std::string_view name);
   // Adds many members not yet known at once (names already present are
-  // skipped), without the per-insert costs: they are taken in name order
-  // and the probe order is reshuffled once at the end. At most `limit`
-  // records in all; returns how many were left out for that. For a node
-  // that starts from a known view.
-  std::size_t adopt(std::vector<Member> members, std::size_t limit, std::mt19937_64& rng);
+  // skipped), with state_since = `since`, without the per-insert costs:
+  // they are taken in name order and the probe order is reshuffled once at
+  // the end. At most `limit` records in all; returns how many were left out
+  // for that. For a node that starts from a known view.
+  std::size_t adopt(const std::vector<Member>& members, Time since, std::size_t limit, std::mt19937_64& rng);
 
   const Records& all() const { return members_; }
   std::size_t size() const { return members_.size(); }

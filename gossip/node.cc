@@ -189,12 +189,11 @@ void Node::start(Time now, std::vector<std::string> seeds) {
   s.send_joins();
 }
 
-void Node::start_with_view(Time now, std::vector<Member> view) {
+void Node::start_with_view(Time now, const std::vector<Member>& view) {
   Impl& s = *impl_;
   if (s.started) return;
   start(now, {});
-  for (Member& m : view) m.state_since = now;
-  s.count(C::kMembersRejected, s.table.adopt(std::move(view), s.cfg.max_members, s.rng));
+  s.count(C::kMembersRejected, s.table.adopt(view, now, s.cfg.max_members, s.rng));
 }
 
 void Node::handle_packet(Time now, std::string_view from, std::string_view bytes) {

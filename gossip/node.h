@@ -135,7 +135,7 @@ struct Config {
   // beyond 32 live members it is multiplied by ceil(log2(n) - 5) + 1 (64
   // members: 2x, 1,000: 6x, 10,000: 10x), so a large cluster's sync traffic
   // stays modest; gossip, not the sync, carries news.
-  bool push_pull_scale = false;
+  bool push_pull_scale = true;
   Duration join_retry_interval = std::chrono::seconds(1);
   // Acks carry a digest of the sender's live view; when our view has
   // differed from our peers' for this long, we sync with the peer at once
@@ -215,7 +215,7 @@ class Node {
   // max_members, are ignored. joined() is true at once. The simulator
   // starts settled clusters of 10,000 this way, where a real join of every
   // member would cost O(N^2) messages to simulate.
-  void start_with_view(Time now, std::vector<Member> view);
+  void start_with_view(Time now, const std::vector<Member>& view);
 
   // A UDP datagram. Malformed input is dropped and counted, never thrown.
   void handle_packet(Time now, std::string_view from, std::string_view bytes);
