@@ -14,7 +14,7 @@ what it kept.
 import re
 import sys
 
-ORDER = ["ring", "resp", "gossip", "membership", "nginx", "failures", "crypto", "soak"]
+ORDER = ["ring", "resp", "gossip", "gossip10k", "membership", "nginx", "failures", "crypto", "soak"]
 LEGACY_HEADINGS = {"## Ring": "ring", "## RESP server": "resp", "## Membership, simulated": "gossip",
                    "## Membership, real processes": "membership", "## nginx": "nginx"}
 

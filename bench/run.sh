@@ -9,6 +9,9 @@
 #                                # groups split by commas run side by side
 #   GOSSIP_ARGS="--quick" bench/run.sh  # flags for gossip_sim_bench (the full
 #                                # run simulates N = 1000 and takes an hour)
+#   SECTIONS=gossip10k bench/run.sh  # not in the default list: N = 10,000 on the
+#                                # simulator, ~12 GB of memory; SCALE_ARGS=
+#                                # "--loss-minutes 1" for a shorter lossy phase
 #   SECTIONS=soak bench/run.sh   # not in the default list: 30 minutes, as root
 #   SECTIONS=agents100 bench/run.sh  # not in the default list: 100 agents, ~5 minutes
 #                                # (network namespaces, iptables): 10 agents
@@ -27,11 +30,14 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 SECTIONS=${SECTIONS:-"ring gossip membership resp nginx failures crypto"}
 GOSSIP_ARGS=${GOSSIP_ARGS:-}
+SCALE_ARGS=${SCALE_ARGS:-}
 SOAK_ARGS=${SOAK_ARGS:-}
 SOAK_EXTRA_ARGS=${SOAK_EXTRA_ARGS:-}
 OUT=bench/RESULTS.md
 export BUILD
 load_at_start=$(cut -d" " -f1-3 /proc/loadavg)
+# The commit that was built and run (HEAD may move while a long run goes on).
+commit_at_start=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -44,6 +50,11 @@ run_section() {
       echo
       # shellcheck disable=SC2086 # flags split on purpose
       "$BUILD/bench/gossip_sim_bench" $GOSSIP_ARGS ;;
+    gossip10k)
+      echo "## Membership at N = 10,000, simulated (\`$BUILD/bench/gossip_scale_bench $SCALE_ARGS\`)"
+      echo
+      # shellcheck disable=SC2086 # flags split on purpose
+      "$BUILD/bench/gossip_scale_bench" $SCALE_ARGS ;;
     membership)
       echo "## Membership, real processes (\`/usr/bin/python3 bench/membership_bench.py --n 10 30 --trials 3 --idle-seconds 20\`)"
       echo
@@ -86,7 +97,7 @@ for g in "${groups[@]}"; do
 done
 for p in "${pids[@]}"; do wait "$p"; done
 
-stamp="run of $(date -u +%Y-%m-%d) at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB, Linux $(uname -r); load average at start $load_at_start"
+stamp="run of $(date -u +%Y-%m-%d) at commit $commit_at_start; $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB, Linux $(uname -r); load average at start $load_at_start"
 if ((${#groups[@]} > 1)); then
   stamp="$stamp; groups side by side: $(printf '[%s] ' "${groups[@]}")"
 fi

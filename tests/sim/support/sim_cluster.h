@@ -43,7 +43,9 @@
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -248,8 +250,14 @@ class Cluster {
   // Member identities, shared by every node (gossip::Config::identity_pool).
   std::shared_ptr<gossip::IdentityPool> identities_ = std::make_shared<gossip::IdentityPool>();
   std::vector<SimNode> nodes_;
-  std::map<std::string, std::size_t, std::less<>> by_addr_;
-  std::map<std::string, std::size_t, std::less<>> by_name_;
+  // Looked up per datagram and per event: hashed (N = 10,000).
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using Index = std::unordered_map<std::string, std::size_t, NameHash, std::equal_to<>>;
+  Index by_addr_;
+  Index by_name_;
   std::set<std::pair<Time, std::size_t>> deadlines_;
   std::set<StreamKey> open_streams_;
   Filter filter_;
