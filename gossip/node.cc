@@ -207,15 +207,14 @@ void Node::handle_packet(Time now, std::string_view from, std::string_view bytes
     return;
   }
   for (const auto& m : packet.messages) s.received_by_type.add(m);
-  s.current_from = std::string(from);
-  s.corrections.clear();
-  for (const auto& m : packet.messages) s.on_message(now, s.current_from, m);
-  if (!s.corrections.empty()) {
+  const std::string sender(from);
+  Impl::Corrections back;
+  for (const auto& m : packet.messages) s.on_message(now, sender, m, back);
+  if (!back.messages.empty()) {
     // The sender gossips stale news: answer it directly with ours.
     s.count(C::kStaleCorrections);
-    s.send(s.current_from, std::exchange(s.corrections, {}));
+    s.send(sender, std::move(back.messages));
   }
-  s.current_from.clear();
 }
 
 std::string Node::handle_stream(Time now, std::string_view from, std::string_view request) {

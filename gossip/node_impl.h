@@ -155,11 +155,6 @@ struct Node::Impl {
   Time last_discovery = kNever;  // kNever = no discovery yet
   Time mismatch_since = kNever;  // digests have differed since then
   Time last_digest_sync = kNever;
-  // While a datagram is processed: its sender, and corrections to send back
-  // to it because it holds stale news (about us, or about a member we know
-  // has left or died at a later incarnation).
-  std::string current_from;
-  std::vector<msg::Message> corrections;
 
   std::vector<Datagram> out_datagrams;
   std::vector<StreamRequest> out_streams;
@@ -239,8 +234,18 @@ struct Node::Impl {
   // Someone claims something about us that is not "alive at our incarnation":
   // overrule it with a higher incarnation.
   void refute(std::uint64_t heard);
-  // Queue a message for the sender of the datagram being processed.
-  void correct(msg::Message m);
+  // What handling one datagram sends straight back to its sender, which
+  // gossiped stale news (about us, or about a member we know has left or
+  // died at a later incarnation): ours, at most kMax per datagram. Passed
+  // down from handle_packet; the rules get none for news from a push-pull,
+  // an operator or our own verdicts.
+  struct Corrections {
+    static constexpr std::size_t kMax = 4;
+    std::vector<msg::Message> messages;
+    void add(msg::Message m) {
+      if (messages.size() < kMax) messages.push_back(std::move(m));
+    }
+  };
   void apply_alive(Time now, const msg::Alive& a);
   // After a change of our own service, tags or service state (node_meta.cc).
   void announce_self_change(Time now);
@@ -249,8 +254,8 @@ struct Node::Impl {
   // Undoes a verdict of ours reached while cut off (local_verdict): the
   // member is alive again at the same incarnation, here only.
   void revive(Time now, const MemberRecord& rec);
-  void apply_suspect(Time now, const msg::Suspect& s);
-  void apply_dead(Time now, const msg::Dead& d);
+  void apply_suspect(Time now, const msg::Suspect& s, Corrections* back = nullptr);
+  void apply_dead(Time now, const msg::Dead& d, Corrections* back = nullptr);
   void merge(Time now, const msg::PushPull& pp);
 
   // ---- probing -----------------------------------------------------------
@@ -309,7 +314,7 @@ struct Node::Impl {
   void check_digest(Time now, std::uint64_t theirs, const std::string& peer_address);
   void on_ack(Time now, const std::string& from, const msg::Ack& a);
   void on_ping_req(Time now, const std::string& from, const msg::PingReq& r);
-  void on_message(Time now, const std::string& from, const msg::Message& m);
+  void on_message(Time now, const std::string& from, const msg::Message& m, Corrections& back);
   void count_decode_error(codec::DecodeStatus st);
 
   // ---- timers ----------------------------------------------------------------

@@ -184,7 +184,7 @@ void Node::Impl::on_ping_req(Time now, const std::string& from, const msg::PingR
   send(r.target_address, std::move(primary));
 }
 
-void Node::Impl::on_message(Time now, const std::string& from, const msg::Message& m) {
+void Node::Impl::on_message(Time now, const std::string& from, const msg::Message& m, Corrections& back) {
   std::visit(Overloaded{
                  [&](const msg::Ping& p) { on_ping(now, from, p); },
                  [&](const msg::Ack& a) { on_ack(now, from, a); },
@@ -198,8 +198,8 @@ void Node::Impl::on_message(Time now, const std::string& from, const msg::Messag
                  },
                  [&](const msg::PingReq& r) { on_ping_req(now, from, r); },
                  [&](const msg::Alive& a) { apply_alive(now, a); },
-                 [&](const msg::Suspect& s) { apply_suspect(now, s); },
-                 [&](const msg::Dead& d) { apply_dead(now, d); },
+                 [&](const msg::Suspect& s) { apply_suspect(now, s, &back); },
+                 [&](const msg::Dead& d) { apply_dead(now, d, &back); },
              },
              m);
 }

@@ -30,12 +30,6 @@ void Node::Impl::refute(std::uint64_t heard) {
   broadcast(cfg.name, self_alive());
 }
 
-// Queue a message for the sender of the datagram being processed.
-void Node::Impl::correct(msg::Message m) {
-  if (current_from.empty() || corrections.size() >= 4) return;
-  corrections.push_back(std::move(m));
-}
-
 void Node::Impl::apply_alive(Time now, const msg::Alive& a) {
   if (a.name == cfg.name) {
     const MemberRecord& s = self_rec();
@@ -114,13 +108,13 @@ void Node::Impl::revive(Time now, const MemberRecord& r) {
   emit(Event::Kind::kAlive, m.member());
 }
 
-void Node::Impl::apply_suspect(Time now, const msg::Suspect& s) {
+void Node::Impl::apply_suspect(Time now, const msg::Suspect& s, Corrections* back) {
   if (s.name == cfg.name) {
     if (leaving || implausible(self_rec().incarnation, s.incarnation)) return;
     if (s.incarnation >= self_rec().incarnation) {
       refute(s.incarnation);
-    } else {
-      correct(self_alive());
+    } else if (back != nullptr) {
+      back->add(self_alive());
     }
     return;
   }
@@ -130,7 +124,7 @@ void Node::Impl::apply_suspect(Time now, const msg::Suspect& s) {
   MemberRecord& m = *rec;
   if (rec->local_verdict && s.incarnation <= m.incarnation) return;  // ours alone
   if (!is_live(m.state) && s.incarnation <= m.incarnation) {
-    correct(msg::Dead{m.name(), m.incarnation, cfg.name, m.state == MemberState::kLeft});
+    if (back != nullptr) back->add(msg::Dead{m.name(), m.incarnation, cfg.name, m.state == MemberState::kLeft});
     return;
   }
   if (s.incarnation < m.incarnation || implausible(m.incarnation, s.incarnation)) return;
@@ -157,13 +151,13 @@ void Node::Impl::apply_suspect(Time now, const msg::Suspect& s) {
   broadcast(s.name, s);
 }
 
-void Node::Impl::apply_dead(Time now, const msg::Dead& d) {
+void Node::Impl::apply_dead(Time now, const msg::Dead& d, Corrections* back) {
   if (d.name == cfg.name) {
     if (leaving || implausible(self_rec().incarnation, d.incarnation)) return;
     if (d.incarnation >= self_rec().incarnation) {
       refute(d.incarnation);
-    } else {
-      correct(self_alive());
+    } else if (back != nullptr) {
+      back->add(self_alive());
     }
     return;
   }
