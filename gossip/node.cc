@@ -160,7 +160,7 @@ void Node::start(Time now, std::vector<std::string> seeds) {
   if (s.started) return;
   s.started = true;
   s.table.edit(s.self_rec())->state_since = now;
-  s.last_contact = now;
+  s.contact.start(now);
   s.emit(Event::Kind::kJoined, s.self_rec().member());
   std::sort(seeds.begin(), seeds.end());
   seeds.erase(std::unique(seeds.begin(), seeds.end()), seeds.end());
@@ -233,13 +233,12 @@ std::string Node::handle_stream(Time now, std::string_view from, std::string_vie
 
 void Node::handle_stream_reply(Time now, std::uint64_t id, std::string_view reply) {
   Impl& s = *impl_;
-  auto it = s.pending_streams.find(id);
-  if (it == s.pending_streams.end()) {
+  const std::optional<PendingStream> taken = s.pending_streams.take(id);
+  if (!taken) {
     s.count(C::kStreamRepliesUnknown);
     return;
   }
-  const Impl::PendingStream ps = it->second;
-  s.pending_streams.erase(it);
+  const PendingStream& ps = *taken;
   s.count(C::kStreamBytesReceived, reply.size());
   msg::Stream st_reply;
   const codec::DecodeStatus st = codec::decode(reply, s.stream_limits, &st_reply);
@@ -247,8 +246,7 @@ void Node::handle_stream_reply(Time now, std::uint64_t id, std::string_view repl
     s.count_decode_error(st);
     return;
   }
-  s.last_contact = now;
-  s.silent_probes = 0;
+  s.contact.heard(now);
   if (ps.probe_seq != 0) {
     s.on_tcp_ping_reply(now, ps, st_reply);
     return;
@@ -265,10 +263,9 @@ void Node::handle_stream_reply(Time now, std::uint64_t id, std::string_view repl
 
 void Node::handle_stream_error(Time now, std::uint64_t id, std::string_view reason) {
   Impl& s = *impl_;
-  auto it = s.pending_streams.find(id);
-  if (it == s.pending_streams.end()) return;
-  const Impl::PendingStream ps = it->second;
-  s.pending_streams.erase(it);
+  const std::optional<PendingStream> taken = s.pending_streams.take(id);
+  if (!taken) return;
+  const PendingStream& ps = *taken;
   s.count(C::kStreamErrors);
   if (ps.join && !s.joined_) s.join_failed(now, ps.to, reason);
 }

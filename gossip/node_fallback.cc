@@ -25,10 +25,10 @@ void Node::Impl::send_tcp_ping(const MemberRecord& target) {
 }
 
 std::uint64_t Node::Impl::send_tcp_ping_to(const std::string& to, const std::string& target, std::uint64_t seq) {
-  if (to.empty() || to == cfg.advertise || pending_streams.size() >= kMaxPendingStreams) return 0;
-  const std::uint64_t id = next_stream_id++;
+  if (to.empty() || to == cfg.advertise) return 0;
+  const std::uint64_t id = pending_streams.open(PendingStream{false, to, seq});
+  if (id == 0) return 0;
   std::string bytes = codec::encode(msg::Stream{msg::Ping{seq, target, cfg.name, self_rec().address()}});
-  pending_streams[id] = PendingStream{false, to, seq};
   count(C::kTcpPingsSent);
   count(C::kStreamsSent);
   count(C::kStreamBytesSent, bytes.size());

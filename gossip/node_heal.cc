@@ -59,7 +59,7 @@ void Node::Impl::heal_dead(Time now) {
   std::bernoulli_distribution pick(std::min(p, 1.0));
   std::vector<std::string> picked;
   for (const auto& [name, d] : dead_addresses) {
-    if (pick(rng) && !live_at(d.address) && !stream_pending_to(d.address)) picked.push_back(d.address);
+    if (pick(rng) && !live_at(d.address) && !pending_streams.sync_to(d.address)) picked.push_back(d.address);
   }
   // At most kHealDeadPerRound, a random few: in a small cluster p is 1, and
   // the map's name order would otherwise always pick the same ones.
@@ -91,7 +91,7 @@ void Node::Impl::heal(Time now) {
   std::sort(targets.begin(), targets.end());
   targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
   for (const auto& to : targets) {
-    if (stream_pending_to(to)) continue;
+    if (pending_streams.sync_to(to)) continue;
     count(C::kHealSyncs);
     send_stream(to, false);
   }

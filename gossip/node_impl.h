@@ -23,9 +23,11 @@
 #include "awareness.h"
 #include "broadcast_queue.h"
 #include "codec.h"
+#include "contact.h"
 #include "member_table.h"
 #include "messages.h"
 #include "node.h"
+#include "pending_streams.h"
 
 namespace ringd::gossip {
 namespace node_detail {
@@ -60,7 +62,6 @@ struct Node::Impl {
   using C = node_detail::C;
   static constexpr Time kNever = Time::max();
   static constexpr std::size_t kMaxRelays = 256;
-  static constexpr std::size_t kMaxPendingStreams = 64;
   static constexpr std::size_t kMaxNotices = 64;
   static constexpr std::size_t kMaxHealAddresses = 128;
   static constexpr std::size_t kHealDeadPerRound = 3;
@@ -83,11 +84,6 @@ struct Node::Impl {
     std::uint64_t orig_seq = 0;
     std::string requester;  // address to answer
     Time deadline{};
-  };
-  struct PendingStream {
-    bool join = false;
-    std::string to;
-    std::uint64_t probe_seq = 0;  // non-zero: a TCP fallback ping for that probe
   };
   // A question pending in node_conflict.cc: does anything still answer as
   // `name` at holder_address? For a member's address change, `claim` is
@@ -143,14 +139,9 @@ struct Node::Impl {
   // retry finds it gone.
   bool yielded = false;
   std::map<std::uint64_t, Relay> relays;
-  std::map<std::uint64_t, PendingStream> pending_streams;
+  PendingStreams pending_streams;
   std::uint64_t next_seq = 1;
-  std::uint64_t next_stream_id = 1;
-  // Last proof that our own network works both ways: an ack or nack to one of
-  // our probes, or a stream reply. See expire_suspicions.
-  Time last_contact{};
-  // Probes in a row that got no answer at all (no ack, nack or TCP ack).
-  int silent_probes = 0;
+  Contact contact;  // see expire_suspicions
   bool cut_off = false;  // as last judged by expire_suspicions
   Time last_discovery = kNever;  // kNever = no discovery yet
   Time mismatch_since = kNever;  // digests have differed since then
@@ -227,7 +218,6 @@ struct Node::Impl {
   msg::PushPull local_state(bool join);
   std::string push_pull_cursor;  // where the next page starts (a member name)
   void send_stream(const std::string& to, bool join);
-  bool stream_pending_to(const std::string& to) const;
 
   // ---- SWIM state rules ------------------------------------------------
   msg::Alive self_alive() const;

@@ -14,9 +14,7 @@ std::size_t Node::join(Time now, std::vector<std::string> addresses) {
   std::size_t sent = 0;
   for (const auto& address : addresses) {
     if (address.empty() || address == s.cfg.advertise) continue;
-    bool pending = false;
-    for (const auto& [id, ps] : s.pending_streams) pending = pending || (ps.join && ps.to == address);
-    if (!pending) s.send_stream(address, true);
+    if (!s.pending_streams.join_to(address)) s.send_stream(address, true);
     ++sent;
   }
   return sent;

@@ -117,19 +117,11 @@ msg::PushPull Node::Impl::local_state(bool join) {
   return pp;
 }
 
-bool Node::Impl::stream_pending_to(const std::string& to) const {
-  for (const auto& [id, ps] : pending_streams) {
-    if (ps.to == to && ps.probe_seq == 0) return true;
-  }
-  return false;
-}
-
 void Node::Impl::send_stream(const std::string& to, bool join) {
   if (to.empty() || to == cfg.advertise) return;
-  if (pending_streams.size() >= kMaxPendingStreams) return;
-  const std::uint64_t id = next_stream_id++;
+  const std::uint64_t id = pending_streams.open(PendingStream{join, to});
+  if (id == 0) return;
   std::string bytes = codec::encode(local_state(join));
-  pending_streams[id] = PendingStream{join, to};
   count(C::kStreamsSent);
   count(C::kStreamBytesSent, bytes.size());
   out_streams.push_back(StreamRequest{id, to, std::move(bytes)});

@@ -57,7 +57,7 @@ void Node::Impl::send_indirect(Time now) {
 
 void Node::Impl::finish_probe(Time now, bool late) {
   if (!probe) return;
-  if (probe->tcp_stream != 0) pending_streams.erase(probe->tcp_stream);
+  if (probe->tcp_stream != 0) pending_streams.forget(probe->tcp_stream);
   if (probe->acked) return;
   if (late) {
     // Our own timers ran late: whatever the target did, we could not have
@@ -67,7 +67,7 @@ void Node::Impl::finish_probe(Time now, bool late) {
     return;
   }
   count(C::kProbesFailed);
-  if (probe->nacks == 0 && !probe->tcp_acked) ++silent_probes;
+  if (probe->nacks == 0 && !probe->tcp_acked) contact.silent_probe();
   const MemberRecord* rec = table.find(probe->target);
   if (rec == nullptr || !is_live(rec->state)) return;
   if (probe->tcp_acked) {
@@ -85,9 +85,7 @@ void Node::Impl::finish_probe(Time now, bool late) {
 void Node::Impl::discover(Time now, const std::string& address) {
   if (leaving || !started) return;
   if (last_discovery != kNever && now - last_discovery < cfg.probe_interval) return;
-  for (const auto& [id, ps] : pending_streams) {
-    if (ps.to == address) return;
-  }
+  if (pending_streams.any_to(address)) return;
   last_discovery = now;
   count(C::kDiscoverySyncs);
   send_stream(address, false);
@@ -141,8 +139,7 @@ void Node::Impl::on_ack(Time now, const std::string& from, const msg::Ack& a) {
     if (!probe->acked) {
       count(C::kAcksReceived);
       probe->acked = true;
-      last_contact = now;
-      silent_probes = 0;
+      contact.heard(now);
       awareness.apply(-1);
       if (const MemberRecord* t = table.find(probe->target); t != nullptr) {
         // Only a direct answer measures our link to the target.
@@ -154,8 +151,7 @@ void Node::Impl::on_ack(Time now, const std::string& from, const msg::Ack& a) {
   }
   auto it = relays.find(a.seq);
   if (it != relays.end()) {
-    last_contact = now;  // a relayed ack proves our network works too
-    silent_probes = 0;
+    contact.heard(now);  // a relayed ack proves our network works too
     const Relay r = it->second;
     relays.erase(it);
     send(r.requester, {msg::Ack{r.orig_seq, a.source, a.digest}});
@@ -192,8 +188,7 @@ void Node::Impl::on_message(Time now, const std::string& from, const msg::Messag
                    if (probe && probe->seq == n.seq) {
                      count(C::kNacksReceived);
                      ++probe->nacks;
-                     last_contact = now;
-                     silent_probes = 0;
+                     contact.heard(now);
                    }
                  },
                  [&](const msg::PingReq& r) { on_ping_req(now, from, r); },

@@ -35,8 +35,7 @@ namespace ringd::gossip {
 void Node::Impl::expire_suspicions(Time now) {
   constexpr int kMaxHoldFactor = 4;
   const bool was_cut_off = cut_off;
-  cut_off = (silent_probes >= 3 || now - last_contact > probe_interval_now() * 3) &&
-            table.live_count() >= 3;
+  cut_off = contact.cut_off(now, probe_interval_now()) && table.live_count() >= 3;
   const bool reconnected = was_cut_off && !cut_off;
   if (!reconnected && table.earliest_deadline() > now) return;  // nothing due
   for (const MemberRecord& found : table.all()) {
@@ -157,9 +156,7 @@ void Node::Impl::tick(Time now) {
 
 void Node::Impl::send_joins() {
   for (const auto& seed : seeds) {
-    bool pending = false;
-    for (const auto& [id, ps] : pending_streams) pending = pending || (ps.join && ps.to == seed);
-    if (!pending) send_stream(seed, true);
+    if (!pending_streams.join_to(seed)) send_stream(seed, true);
   }
 }
 
