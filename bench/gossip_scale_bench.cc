@@ -50,10 +50,7 @@ struct Run {
   std::string why;
   double settle_wall_s = 0;
   double wall_s = 0;
-  double datagrams_per_member_s = 0;
-  double bytes_per_member_s = 0;
-  double stream_bytes_per_member_s = 0;
-  double bytes_per_sync = 0;  // mean stream bytes per push-pull (request and reply)
+  Traffic idle;  // bytes_per_stream: a push-pull's request and reply
   Duration first_suspect{};
   Duration first_dead{};
   Duration all_dead{};
@@ -83,23 +80,12 @@ Run run_size(std::size_t n, std::uint64_t seed, Duration loss_length) {
     std::cerr << line.str();
   };
   Cluster c(seed, bench_options());
-  std::optional<std::size_t> victim;
-  std::set<std::size_t> knows_dead;
-  std::optional<Time> first_dead;
-  std::optional<Time> first_suspect;
+  CrashWatch crash;
   bool lossy = false;
   std::set<std::size_t> wrongly_dead;
   c.set_event_hook([&](std::size_t o, const Event& e) {
     const auto m = c.index_of_name(e.member.name);
-    if (!m || o == *m) return;
-    if (victim && *m == *victim) {
-      if (e.kind == Event::Kind::kSuspect && !first_suspect) first_suspect = c.now();
-      if (e.kind == Event::Kind::kDead) {
-        if (!first_dead) first_dead = c.now();
-        knows_dead.insert(o);
-      }
-      return;
-    }
+    if (!m || o == *m || crash.on_event(c, o, *m, e)) return;
     if (e.kind == Event::Kind::kDead && c.running(*m)) {
       ++r.false_dead_events;
       wrongly_dead.insert(*m);
@@ -113,33 +99,22 @@ Run run_size(std::size_t n, std::uint64_t seed, Duration loss_length) {
   c.run_for(sec(5));
 
   // Idle traffic.
-  const std::uint64_t d0 = c.datagrams_sent();
-  const std::uint64_t b0 = c.bytes_sent();
-  const std::uint64_t s0 = c.stream_bytes();
-  const std::uint64_t k0 = c.streams_sent();
-  const Duration idle = sec(60);
-  c.run_for(idle);
-  const double member_s = static_cast<double>(n) * seconds(idle);
-  r.datagrams_per_member_s = static_cast<double>(c.datagrams_sent() - d0) / member_s;
-  r.bytes_per_member_s = static_cast<double>(c.bytes_sent() - b0) / member_s;
-  r.stream_bytes_per_member_s = static_cast<double>(c.stream_bytes() - s0) / member_s;
-  const std::uint64_t syncs = c.streams_sent() - k0;
-  r.bytes_per_sync = syncs == 0 ? 0 : static_cast<double>(c.stream_bytes() - s0) / static_cast<double>(syncs);
+  r.idle = measure_traffic(c, n, sec(60));
   progress("idle traffic measured");
 
   // Crash detection.
   std::mt19937_64 rng(ringd::sim::mix_seed(seed ^ 0x5ca1eULL));
-  victim = std::uniform_int_distribution<std::size_t>(1, n - 1)(rng);
-  c.crash(*victim);
+  crash.victim = std::uniform_int_distribution<std::size_t>(1, n - 1)(rng);
+  c.crash(*crash.victim);
   const Time crashed_at = c.now();
-  if (!c.run_until_polled([&] { return knows_dead.size() + 1 >= n; }, sec(60), ms(10))) {
-    r.why = "crash not known to all in 60 s (" + std::to_string(knows_dead.size()) + " of " +
+  if (!c.run_until_polled([&] { return crash.knows_dead.size() + 1 >= n; }, sec(60), ms(10))) {
+    r.why = "crash not known to all in 60 s (" + std::to_string(crash.knows_dead.size()) + " of " +
             std::to_string(n - 1) + ")";
     return r;
   }
   r.all_dead = c.now() - crashed_at;
-  r.first_dead = *first_dead - crashed_at;
-  r.first_suspect = first_suspect ? *first_suspect - crashed_at : Duration::zero();
+  r.first_dead = *crash.first_dead - crashed_at;
+  r.first_suspect = crash.first_suspect ? *crash.first_suspect - crashed_at : Duration::zero();
   progress("crash known to all");
 
   // False deaths at 10% loss.
@@ -210,14 +185,7 @@ int main(int argc, char** argv) {
       (n >= 10000 ? big_jobs : small_jobs).push_back(job);
     }
   }
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    for (std::size_t k = next++; k < small_jobs.size(); k = next++) small_jobs[k]();
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
+  run_parallel(small_jobs, threads);
   const double small_peak_mb = peak_rss_mb();
   for (auto& job : big_jobs) job();  // alone: it needs most of the memory
 
@@ -272,13 +240,13 @@ int main(int argc, char** argv) {
       whole += r->wall_s;
     }
     all_dead[n] = med([](const Run& r) { return seconds(r.all_dead); });
-    datagrams[n] = med([](const Run& r) { return r.datagrams_per_member_s; });
+    datagrams[n] = med([](const Run& r) { return r.idle.datagrams_per_member_s; });
     false_deaths[n] = fd;
     wall[n] = whole;
     out << "| " << n << " | " << ok.size() << "/" << v.size() << " | " << fixed(datagrams[n], 2) << " | "
-        << fixed(med([](const Run& r) { return r.bytes_per_member_s; }), 0) << " | "
-        << fixed(med([](const Run& r) { return r.stream_bytes_per_member_s; }), 0) << " | "
-        << fixed(med([](const Run& r) { return r.bytes_per_sync; }), 0) << " | "
+        << fixed(med([](const Run& r) { return r.idle.bytes_per_member_s; }), 0) << " | "
+        << fixed(med([](const Run& r) { return r.idle.stream_bytes_per_member_s; }), 0) << " | "
+        << fixed(med([](const Run& r) { return r.idle.bytes_per_stream; }), 0) << " | "
         << fixed(med([](const Run& r) { return seconds(r.first_suspect); }), 2) << " s | "
         << fixed(med([](const Run& r) { return seconds(r.first_dead); }), 2) << " s | "
         << fixed(all_dead[n], 2) << " s | " << fd << " | " << se << " | " << fixed(settle, 1) << " s / "

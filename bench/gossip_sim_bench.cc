@@ -65,9 +65,7 @@ struct ScaleRun {
   Duration first_dead{};
   Duration all_dead{};
   Duration first_suspect{};
-  double datagrams_per_member_s = 0;
-  double bytes_per_member_s = 0;
-  double stream_bytes_per_member_s = 0;
+  Traffic idle;  // 10 s after the join
   Duration disseminate{};
   std::uint64_t false_deaths = 0;  // dead events about running members
 };
@@ -86,26 +84,14 @@ ScaleRun run_scale(std::size_t n, std::uint64_t seed) {
   const std::size_t total = n + 1;  // member n joins later (dissemination)
   Views views(total);
   // The crash victim and when members learned of its fate.
-  std::optional<std::size_t> victim;
-  Time crashed_at{};
-  std::set<std::size_t> knows_dead;
-  std::optional<Time> first_dead;
-  std::optional<Time> first_suspect;
+  CrashWatch crash;
   std::optional<Time> all_dead;
   std::uint64_t false_deaths = 0;
   c.set_event_hook([&](std::size_t o, const Event& e) {
     views.on_event(c, o, e);
     const auto m = c.index_of_name(e.member.name);
-    if (!m || o == *m) return;
-    if (victim && *m == *victim) {
-      if (e.kind == Event::Kind::kSuspect && !first_suspect) first_suspect = c.now();
-      if (e.kind == Event::Kind::kDead) {
-        if (!first_dead) first_dead = c.now();
-        knows_dead.insert(o);
-      }
-    } else if (e.kind == Event::Kind::kDead && c.running(*m)) {
-      ++false_deaths;
-    }
+    if (!m || o == *m || crash.on_event(c, o, *m, e)) return;
+    if (e.kind == Event::Kind::kDead && c.running(*m)) ++false_deaths;
   });
   for (std::size_t i = 0; i < total; ++i) c.add_node();
   const Time t_start = c.now();
@@ -129,15 +115,7 @@ ScaleRun run_scale(std::size_t n, std::uint64_t seed) {
   c.run_for(sec(5));
 
   // Idle traffic over 10 s.
-  const std::uint64_t d0 = c.datagrams_sent();
-  const std::uint64_t b0 = c.bytes_sent();
-  const std::uint64_t s0 = c.stream_bytes();
-  const Duration idle = sec(10);
-  c.run_for(idle);
-  const double member_s = static_cast<double>(n) * seconds(idle);
-  r.datagrams_per_member_s = static_cast<double>(c.datagrams_sent() - d0) / member_s;
-  r.bytes_per_member_s = static_cast<double>(c.bytes_sent() - b0) / member_s;
-  r.stream_bytes_per_member_s = static_cast<double>(c.stream_bytes() - s0) / member_s;
+  r.idle = measure_traffic(c, n, sec(10));
 
   // Dissemination: a new member joins through member 0.
   progress("idle traffic measured");
@@ -153,39 +131,26 @@ ScaleRun run_scale(std::size_t n, std::uint64_t seed) {
   // Crash detection: crash a random member other than the seed.
   progress("new member known to all");
   std::mt19937_64 rng(ringd::sim::mix_seed(seed ^ 0xc7a54ULL));
-  victim = std::uniform_int_distribution<std::size_t>(1, n - 1)(rng);
-  c.crash(*victim);
-  crashed_at = c.now();
-  const bool done = c.run_until_polled([&] { return knows_dead.size() + 1 >= total; }, sec(120),
+  crash.victim = std::uniform_int_distribution<std::size_t>(1, n - 1)(rng);
+  c.crash(*crash.victim);
+  const Time crashed_at = c.now();
+  const bool done = c.run_until_polled([&] { return crash.knows_dead.size() + 1 >= total; }, sec(120),
                                        ms(10));
   if (!done) {
     std::ostringstream why;
-    why << "crash not known to all in 120 s (" << knows_dead.size() << " of " << total - 1 << ")";
+    why << "crash not known to all in 120 s (" << crash.knows_dead.size() << " of " << total - 1 << ")";
     r.why = why.str();
     return r;
   }
   all_dead = c.now();
-  r.first_dead = *first_dead - crashed_at;
+  r.first_dead = *crash.first_dead - crashed_at;
   r.all_dead = *all_dead - crashed_at;
-  r.first_suspect = first_suspect ? *first_suspect - crashed_at : Duration::zero();
+  r.first_suspect = crash.first_suspect ? *crash.first_suspect - crashed_at : Duration::zero();
   r.false_deaths = false_deaths;
   r.wall_s = wall_since(wall0);
   r.ok = true;
   progress("crash known to all");
   return r;
-}
-
-// Runs the jobs on `threads` threads (each job owns its Cluster; nothing is
-// shared between them).
-void run_parallel(const std::vector<std::function<void()>>& jobs, unsigned threads) {
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    for (std::size_t k = next++; k < jobs.size(); k = next++) jobs[k]();
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
 }
 
 }  // namespace
@@ -359,9 +324,9 @@ int main(int argc, char** argv) {
     const auto v = ok_runs(row);
     std::vector<double> d, b, s;
     for (const auto* r : v) {
-      d.push_back(r->datagrams_per_member_s);
-      b.push_back(r->bytes_per_member_s);
-      s.push_back(r->stream_bytes_per_member_s);
+      d.push_back(r->idle.datagrams_per_member_s);
+      b.push_back(r->idle.bytes_per_member_s);
+      s.push_back(r->idle.stream_bytes_per_member_s);
     }
     if (v.empty()) continue;
     out << "| " << row.n << " | " << fixed(median(d), 1) << " | " << fixed(median(b), 0) << " | "

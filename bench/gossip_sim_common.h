@@ -4,12 +4,17 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <iomanip>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <functional>
 #include <vector>
 
 #include "support/sim_cluster.h"
@@ -86,6 +91,64 @@ class Views {
   std::vector<std::uint8_t> state_;
   std::size_t alive_pairs_ = 0;
 };
+
+// What the other members learn about one crashed member, from the event
+// stream: when the first suspected it, when the first had it dead, and who
+// has it dead.
+struct CrashWatch {
+  std::optional<std::size_t> victim;
+  std::set<std::size_t> knows_dead;
+  std::optional<Time> first_suspect;
+  std::optional<Time> first_dead;
+  // Observer o's event about member m; true if m is the victim.
+  bool on_event(const Cluster& c, std::size_t o, std::size_t m, const Event& e) {
+    if (!victim || m != *victim) return false;
+    if (e.kind == Event::Kind::kSuspect && !first_suspect) first_suspect = c.now();
+    if (e.kind == Event::Kind::kDead) {
+      if (!first_dead) first_dead = c.now();
+      knows_dead.insert(o);
+    }
+    return true;
+  }
+};
+
+// Traffic over `idle` of virtual time, per member per second (the cluster
+// runs for `idle`): datagrams, their bytes, stream bytes, and the mean bytes
+// of one stream exchange.
+struct Traffic {
+  double datagrams_per_member_s = 0;
+  double bytes_per_member_s = 0;
+  double stream_bytes_per_member_s = 0;
+  double bytes_per_stream = 0;
+};
+inline Traffic measure_traffic(Cluster& c, std::size_t members, Duration idle) {
+  const std::uint64_t d0 = c.datagrams_sent();
+  const std::uint64_t b0 = c.bytes_sent();
+  const std::uint64_t s0 = c.stream_bytes();
+  const std::uint64_t k0 = c.streams_sent();
+  c.run_for(idle);
+  const double member_s = static_cast<double>(members) * seconds(idle);
+  Traffic t;
+  t.datagrams_per_member_s = static_cast<double>(c.datagrams_sent() - d0) / member_s;
+  t.bytes_per_member_s = static_cast<double>(c.bytes_sent() - b0) / member_s;
+  t.stream_bytes_per_member_s = static_cast<double>(c.stream_bytes() - s0) / member_s;
+  const std::uint64_t streams = c.streams_sent() - k0;
+  t.bytes_per_stream = streams == 0 ? 0 : static_cast<double>(c.stream_bytes() - s0) / static_cast<double>(streams);
+  return t;
+}
+
+// Runs the jobs on `threads` threads (each job owns its Cluster; nothing is
+// shared between them).
+inline void run_parallel(const std::vector<std::function<void()>>& jobs, unsigned threads) {
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t k = next++; k < jobs.size(); k = next++) jobs[k]();
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+}
 
 inline SimOptions bench_options() {
   SimOptions o;  // o.base is gossip::Config{}: the default ("lan") profile
