@@ -271,9 +271,14 @@ int main(int argc, char** argv) {
         << fixed(ratio, 2) << ").\n";
   }
   if (have10k) {
-    out << "- No false deaths at 10% loss over " << loss_minutes << " simulated minutes at N = 10,000: "
-        << (false_deaths[10000] == 0 && loss_minutes >= 10 ? "**met**" : "**not met**") << " ("
-        << false_deaths[10000] << " members wrongly declared dead).\n";
+    out << "- No false deaths at 10% loss over 10 simulated minutes at N = 10,000: ";
+    if (loss_minutes >= 10) {
+      out << (false_deaths[10000] == 0 ? "**met**" : "**not met**") << " (" << false_deaths[10000]
+          << " members wrongly declared dead in " << loss_minutes << " minutes).\n";
+    } else {
+      out << "not measured in full (this run simulated " << loss_minutes << " minutes: "
+          << false_deaths[10000] << " members wrongly declared dead).\n";
+    }
     out << "- The N = 10,000 run within 10 minutes of wall time: "
         << (wall[10000] <= 600 ? "**met**" : "**not met**") << " (" << fixed(wall[10000], 0) << " s).\n";
   }
