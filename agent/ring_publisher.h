@@ -57,8 +57,9 @@ class RingPublisher {
  public:
   explicit RingPublisher(ring::Options options);  // see ring_options(AgentConfig)
 
-  // Rebuilds from the service endpoints of alive and suspect members.
-  // Returns true when any ring's node set (or the list of services) changed.
+  // Rebuilds from ring_input(members): the passing service endpoints of
+  // alive and suspect members. Returns true when any ring (its endpoints or
+  // their weights) or the list of services changed.
   // Builds nothing when the rings' input (every ring's endpoints and
   // weights, and the service list) is the last build's: most membership
   // events (a router-only member, a suspect flag, an incarnation, another
@@ -76,7 +77,7 @@ class RingPublisher {
   // Everything published by the last rebuild.
   std::shared_ptr<const RingSet> rings() const { return rings_.load(std::memory_order_acquire); }
   // Bumped on every publish: a reader holding a snapshot can compare this
-  // (one relaxed load) instead of reloading the shared_ptr.
+  // (one atomic load) instead of reloading the shared_ptr.
   std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
   // True once rebuild() has run at least once.
