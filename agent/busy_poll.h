@@ -4,56 +4,39 @@
 //
 // Why. A client that sends to a server asleep in epoll_wait pays for waking
 // it: on a virtual machine whose idle vCPU halts, that is an inter-processor
-// interrupt, microseconds of the client's CPU (profiled: redis-benchmark
-// spent 12.6% of its time in sock_def_readable waking a ringd loop that
-// slept between its requests). redis-server, slower per request, is awake
-// more often and costs its clients less of this. The server pays a context
-// switch per sleep as well. A loop that polls briefly (epoll_wait
-// with timeout 0) after a busy wake-up is awake when the next request comes.
-// In alternating runs with redis-server at -c 50 over TCP (bench/
-// resp_bench.sh), 5 us of polling took ringd from 0.92-1.02x redis-server's
-// requests per second to 1.09x, and its p50 from one histogram step above
-// redis-server's to one below, for about 5% more CPU per request.
+// interrupt, microseconds of the client's CPU; the server pays a context
+// switch per sleep as well. A loop that polls briefly (epoll_wait with
+// timeout 0) after a busy wake-up is awake when the next request comes, and
+// a client waiting for each reply then gets more requests per second for a
+// little more of ringd's CPU per request.
 //
 // When. Only where a wake-up costs much per request: when the last wake-up
 // ran about one command per read (clients that wait for each reply, as
 // nginx's lookups do). Pipelined clients bring many commands per read, so
-// their wake-ups are already amortised; polling for them (-P 16) cost 10% to
-// 40% more CPU per request in our runs (5 to 30 us budgets) without a clear
-// gain. And only while it pays: a running score of polls that found work
-// (each poll moves it an eighth of the way towards 256 on a hit, or towards
-// 0 on a miss) must stay at 128 or above, i.e. about half of recent polls
-// found work; below that the loop polls only at every 16th eligible
-// wake-up, to notice when the traffic changes. A single client (-c 1) makes
-// nearly every poll miss, so it costs one poll in 16 sleeps.
+// their wake-ups are already amortised and polling for them only costs CPU.
+// And only while it pays: a running score of polls that found work (each
+// poll moves it an eighth of the way towards 256 on a hit, or towards 0 on
+// a miss) must stay at 128 or above, i.e. about half of recent polls found
+// work; below that the loop polls only at every 16th eligible wake-up, to
+// notice when the traffic changes. A single client (-c 1) makes nearly
+// every poll miss, so it costs one poll in 16 sleeps.
 //
 // How long. At most the configured budget, and at most three quarters of
 // the time serving one request takes: the loop times its unpipelined
 // wake-ups and keeps a running mean of their time per command (each
 // wake-up moves it a sixteenth of the way). A poll then costs less than the
-// request it waits for. Over TCP a request costs about 7 us here, so the
-// 5 us default holds; over a Unix socket about 3.5 us, so about 2.6 us.
-// Fixed budgets in 8- to 16-round alternating runs at -c 50 (means over
-// the runs): over a Unix socket 5 us cost 1.14x the floor server's CPU per
-// request (6 runs) for 1.05x redis-server's requests per second, 3 us 1.08x
-// for 1.02x (4 runs); over TCP 5 us cost 1.10x for 1.04x (6 runs), 3 us
-// 1.07x for 1.02x (5 runs). With edge-triggered connections (12 rounds
-// over TCP): 5 us 1.07x for 1.02x, 6.5 us 1.15x for 1.03x, 8 us 1.14x for
-// 1.05x; 30 us (1 round) 1.29x for 1.09x.
+// request it waits for. Longer budgets skip more sleeps, but past a few
+// microseconds a poll costs more of ringd's CPU than the sleeps it skips
+// save it; the default (RespServerOptions::busy_poll_us) is 5 us.
 //
-// What a sleep costs here, measured with an eventfd ping-pong between two
-// threads on this 2-vCPU machine: about 10 us of the waker's CPU when the
-// sleeper's vCPU has halted, and about 6 us of the sleeper's own. Each
-// sleep ringd skips saves its client the first (at -c 50 over TCP, 0.10
-// sleeps per request at 5 us, 0.06 at 8 us, and redis-benchmark's CPU per
-// request fell by about 8 us per sleep skipped), but past 5 us a longer
-// poll costs more of ringd's CPU than the sleeps it skips save it.
+// Tried and dropped: sleeping briefly on a timer instead (it costs more CPU
+// on a virtual machine than the wake-up it replaces), and telling the polls
+// that will miss from those that will hit by the gap before them (too weak
+// a sign to skip a poll on).
 //
-// Tried and dropped: sleeping briefly on a timer instead (clock_nanosleep
-// for 1 to 10 us costs about 15 us of CPU on this virtual machine), and
-// telling the polls that will miss from those that will hit: after a gap
-// over 5 us the next is over 5 us 31% of the time, against 12% after a
-// short one, too weak a sign to skip a poll on.
+// The measurements behind these choices (profiles, budgets tried, the cost
+// of a sleep on this machine) are in bench/RESULTS.md, "RESP busy-poll
+// budget".
 #pragma once
 
 #include <algorithm>

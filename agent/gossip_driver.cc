@@ -137,7 +137,9 @@ void GossipDriver::flush() {
     }
     boost::system::error_code ec;
     const std::string_view bytes = security_.seal_datagram(d.bytes, &sealed_);
-    udp_.send_to(asio::buffer(bytes.data(), bytes.size()), *to, 0, ec);  // non-blocking enough for datagrams
+    // A blocking socket, but a datagram send waits only while the socket's
+    // send buffer is full; a failure is counted, never retried.
+    udp_.send_to(asio::buffer(bytes.data(), bytes.size()), *to, 0, ec);
     if (ec) ++udp_send_errors_;
   }
   for (auto& r : node_.take_stream_requests()) {
@@ -328,7 +330,9 @@ void GossipDriver::check_leave() {
   auto done = std::move(leave_done_);
   leave_done_ = nullptr;
   if (leave_timer_) leave_timer_->cancel();
-  // Let the datagrams just queued leave the socket before the caller stops.
+  // flush() has already handed the leave's datagrams to the kernel (send_to
+  // is synchronous); posting runs done(), which stops the io_context, after
+  // this handler has finished, never from inside flush().
   asio::post(io_, std::move(done));
 }
 

@@ -121,8 +121,12 @@ class RespServer::Loop {
   }
 
  private:
-  // False when the kernel refuses (ENOMEM, ENOSPC: fs.epoll.max_user_watches);
-  // a connection it refuses is closed, never left unwatched.
+  // Every epoll_ctl goes through add() or set_events(), and every caller
+  // checks: the loop's own eventfd and listeners throw from the constructor;
+  // a connection the kernel refuses (ENOMEM; ENOSPC for an add past
+  // fs.epoll.max_user_watches) is closed, never left unwatched, since it
+  // would never be read (or, waiting for EPOLLOUT, written) again. No
+  // EPOLL_CTL_DEL: closing a connection's fd removes it from the set.
   bool add(int fd, std::uint32_t events) {
     epoll_event ev{};
     ev.events = events;
@@ -260,8 +264,7 @@ class RespServer::Loop {
   // that brings bytes is followed by another next turn, until EOF. Why not
   // level-triggered: it puts every connection it reports back on its ready
   // list, for the next epoll_wait to poll once more, a tcp_poll per request
-  // for nothing (in 12 alternating rounds at -c 50 over TCP, edge-triggered
-  // took 1.4% less CPU per request).
+  // for nothing (measured: bench/RESULTS.md, "RESP busy-poll budget").
   void on_readable(Conn& c) {
     const ssize_t n = ::read(c.fd, in_.data(), in_.size());
     if (n < 0) {

@@ -13,16 +13,19 @@
 
 namespace ringd::agent {
 
-// Seconds on CLOCK_MONOTONIC_COARSE: a vDSO read, cheap enough per request.
+// Seconds on CLOCK_MONOTONIC_COARSE: a vDSO read. The loops read it once per
+// wake-up (Loop::now_s_); connections at connect and for the ages and
+// uptime CLIENT and INFO report.
 inline std::int64_t coarse_now_s() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
   return static_cast<std::int64_t>(ts.tv_sec);
 }
 
-// Everything connections read, owned jointly by the server and every live
-// connection (a connection can outlive the server while its io_context is
-// being destroyed).
+// Everything connections read. Owned by the server and shared with its
+// epoll loops; a connection belongs to one loop and reads this by
+// reference, and RespServer::stop() ends the loops (closing their
+// connections) before the server lets go of it.
 struct RespServer::Shared {
   Shared(const RingPublisher& p, RespServerOptions o) : publisher(p), options(std::move(o)) {
     session_options.limits = options.limits;

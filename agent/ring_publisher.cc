@@ -1,37 +1,10 @@
 #include "agent/ring_publisher.h"
 
 #include <algorithm>
-#include <charconv>
-#include <map>
 
 #include <spdlog/spdlog.h>
 
 namespace ringd::agent {
-
-std::uint32_t weight_from_tags(const gossip::Tags& tags, std::string* problem) {
-  auto it = tags.find("weight");
-  if (it == tags.end()) return 1;
-  const std::string& text = it->second;
-  std::uint64_t weight = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), weight);
-  const bool number = !text.empty() && end == text.data() + text.size() &&
-                      (ec == std::errc() || ec == std::errc::result_out_of_range);
-  const bool too_big = ec == std::errc::result_out_of_range || weight > ring::kMaxWeight;
-  if (!number || (weight == 0 && !too_big)) {
-    if (problem != nullptr) *problem = "not a whole number 1.." + std::to_string(ring::kMaxWeight) + "; using 1";
-    return 1;
-  }
-  if (too_big) {
-    if (problem != nullptr) *problem = "over the maximum; using " + std::to_string(ring::kMaxWeight);
-    return ring::kMaxWeight;
-  }
-  return static_cast<std::uint32_t>(weight);
-}
-
-std::string_view service_from_tags(const gossip::Tags& tags) {
-  auto it = tags.find("service");
-  return it == tags.end() ? std::string_view() : std::string_view(it->second);
-}
 
 std::size_t RingSet::database_of(std::string_view name) const {
   auto it = std::lower_bound(services.begin(), services.end(), name);
@@ -63,49 +36,15 @@ RingPublisher::RingPublisher(ring::Options options) : options_(options) {
   rings_.store(std::move(set));
 }
 
-namespace {
-bool same_nodes(const std::vector<ring::WeightedNode>& a, const std::vector<ring::WeightedNode>& b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const ring::WeightedNode& x, const ring::WeightedNode& y) {
-    return x.endpoint == y.endpoint && x.weight == y.weight;
-  });
-}
-
-void sort_nodes(std::vector<ring::WeightedNode>& nodes) {
-  std::sort(nodes.begin(), nodes.end(), [](const ring::WeightedNode& x, const ring::WeightedNode& y) {
-    return x.endpoint != y.endpoint ? x.endpoint < y.endpoint : x.weight < y.weight;
-  });
-}
-}  // namespace
-
-bool RingPublisher::Input::operator==(const Input& other) const {
-  return same_nodes(all, other.all) &&
-         std::equal(by_service.begin(), by_service.end(), other.by_service.begin(), other.by_service.end(),
-                    [](const auto& x, const auto& y) { return x.first == y.first && same_nodes(x.second, y.second); });
-}
-
 bool RingPublisher::rebuild(const std::vector<gossip::Member>& members) {
-  Input input;
-  std::vector<ring::WeightedNode>& endpoints = input.all;
-  auto& by_service = input.by_service;
-  for (const auto& m : members) {
-    if (m.service.empty()) continue;
-    const std::string_view service = service_from_tags(m.tags);
-    auto* list = service.empty() ? nullptr : &by_service.try_emplace(std::string(service)).first->second;
-    const bool live = m.state == gossip::MemberState::kAlive || m.state == gossip::MemberState::kSuspect;
-    // A dead member, or one whose service fails its checks or is drained,
-    // still keeps its service listed.
-    if (!live || m.service_state != gossip::ServiceState::kPassing) continue;
-    std::string problem;
-    const ring::WeightedNode node{m.service, weight_from_tags(m.tags, &problem)};
-    if (!problem.empty()) warn_weight_once(m, problem);
-    endpoints.push_back(node);
-    if (list != nullptr) list->push_back(node);
-  }
-  sort_nodes(endpoints);
-  for (auto& [name, nodes] : by_service) sort_nodes(nodes);
+  std::vector<WeightProblem> problems;
+  RingInput input = ring_input(members, &problems);
+  for (const auto& p : problems) warn_weight_once(members[p.member], p.problem);
   if (ready() && input == last_input_) return false;
   last_input_ = input;
   ++builds_;
+  std::vector<ring::WeightedNode>& endpoints = input.all;
+  auto& by_service = input.by_service;
 
   // Built from the current rings: unchanged endpoints' points are reused.
   const auto previous = rings();

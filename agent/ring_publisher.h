@@ -5,11 +5,13 @@
 // rings are built aside and published together by one atomic shared_ptr
 // store.
 //
-// A ring holds the service endpoints of alive and suspect members (a suspect
-// keeps its keys until it is declared dead) whose service passes its own
-// agent's checks and is not drained (gossip::ServiceState), each weighted by
-// the member's "weight" tag. The checksum covers that set, the weights and the ring
-// options, so the order events arrive in and suspect flags never change it.
+// Which endpoints go on which ring, with which weights, is ring_input()
+// (agent/ring_input.h), shared with the simulator's checker: the service
+// endpoints of alive and suspect members (a suspect keeps its keys until it
+// is declared dead) whose service passes its own agent's checks and is not
+// drained (gossip::ServiceState), each weighted by the member's "weight"
+// tag. The checksum covers that set, the weights and the ring options, so
+// the order events arrive in and suspect flags never change it.
 //
 // Services. A member tagged service=NAME (--tag service=NAME) also belongs to
 // the ring of service NAME. Every publish holds the ring of all endpoints
@@ -24,25 +26,17 @@
 
 #include <atomic>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "agent/ring_input.h"
 #include "gossip/node.h"
 #include "ring/ring.h"
 
 namespace ringd::agent {
-
-// A member's ring weight: its "weight" tag, a decimal 1..ring::kMaxWeight;
-// absent -> 1. Another agent's tag is not trusted: a malformed value (or 0)
-// counts as 1 and a larger one as kMaxWeight, and `problem` (when given)
-// then says so. Our own is checked at start-up (config.cc).
-std::uint32_t weight_from_tags(const gossip::Tags& tags, std::string* problem = nullptr);
-// A member's service name: its "service" tag; "" when absent.
-std::string_view service_from_tags(const gossip::Tags& tags);
 
 // One published generation: the all-endpoints ring and the service rings.
 struct RingSet {
@@ -63,8 +57,9 @@ class RingPublisher {
  public:
   explicit RingPublisher(ring::Options options);  // see ring_options(AgentConfig)
 
-  // Rebuilds from the service endpoints of alive and suspect members.
-  // Returns true when any ring's node set (or the list of services) changed.
+  // Rebuilds from ring_input(members): the passing service endpoints of
+  // alive and suspect members. Returns true when any ring (its endpoints or
+  // their weights) or the list of services changed.
   // Builds nothing when the rings' input (every ring's endpoints and
   // weights, and the service list) is the last build's: most membership
   // events (a router-only member, a suspect flag, an incarnation, another
@@ -82,7 +77,7 @@ class RingPublisher {
   // Everything published by the last rebuild.
   std::shared_ptr<const RingSet> rings() const { return rings_.load(std::memory_order_acquire); }
   // Bumped on every publish: a reader holding a snapshot can compare this
-  // (one relaxed load) instead of reloading the shared_ptr.
+  // (one atomic load) instead of reloading the shared_ptr.
   std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
   // True once rebuild() has run at least once.
@@ -93,15 +88,8 @@ class RingPublisher {
   void warn_weight_once(const gossip::Member& m, const std::string& problem);
   static constexpr std::size_t kMaxWeightWarnings = 1024;
 
-  // The rings' input: endpoints sorted (with weights), per service too.
-  struct Input {
-    std::vector<ring::WeightedNode> all;
-    std::map<std::string, std::vector<ring::WeightedNode>, std::less<>> by_service;
-    bool operator==(const Input& other) const;
-  };
-
   ring::Options options_;
-  Input last_input_;                     // of the last build
+  RingInput last_input_;                 // of the last build
   std::uint64_t builds_ = 0;
   std::set<std::string> weight_warned_;  // rebuild() runs on the gossip thread only
   bool lowered_warned_ = false;          // the default ring is over its point budget (warned)

@@ -14,7 +14,8 @@ what it kept.
 import re
 import sys
 
-ORDER = ["ring", "resp", "gossip", "gossip10k", "membership", "nginx", "failures", "crypto", "soak"]
+# busypoll: hand-kept figures from earlier sessions (no run produces it; kept like any other).
+ORDER = ["ring", "resp", "busypoll", "gossip", "gossip10k", "membership", "nginx", "failures", "crypto", "soak"]
 LEGACY_HEADINGS = {"## Ring": "ring", "## RESP server": "resp", "## Membership, simulated": "gossip",
                    "## Membership, real processes": "membership", "## nginx": "nginx"}
 

@@ -62,7 +62,8 @@ class Session {
   // compares them with its reads).
   std::uint64_t commands_run() const { return commands_run_; }
 
-  // The client's state: the server fills addr/laddr/fd/created_s.
+  // The client's state: the server fills addr/laddr/fd and keeps last_s;
+  // the session sets id and created_s (Backend::now_seconds()) itself.
   ClientState& client() { return client_; }
   const ClientState& client() const { return client_; }
 

@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "agent/ring_input.h"
 #include "ring/ring.h"
 #include "support/sim_cluster.h"
 #include "support/sim_report.h"
@@ -111,13 +112,13 @@ void Checker::after_step(const Cluster& c, std::size_t o) {
   seen.erase(it, seen.end());
 }
 
-std::string Checker::ring_checksum(const Cluster& c, std::size_t i) {
-  std::vector<std::string> services;
-  for (const auto& m : c.node(i).members()) {
-    if (is_live(m.state) && !m.service.empty()) services.push_back(m.service);
-  }
-  return ring::Ring::build(std::move(services))->checksum();
+std::string Checker::ring_checksum(const std::vector<gossip::Member>& members) {
+  // The agent's rule and its default ring (the ring options of a default
+  // AgentConfig are ring::Options{}), built the way RingPublisher builds it.
+  return ring::Ring::build_weighted(agent::ring_input(members).all, ring::Options{})->checksum();
 }
+
+std::string Checker::ring_checksum(const Cluster& c, std::size_t i) { return ring_checksum(c.node(i).members()); }
 
 bool Checker::converged(const Cluster& c, std::string* why) {
   auto fail = [why](const std::string& text) {

@@ -20,8 +20,8 @@
 //
 // converged() is the end-of-run property: every running member is joined
 // and sees exactly the running members as alive (or suspect), and all of them
-// build the same ring (ring::Ring over the services of alive and suspect
-// members) — the checksum the agent serves on /ring.
+// build the same ring (ring_checksum: the agent's rule, agent::ring_input) —
+// the checksum the agent serves on /ring.
 #pragma once
 
 #include <cstdint>
@@ -64,8 +64,12 @@ class Checker {
 
   // See above. `why` says what differs.
   static bool converged(const Cluster& c, std::string* why);
-  // The ring checksum member i would serve (services of alive and suspect
-  // members it knows).
+  // The checksum of the ring (db 0) an agent with the default ring options
+  // would serve for `members`: the production rule, agent::ring_input()
+  // (endpoints of alive and suspect members whose service is passing,
+  // weighted by their "weight" tags).
+  static std::string ring_checksum(const std::vector<gossip::Member>& members);
+  // The same for member i's view.
   static std::string ring_checksum(const Cluster& c, std::size_t i);
 
  private:
