@@ -11,7 +11,7 @@
 #                                # run simulates N = 1000 and takes an hour)
 #   SECTIONS=gossip10k bench/run.sh  # not in the default list: N = 10,000 on the
 #                                # simulator, ~12 GB of memory; SCALE_ARGS=
-#                                # "--loss-minutes 1" for a shorter lossy phase
+#                                # "--loss-minutes 0.5" for a shorter lossy phase
 #   SECTIONS=soak bench/run.sh   # not in the default list: 30 minutes, as root
 #   SECTIONS=agents100 bench/run.sh  # not in the default list: 100 agents, ~5 minutes
 #                                # (network namespaces, iptables): 10 agents
