@@ -7,11 +7,16 @@
 
 #include "agent/address.h"
 #include "agent/deadline.h"
+#include "gossip/transport.h"
 
 namespace ringd::agent {
 namespace {
 
 constexpr auto kStreamTimeout = std::chrono::seconds(3);
+
+gossip::Time gossip_time(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<gossip::Time>(t.time_since_epoch());
+}
 
 std::array<unsigned char, 4> frame_header(std::size_t size) {
   return {static_cast<unsigned char>(size >> 24), static_cast<unsigned char>(size >> 16),
@@ -106,9 +111,7 @@ GossipDriver::GossipDriver(asio::io_context& io, gossip::Config config, std::uin
   });
 }
 
-gossip::Time GossipDriver::now() const {
-  return std::chrono::duration_cast<gossip::Time>(std::chrono::steady_clock::now().time_since_epoch());
-}
+gossip::Time GossipDriver::now() const { return gossip_time(std::chrono::steady_clock::now()); }
 
 void GossipDriver::bind(const udp::endpoint& bind) {
   udp_.open(bind.protocol());
@@ -128,34 +131,45 @@ void GossipDriver::start(std::vector<std::string> seeds, EventsHandler on_events
   flush();
 }
 
-void GossipDriver::flush() {
-  for (auto& d : node_.take_datagrams()) {
-    auto to = addresses_.endpoint(d.to);
+class GossipDriver::Outlet final : public gossip::Outputs {
+ public:
+  explicit Outlet(GossipDriver& d) : d_(d) {}
+  void send_datagram(gossip::Datagram d) override {
+    auto to = d_.addresses_.endpoint(d.to);
     if (!to) {
-      ++udp_send_errors_;
-      continue;
+      ++d_.udp_send_errors_;
+      return;
     }
     boost::system::error_code ec;
-    const std::string_view bytes = security_.seal_datagram(d.bytes, &sealed_);
+    const std::string_view bytes = d_.security_.seal_datagram(d.bytes, &d_.sealed_);
     // A blocking socket, but a datagram send waits only while the socket's
     // send buffer is full; a failure is counted, never retried.
-    udp_.send_to(asio::buffer(bytes.data(), bytes.size()), *to, 0, ec);
-    if (ec) ++udp_send_errors_;
+    d_.udp_.send_to(asio::buffer(bytes.data(), bytes.size()), *to, 0, ec);
+    if (ec) ++d_.udp_send_errors_;
   }
-  for (auto& r : node_.take_stream_requests()) {
-    asio::co_spawn(io_, send_stream(std::move(r)), asio::detached);
+  void send_stream(gossip::StreamRequest r) override {
+    asio::co_spawn(d_.io_, d_.send_stream(std::move(r)), asio::detached);
   }
   // Rate-limited by the node. Two agents with one name is a deployment
   // error that changes where requests go: say it at error level.
-  for (const auto& notice : node_.take_notices()) {
-    if (notice.starts_with("name conflict:")) {
-      spdlog::error("{}", notice);
+  void notice(std::string line) override {
+    if (line.starts_with("name conflict:")) {
+      spdlog::error("{}", line);
     } else {
-      spdlog::warn("{}", notice);
+      spdlog::warn("{}", line);
     }
   }
-  auto events = node_.take_events();
-  if (!events.empty() && on_events_) on_events_(events);
+  void events(std::vector<gossip::Event> events) override {
+    if (d_.on_events_) d_.on_events_(events);
+  }
+
+ private:
+  GossipDriver& d_;
+};
+
+void GossipDriver::flush() {
+  Outlet out(*this);
+  gossip::drain(node_, out);
   check_leave();
   arm_timer();
 }
@@ -188,7 +202,7 @@ asio::awaitable<void> GossipDriver::receive_loop() {
       if (auto notice = security_.take_notice(received)) spdlog::warn("{}", *notice);
       continue;
     }
-    node_.handle_packet(now(), sender, *packet);
+    node_.handle_packet(gossip_time(received), sender, *packet);  // its receive time
     flush();
   }
 }

@@ -1,11 +1,13 @@
 // agent/gossip_driver.h — drives the pure gossip::Node with real sockets.
 //
 // One UDP socket and one TCP listener on --bind, one steady timer. Every
-// call into the node is followed by flush(): datagrams go out over UDP
-// (best effort, errors counted), stream requests become one TCP
-// connection each (4-byte big-endian length + body, one request and one
-// reply, bounded in size and time), events go to the callback, and the timer
-// is re-armed at node.next_deadline(). Everything runs on one io_context
+// call into the node is followed by flush(), which drains the node through
+// gossip::drain (gossip/transport.h, the same loop the simulator uses):
+// datagrams go out over UDP (best effort, errors counted), stream requests
+// become one TCP connection each (4-byte big-endian length + body, one
+// request and one reply, bounded in size and time), notices are logged,
+// events go to the callback; then the timer is re-armed at
+// node.next_deadline(). Everything runs on one io_context
 // thread, so the node needs no lock.
 //
 // Every datagram and every stream frame body passes GossipSecurity on its
@@ -71,6 +73,7 @@ class GossipDriver {
   static constexpr std::size_t kMaxInboundBytes = 32 * 1024 * 1024;
 
  private:
+  class Outlet;  // gossip::Outputs onto the sockets, the log and on_events_
   gossip::Time now() const;
   void flush();
   void arm_timer();

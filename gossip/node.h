@@ -6,11 +6,8 @@
 //   * feeds it UDP datagrams (handle_packet) and TCP stream requests
 //     (handle_stream, which returns the reply synchronously);
 //   * calls tick(now) whenever now >= next_deadline();
-//   * after every call drains the outputs: take_datagrams() (best effort, UDP),
-//     take_stream_requests() (reliable request/response over TCP; the caller
-//     reports the outcome with handle_stream_reply / handle_stream_error),
-//     take_events() (membership changes, in order) and take_notices()
-//     (log lines).
+//   * after every call drains the outputs (datagrams, stream requests,
+//     notices, events) with gossip::drain(), as gossip/transport.h describes.
 // Addresses are "ip:port" strings ("[v6]:port" for IPv6); the caller resolves
 // host names before passing seeds in.
 #pragma once

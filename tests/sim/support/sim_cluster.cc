@@ -1,6 +1,8 @@
 // tests/sim/support/sim_cluster.cc — see sim_cluster.h.
 #include "support/sim_cluster.h"
 
+#include "gossip/transport.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
@@ -326,21 +328,34 @@ void Cluster::record_event(std::size_t i, const gossip::Event& e) {
   if (options_.record_trace) trace_.push_back(std::move(text));
 }
 
-void Cluster::drain(std::size_t i) {
-  SimNode& n = nodes_[i];
-  for (const auto& e : n.node->take_events()) {
-    record_event(i, e);
-    checker_.on_event(*this, i, e);
-    if (event_hook_) event_hook_(i, e);
-  }
-  for (auto& line : n.node->take_notices()) {
+// Member i's outputs, handed over by gossip::drain in the agent's order.
+class Cluster::Outlet final : public gossip::Outputs {
+ public:
+  Outlet(Cluster& c, std::size_t i) : c_(c), i_(i) {}
+  void send_datagram(gossip::Datagram d) override { c_.send_datagram(i_, std::move(d)); }
+  void send_stream(gossip::StreamRequest r) override { c_.send_stream(i_, std::move(r)); }
+  void notice(std::string line) override {
     std::ostringstream text;
-    text << (loop_.now().count() / 1000000) << "ms " << n.name << ": " << line;
-    digest_bytes(text.str());
-    notices_.push_back(text.str());
+    text << (c_.loop_.now().count() / 1000000) << "ms " << c_.nodes_[i_].name << ": " << line;
+    c_.digest_bytes(text.str());
+    c_.notices_.push_back(text.str());
   }
-  for (auto& d : n.node->take_datagrams()) send_datagram(i, std::move(d));
-  for (auto& r : n.node->take_stream_requests()) send_stream(i, std::move(r));
+  void events(std::vector<gossip::Event> events) override {
+    for (const auto& e : events) {
+      c_.record_event(i_, e);
+      c_.checker_.on_event(c_, i_, e);
+      if (c_.event_hook_) c_.event_hook_(i_, e);
+    }
+  }
+
+ private:
+  Cluster& c_;
+  std::size_t i_;
+};
+
+void Cluster::drain(std::size_t i) {
+  Outlet out(*this, i);
+  gossip::drain(*nodes_[i].node, out);
   checker_.after_step(*this, i);
   update_deadline(i);
 }

@@ -225,7 +225,8 @@ class Cluster {
   gossip::Config config_for(std::size_t i, const std::function<void(gossip::Config&)>& tweak) const;
   void make_node(std::size_t i, const std::function<void(gossip::Config&)>& tweak);
   void stop(std::size_t i);
-  // After any call into member i: record events, send its output, check.
+  // After any call into member i: send its output, record its events, check.
+  class Outlet;
   void drain(std::size_t i);
   void record_event(std::size_t i, const gossip::Event& e);
   void update_deadline(std::size_t i);
