@@ -278,7 +278,7 @@ void Node::leave(Time now) {
   Impl& s = *impl_;
   if (s.leaving) return;
   s.leaving = true;
-  s.probe.reset();
+  s.probe.clear();
   if (s.holding_back()) {
     // Our name belongs to another agent (node_conflict.cc): a goodbye under
     // it would take that agent off every ring.

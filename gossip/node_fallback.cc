@@ -20,8 +20,8 @@ void Node::Impl::notice(std::string line) {
 }
 
 void Node::Impl::send_tcp_ping(const MemberRecord& target) {
-  const std::uint64_t id = send_tcp_ping_to(target.address(), probe->target, probe->seq);
-  if (id != 0) probe->tcp_stream = id;
+  const std::uint64_t id = send_tcp_ping_to(target.address(), probe.target(), probe.seq());
+  if (id != 0) probe.tcp_ping_sent(id);
 }
 
 std::uint64_t Node::Impl::send_tcp_ping_to(const std::string& to, const std::string& target, std::uint64_t seq) {
@@ -58,12 +58,9 @@ std::string Node::Impl::answer_stream(Time now, const msg::Stream& request) {
 void Node::Impl::on_tcp_ping_reply(Time now, const PendingStream& ps, const msg::Stream& reply) {
   const auto* ack = std::get_if<msg::Ack>(&reply);
   if (ack != nullptr && ack->seq == ps.probe_seq && answer_address_check(now, ack->seq, ack->source)) return;
-  if (ack == nullptr || !probe || probe->seq != ps.probe_seq || ack->seq != ps.probe_seq ||
-      ack->source != probe->target) {
+  if (ack == nullptr || ack->seq != ps.probe_seq || !probe.tcp_ack(ack->seq, ack->source)) {
     count(C::kStaleAcks);
-    return;
   }
-  probe->tcp_acked = true;
 }
 
 void Node::Impl::udp_blocked(Time now, const MemberRecord& rec) {

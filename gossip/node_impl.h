@@ -10,6 +10,11 @@
 //   node_meta.cc    metadata changes, config validation
 //   node_timers.cc  tick(): probe period, suspicion expiry, forgetting,
 //                   gossip, push-pull, join retries; next_deadline()
+//
+// State with rules of its own is a type of its own, changed only through
+// its methods: Probe (the round in flight, probe.h), Suspicion (each
+// suspect's timer, suspicion.h), Awareness, Contact, PendingStreams and the
+// MemberTable, whose Edit keeps what it derives up to date.
 #pragma once
 
 #include <array>
@@ -28,6 +33,7 @@
 #include "messages.h"
 #include "node.h"
 #include "pending_streams.h"
+#include "probe.h"
 
 namespace ringd::gossip {
 namespace node_detail {
@@ -67,19 +73,6 @@ struct Node::Impl {
   static constexpr std::size_t kHealDeadPerRound = 3;
   static constexpr std::size_t kMaxAddressChecks = 64;
 
-  struct Probe {
-    std::uint64_t seq = 0;
-    std::string target;
-    std::uint64_t incarnation = 0;  // target's incarnation when the probe began
-    Time sent_at{};
-    Time indirect_at{};
-    bool acked = false;
-    bool indirect_sent = false;
-    int relays_asked = 0;
-    int nacks = 0;
-    bool tcp_acked = false;
-    std::uint64_t tcp_stream = 0;  // pending TCP ping, 0 = none
-  };
   struct Relay {
     std::uint64_t orig_seq = 0;
     std::string requester;  // address to answer
@@ -126,7 +119,7 @@ struct Node::Impl {
   // Members that died (not left) recently, by name: partition healing
   // retries their addresses for heal_dead_window. At most kMaxHealAddresses.
   std::map<std::string, DeadAddress> dead_addresses;
-  std::optional<Probe> probe;
+  Probe probe;  // the round in flight (probe.h)
   // When we last emitted a "UDP looks blocked" notice about a member, by
   // name (node_fallback.cc); dropped when the member is forgotten, so
   // bounded by the table.

@@ -16,49 +16,45 @@ Duration Node::Impl::probe_timeout_for(const MemberRecord* rec) const {
 }
 
 void Node::Impl::start_probe(Time now) {
-  probe.reset();
+  probe.clear();
   if (leaving) return;
   const MemberRecord* target = table.next_probe_target(rng);
   if (target == nullptr) return;
-  Probe p;
-  p.seq = next_seq++;
-  p.target = target->name();
-  p.incarnation = target->incarnation;
-  p.sent_at = now;
-  p.indirect_at = now + probe_timeout_for(target);
-  probe = p;
+  probe.begin(next_seq++, target->name(), target->incarnation, now, now + probe_timeout_for(target));
   count(C::kPingsSent);
   std::vector<msg::Message> primary;
   if (target->state == MemberState::kSuspect) {
     // Buddy rule (Lifeguard): tell the suspect first, so it refutes before
     // it acks and the ack already carries its new Alive.
     count(C::kBuddyPings);
-    primary.push_back(msg::Suspect{p.target, target->incarnation, cfg.name});
+    primary.push_back(msg::Suspect{probe.target(), target->incarnation, cfg.name});
   }
-  primary.push_back(msg::Ping{p.seq, p.target, cfg.name, self_rec().address()});
+  primary.push_back(msg::Ping{probe.seq(), probe.target(), cfg.name, self_rec().address()});
   send(target->address(), std::move(primary));
 }
 
 void Node::Impl::send_indirect(Time now) {
   (void)now;
-  probe->indirect_sent = true;
-  const MemberRecord* target = table.find(probe->target);
-  if (target == nullptr || !is_live(target->state)) return;
+  const MemberRecord* target = table.find(probe.target());
+  if (target == nullptr || !is_live(target->state)) {
+    probe.indirect_sent(0);
+    return;
+  }
   auto relays_to = table.random_members(rng, static_cast<std::size_t>(std::max(cfg.indirect_checks, 0)),
-                                        MemberTable::Pick::kAlive, probe->target);
-  probe->relays_asked = static_cast<int>(relays_to.size());
+                                        MemberTable::Pick::kAlive, probe.target());
+  probe.indirect_sent(static_cast<int>(relays_to.size()));
   for (const MemberRecord* r : relays_to) {
     count(C::kPingReqsSent);
-    send(r->address(), {msg::PingReq{probe->seq, probe->target, target->address(),
+    send(r->address(), {msg::PingReq{probe.seq(), probe.target(), target->address(),
                                           cfg.name, self_rec().address()}});
   }
   if (cfg.tcp_fallback_probe) send_tcp_ping(*target);
 }
 
 void Node::Impl::finish_probe(Time now, bool late) {
-  if (!probe) return;
-  if (probe->tcp_stream != 0) pending_streams.forget(probe->tcp_stream);
-  if (probe->acked) return;
+  if (!probe.active()) return;
+  if (probe.tcp_stream() != 0) pending_streams.forget(probe.tcp_stream());
+  if (probe.verdict() == Probe::Verdict::kAcked) return;
   if (late) {
     // Our own timers ran late: whatever the target did, we could not have
     // heard it in time. Lifeguard: that is a sign of our own ill health.
@@ -67,17 +63,17 @@ void Node::Impl::finish_probe(Time now, bool late) {
     return;
   }
   count(C::kProbesFailed);
-  if (probe->nacks == 0 && !probe->tcp_acked) contact.silent_probe();
-  const MemberRecord* rec = table.find(probe->target);
+  if (probe.silent()) contact.silent_probe();
+  const MemberRecord* rec = table.find(probe.target());
   if (rec == nullptr || !is_live(rec->state)) return;
-  if (probe->tcp_acked) {
+  if (probe.verdict() == Probe::Verdict::kTcpOnly) {
     udp_blocked(now, *rec);
     return;
   }
-  awareness.apply(Awareness::failed_probe_delta(probe->relays_asked, probe->nacks));
+  awareness.apply(Awareness::failed_probe_delta(probe.relays_asked(), probe.nacks()));
   // A newer incarnation arrived meanwhile: that is news of life, not death.
-  if (rec->incarnation != probe->incarnation) return;
-  apply_suspect(now, msg::Suspect{probe->target, rec->incarnation, cfg.name});
+  if (rec->incarnation != probe.incarnation()) return;
+  apply_suspect(now, msg::Suspect{probe.target(), rec->incarnation, cfg.name});
 }
 
 // A member we have never heard of probes us: gossip about it has missed
@@ -135,19 +131,21 @@ void Node::Impl::check_digest(Time now, std::uint64_t theirs, const std::string&
 }
 
 void Node::Impl::on_ack(Time now, const std::string& from, const msg::Ack& a) {
-  if (probe && probe->seq == a.seq) {
-    if (!probe->acked) {
+  switch (probe.ack(a.seq)) {
+    case Probe::Answer::kFirst:
       count(C::kAcksReceived);
-      probe->acked = true;
       contact.heard(now);
       awareness.apply(-1);
-      if (const MemberRecord* t = table.find(probe->target); t != nullptr) {
+      if (const MemberRecord* t = table.find(probe.target()); t != nullptr) {
         // Only a direct answer measures our link to the target.
-        if (from == t->address()) t->rtt.sample(now - probe->sent_at);
+        if (from == t->address()) t->rtt.sample(now - probe.sent_at());
         check_digest(now, a.digest, t->address());
       }
-    }
-    return;
+      return;
+    case Probe::Answer::kAgain:
+      return;
+    case Probe::Answer::kNotOurs:
+      break;
   }
   auto it = relays.find(a.seq);
   if (it != relays.end()) {
@@ -185,9 +183,8 @@ void Node::Impl::on_message(Time now, const std::string& from, const msg::Messag
                  [&](const msg::Ping& p) { on_ping(now, from, p); },
                  [&](const msg::Ack& a) { on_ack(now, from, a); },
                  [&](const msg::Nack& n) {
-                   if (probe && probe->seq == n.seq) {
+                   if (probe.nack(n.seq)) {
                      count(C::kNacksReceived);
-                     ++probe->nacks;
                      contact.heard(now);
                    }
                  },

@@ -113,7 +113,7 @@ void Node::Impl::tick(Time now) {
     const bool late = now - next_probe_at > cfg.probe_interval / 2;
     finish_probe(now, late);
     if (quiet) {
-      probe.reset();
+      probe.clear();
     } else {
       start_probe(now);
     }
@@ -121,7 +121,7 @@ void Node::Impl::tick(Time now) {
     next_probe_at += period;
     if (next_probe_at <= now) next_probe_at = now + period;
   }
-  if (probe && !probe->acked && !probe->indirect_sent && probe->indirect_at <= now) {
+  if (probe.indirect_due(now)) {
     send_indirect(now);
   }
   expire_suspicions(now);
@@ -182,7 +182,7 @@ void Node::Impl::join_failed(Time now, const std::string& seed, std::string_view
 Time Node::Impl::next_deadline() const {
   if (!started) return kNever;
   Time t = std::min({next_probe_at, next_push_pull_at, next_heal_at, next_heal_dead_at});
-  if (probe && !probe->acked && !probe->indirect_sent) t = std::min(t, probe->indirect_at);
+  t = std::min(t, probe.indirect_at());
   if (!queue.empty()) t = std::min(t, next_gossip_at);
   if (!joined_) t = std::min(t, join_retry_at);
   for (const auto& [seq, r] : relays) t = std::min(t, r.deadline);
