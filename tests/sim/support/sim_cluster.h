@@ -228,6 +228,8 @@ class Cluster {
   // After any call into member i: send its output, record its events, check.
   class Outlet;
   void drain(std::size_t i);
+  // "10.<moves>.<i/256>.<i%256>:7946"
+  static std::string address_of(std::size_t i, std::uint64_t moves);
   void record_event(std::size_t i, const gossip::Event& e);
   void update_deadline(std::size_t i);
   // Runs fn for member i (generation gen) now, or queues it while paused.
